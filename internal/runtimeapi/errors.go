@@ -30,6 +30,13 @@ const (
 // the function did not fail, the local runner went away.
 var ErrClosed = errors.New("runtimeapi: server closed")
 
+// ErrNotDelivered is returned by Invoke when the execution environment ended
+// between invocations (its runtime had finished init, then exited or was
+// killed) before the runtime took this one. The function never saw the
+// invocation; Lambda would have given it to another environment, and a
+// supervisor should do the same.
+var ErrNotDelivered = errors.New("runtimeapi: execution environment ended before the invocation was delivered")
+
 // ErrRequestTooLarge is returned by Invoke for a payload over MaxRequestSize,
 // as Lambda refuses such an invoke before it reaches the function.
 var ErrRequestTooLarge = errors.New("runtimeapi: request payload exceeds the synchronous invocation limit")

@@ -36,9 +36,13 @@ type invocation struct {
 }
 
 // finish settles the invocation once; it reports whether this call did.
-func (inv *invocation) finish(response []byte, err error) bool {
+// A non-nil first runs before the caller learns the outcome.
+func (inv *invocation) finish(response []byte, err error, first func()) bool {
 	won := false
 	inv.once.Do(func() {
+		if first != nil {
+			first()
+		}
 		inv.response, inv.err = response, err
 		close(inv.done)
 		won = true
@@ -60,8 +64,9 @@ func (s *Server) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 // error, a crash (ErrorTypeExit), a timeout (ErrorTypeTimeout, after which
 // the server is Done and the process must go), an init failure. Otherwise
 // the error is ctx's (the caller stopped waiting; an invocation already
-// delivered still runs to its end, as in Lambda), ErrRequestTooLarge, or
-// ErrClosed.
+// delivered still runs to its end, as in Lambda), ErrRequestTooLarge,
+// ErrNotDelivered (the environment died between invocations; retry on a
+// fresh one), or ErrClosed.
 func (s *Server) InvokeRequest(ctx context.Context, req Request) ([]byte, error) {
 	if len(req.Payload) > MaxRequestSize {
 		return nil, ErrRequestTooLarge
@@ -77,7 +82,7 @@ func (s *Server) InvokeRequest(ctx context.Context, req Request) ([]byte, error)
 	select {
 	case s.busy <- struct{}{}:
 	case <-s.ended:
-		return nil, s.failure(id)
+		return nil, s.undelivered(id)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -88,7 +93,7 @@ func (s *Server) InvokeRequest(ctx context.Context, req Request) ([]byte, error)
 		}
 	}()
 	if s.isEnded() {
-		return nil, s.failure(id)
+		return nil, s.undelivered(id)
 	}
 
 	initTimer := time.NewTimer(s.cfg.InitTimeout)
@@ -97,20 +102,20 @@ func (s *Server) InvokeRequest(ctx context.Context, req Request) ([]byte, error)
 	select {
 	case poller = <-s.pollers:
 	case <-s.ended:
-		return nil, s.failure(id)
+		return nil, s.undelivered(id)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-initTimer.C:
 		msg := fmt.Sprintf("Init timed out after %.2f seconds", s.cfg.InitTimeout.Seconds())
-		s.end(ending{
-			err:       lambdaError("", ErrorTypeTimeout, "Error: "+msg),
-			readdress: func(string) error { return fmt.Errorf("%w: %s", ErrClosed, msg) },
-		})
-		return nil, lambdaError(id, ErrorTypeTimeout, "RequestId: "+id+" Error: "+msg)
+		readdress := func(rid string) error {
+			return lambdaError(rid, ErrorTypeTimeout, "RequestId: "+rid+" Error: "+msg)
+		}
+		s.end(ending{err: lambdaError("", ErrorTypeTimeout, "Error: "+msg), readdress: readdress})
+		return nil, readdress(id)
 	}
 	if s.isEnded() {
 		poller <- nil // the runtime is told to go away
-		return nil, s.failure(id)
+		return nil, s.undelivered(id)
 	}
 
 	inv := &invocation{req: req, deadline: time.Now().Add(s.cfg.Timeout), done: make(chan struct{})}
@@ -143,13 +148,10 @@ func (s *Server) watch(inv *invocation) {
 	case <-timer.C:
 		fe := lambdaError(id, ErrorTypeTimeout,
 			fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", id, s.cfg.Timeout.Seconds()))
-		if s.finish(inv, nil, fe) {
-			s.end(ending{
-				err: fe,
-				readdress: func(string) error {
-					return fmt.Errorf("%w: invocation %s timed out and the runtime is being killed", ErrClosed, id)
-				},
-			})
-		}
+		// The environment ends before the caller hears of the timeout, so
+		// whoever sees the error also sees Done.
+		s.finishThen(inv, nil, fe, func() {
+			s.end(ending{err: fe, readdress: func(string) error { return fe }})
+		})
 	}
 }

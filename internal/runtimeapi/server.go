@@ -185,8 +185,8 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 func (s *Server) Done() <-chan struct{} { return s.ended }
 
 // Err is nil until Done is closed, then tells why: a *FunctionError for an
-// init error, a timeout or an exit (RequestID set for the timeout only), or
-// ErrClosed.
+// init error, an init timeout, a timeout or an exit (RequestID set for the
+// timeout only), or ErrClosed.
 func (s *Server) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -254,6 +254,23 @@ func (s *Server) failure(requestID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ending.readdress(requestID)
+}
+
+// undelivered is what an invocation that never reached the runtime gets once
+// the server ended. During init the invocation is the one that started the
+// environment and carries its failure, as in Lambda; after init the
+// environment died between invocations and the invocation can go elsewhere.
+func (s *Server) undelivered(requestID string) error {
+	err := s.failure(requestID)
+	select {
+	case <-s.ready:
+	default:
+		return err
+	}
+	if errors.Is(err, ErrClosed) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrNotDelivered, s.Err())
 }
 
 func (s *Server) isEnded() bool {
@@ -406,7 +423,13 @@ func (s *Server) accepted(w http.ResponseWriter, id string, won bool) {
 
 // finish settles an invocation and clears it from flight.
 func (s *Server) finish(inv *invocation, response []byte, err error) bool {
-	won := inv.finish(response, err)
+	return s.finishThen(inv, response, err, nil)
+}
+
+// finishThen is finish with a hook that runs, if this call settles the
+// invocation, before the invoker sees the outcome.
+func (s *Server) finishThen(inv *invocation, response []byte, err error, first func()) bool {
+	won := inv.finish(response, err, first)
 	s.mu.Lock()
 	if s.inflight == inv {
 		s.inflight = nil

@@ -179,6 +179,11 @@ func TestFunctionErrors(t *testing.T) {
 				case <-time.After(10 * time.Second):
 					t.Fatal("environment did not end after the runtime went away")
 				}
+				// An invocation that comes after never reached the runtime.
+				_, err := rt.srv.Invoke(ctxFor(t, 10*time.Second), []byte(`{}`))
+				if !errors.Is(err, runtimeapi.ErrNotDelivered) {
+					t.Errorf("invoke after the end: %v, want ErrNotDelivered", err)
+				}
 				return
 			}
 			// The environment survives a handled error and answers again.
@@ -254,8 +259,8 @@ func TestTimeoutEndsTheEnvironment(t *testing.T) {
 		t.Errorf("Err() = %v, want the timeout (it came first, before the kill)", err)
 	}
 	_, err = rt.srv.Invoke(ctxFor(t, 5*time.Second), []byte(`{}`))
-	if !errors.Is(err, runtimeapi.ErrClosed) {
-		t.Errorf("invoke after the timeout: %v, want ErrClosed", err)
+	if !errors.Is(err, runtimeapi.ErrNotDelivered) || errors.Is(err, &runtimeapi.FunctionError{}) {
+		t.Errorf("invoke after the timeout: %v, want ErrNotDelivered and no function error", err)
 	}
 }
 
