@@ -437,7 +437,7 @@ func TestSQSEventSources(t *testing.T) {
 			if role == nil {
 				t.Fatalf("%s has no role in this template", src.function.LogicalID)
 			}
-			for _, a := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"} {
+			for _, a := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ChangeMessageVisibility"} {
 				if !grants(role, a, src.queue.LogicalID) {
 					t.Errorf("role %s does not grant %s on %s", role.LogicalID, a, src.queue.LogicalID)
 				}
