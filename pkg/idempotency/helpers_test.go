@@ -37,8 +37,8 @@ type inspectable interface {
 }
 
 var (
-	_ inspectable = (*idempotency.MemoryStore)(nil)
-	_ inspectable = (*idempotency.DynamoDBStore)(nil)
+	_ inspectable       = (*idempotency.MemoryStore)(nil)
+	_ inspectable       = (*idempotency.DynamoDBStore)(nil)
 	_ idempotency.Store = (*countingStore)(nil)
 	_ idempotency.Store = (*faultyStore)(nil)
 )
