@@ -163,7 +163,7 @@ func (f *Function) environ(runtimeAPI string) []string {
 		"AWS_LAMBDA_FUNCTION_VERSION="+f.cfg.Version,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+strconv.Itoa(f.cfg.MemorySize),
 		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
-		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/"+f.cfg.Name,
+		"AWS_LAMBDA_LOG_GROUP_NAME="+f.cfg.LogGroup,
 		"AWS_LAMBDA_LOG_STREAM_NAME="+time.Now().UTC().Format("2006/01/02")+"/["+f.cfg.Version+"]"+hex.EncodeToString(stream[:]),
 		"AWS_REGION="+f.cfg.Region,
 		"AWS_DEFAULT_REGION="+f.cfg.Region,

@@ -59,6 +59,9 @@ type Config struct {
 	Version string
 	// Handler is _HANDLER. Zero: bootstrap.
 	Handler string
+	// LogGroup is AWS_LAMBDA_LOG_GROUP_NAME, as a template's
+	// LoggingConfig.LogGroup sets it. Zero: /aws/lambda/<Name>.
+	LogGroup string
 	// MaxConcurrency is how many execution environments (processes) may
 	// run invocations at once, like a reserved concurrency or an SQS
 	// mapping's MaximumConcurrency. Zero: 1.
@@ -142,6 +145,9 @@ func New(cfg Config) (*Function, error) {
 	}
 	if cfg.Handler == "" {
 		cfg.Handler = "bootstrap"
+	}
+	if cfg.LogGroup == "" {
+		cfg.LogGroup = "/aws/lambda/" + cfg.Name
 	}
 	if cfg.MaxConcurrency <= 0 {
 		cfg.MaxConcurrency = 1

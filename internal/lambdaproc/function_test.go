@@ -452,6 +452,9 @@ func TestStop(t *testing.T) {
 		t.Fatalf("Running() = %d", n)
 	}
 	pids := pidsOf(t, fn)
+	if len(pids) != 2 {
+		t.Fatalf("found processes %v in /proc, want 2", pids)
+	}
 	if err := fn.Stop(); err != nil {
 		t.Fatal(err)
 	}
