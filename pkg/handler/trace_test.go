@@ -51,7 +51,7 @@ func (l *lockedLog) snapshot() []string {
 func init() { xray.SetLogger(xrayLog) }
 
 // fakeSQS answers GetQueueUrl like SQS's JSON protocol does.
-func fakeSQS(t *testing.T) *sqs.Client {
+func xrayFakeSQS(t *testing.T) *sqs.Client {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
@@ -90,7 +90,7 @@ func TestXRayOutsideLambdaIsSilent(t *testing.T) {
 	}
 
 	// An instrumented AWS call outside a trace works and logs nothing.
-	out, err := fakeSQS(t).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("q")})
+	out, err := xrayFakeSQS(t).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("q")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestXRayInLambda(t *testing.T) {
 	}
 	ctx = handler.ContextWithInvocation(ctx, handler.Invocation{RequestID: "r", ColdStart: true})
 
-	client := fakeSQS(t)
+	client := xrayFakeSQS(t)
 	tel := newTelemetryWith(t, slog.New(slog.DiscardHandler), &bytes.Buffer{}, handler.XRayTracer{}, false)
 	f := handler.Chain(func(ctx context.Context, _ int) (int, error) {
 		rctx := tel.RecordStarted(ctx, handler.Record{ID: "msg-1"})
