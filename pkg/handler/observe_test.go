@@ -241,3 +241,5 @@ func TestOutcomeSpans(t *testing.T) {
 		t.Errorf("span errors = %v, %v; want only the dead-lettered record's", rs[0].err, rs[1].err)
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

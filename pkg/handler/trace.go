@@ -44,6 +44,7 @@ const (
 	AnnotationErrorClass = "error_class"
 	AnnotationMessageID  = "message_id"
 	AnnotationOperation  = "operation"
+	AnnotationHeldBy     = "held_by"
 )
 
 // NopTracer traces nothing.
