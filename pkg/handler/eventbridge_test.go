@@ -93,7 +93,7 @@ func TestEventBridgeOutcomes(t *testing.T) {
 			wantRuns: 1, want: []handler.Outcome{handler.Succeeded, handler.Duplicate}, wantErr: []bool{false, false},
 		},
 		{
-			name: "the same business event under two ids runs once with a key function",
+			name:       "the same business event under two ids runs once with a key function",
 			deliveries: []events.EventBridgeEvent{good, orderEvent("ev-2", `{"order_id":"o-1","items":3}`)},
 			cfg: func(c *handler.EventBridgeConfig[shipment]) {
 				c.Idempotency = memoryGuard(t)
