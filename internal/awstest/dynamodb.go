@@ -1,0 +1,79 @@
+//go:build integration
+
+package awstest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// TableSpec describes a test table. The zero value is the idempotency
+// table's shape: partition key "id" (string), TTL on "expiration".
+type TableSpec struct {
+	PartitionKey string // default "id"
+	SortKey      string // default none
+	TTLAttribute string // default "expiration"; "-" for no TTL
+}
+
+// Table creates a uniquely named table of the default shape.
+func (e *Env) Table(t testing.TB) string {
+	t.Helper()
+	return e.TableWith(t, TableSpec{})
+}
+
+// TableWith creates a uniquely named on-demand table and deletes it at
+// cleanup. Keys are strings.
+func (e *Env) TableWith(t testing.TB, spec TableSpec) string {
+	t.Helper()
+	if spec.PartitionKey == "" {
+		spec.PartitionKey = "id"
+	}
+	if spec.TTLAttribute == "" {
+		spec.TTLAttribute = "expiration"
+	}
+	name := UniqueName(t, "tbl")
+	attrs := []types.AttributeDefinition{{AttributeName: aws.String(spec.PartitionKey), AttributeType: types.ScalarAttributeTypeS}}
+	keys := []types.KeySchemaElement{{AttributeName: aws.String(spec.PartitionKey), KeyType: types.KeyTypeHash}}
+	if spec.SortKey != "" {
+		attrs = append(attrs, types.AttributeDefinition{AttributeName: aws.String(spec.SortKey), AttributeType: types.ScalarAttributeTypeS})
+		keys = append(keys, types.KeySchemaElement{AttributeName: aws.String(spec.SortKey), KeyType: types.KeyTypeRange})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := e.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: attrs,
+		KeySchema:            keys,
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatalf("awstest: create table %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := cleanupCtx()
+		defer cancel()
+		if _, err := e.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
+			t.Logf("awstest: delete table %s: %v", name, err)
+		}
+	})
+	if err := dynamodb.NewTableExistsWaiter(e.DynamoDB).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 20*time.Second,
+		func(o *dynamodb.TableExistsWaiterOptions) {
+			o.MinDelay = 50 * time.Millisecond
+			o.MaxDelay = 500 * time.Millisecond
+		}); err != nil {
+		t.Fatalf("awstest: table %s not active: %v", name, err)
+	}
+	if spec.TTLAttribute != "-" {
+		if _, err := e.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+			TableName:               aws.String(name),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(spec.TTLAttribute), Enabled: aws.Bool(true)},
+		}); err != nil {
+			t.Fatalf("awstest: enable TTL on %s: %v", name, err)
+		}
+	}
+	return name
+}
