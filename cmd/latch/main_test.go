@@ -41,7 +41,7 @@ func TestDispatch(t *testing.T) {
 		{name: "unknown flag", args: []string{"schedule", "next", "--bogus", "rate(1 day)"}, code: 2, stderr: []string{"flag provided but not defined: -bogus", "usage: latch schedule next"}},
 		{name: "missing argument", args: []string{"schedule", "next"}, code: 2, stderr: []string{"missing arguments"}},
 		{name: "extra argument", args: []string{"schedule", "next", "rate(1 day)", "x"}, code: 2, stderr: []string{"unexpected arguments: x"}},
-			} {
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			code, out, errOut := runLatch(t, tc.args...)
