@@ -1,0 +1,104 @@
+package idempotency_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/latchkit/latch/pkg/idempotency"
+)
+
+// fakeClock is an injected clock: tests move it instead of sleeping.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// inspectable is a Store whose records a test can read back; both stores
+// qualify.
+type inspectable interface {
+	idempotency.Store
+	Get(ctx context.Context, key string) (idempotency.Record, bool, error)
+}
+
+var (
+	_ inspectable       = (*idempotency.MemoryStore)(nil)
+	_ inspectable       = (*idempotency.DynamoDBStore)(nil)
+	_ idempotency.Store = (*countingStore)(nil)
+	_ idempotency.Store = (*faultyStore)(nil)
+)
+
+// countingStore decorates a Store and counts its calls: what a tracing
+// decorator would look like, and the proof that a cache hit calls nothing.
+type countingStore struct {
+	idempotency.Store
+	claims, completes, releases atomic.Int64
+}
+
+func (s *countingStore) Claim(ctx context.Context, c idempotency.Claim) (*idempotency.Record, error) {
+	s.claims.Add(1)
+	return s.Store.Claim(ctx, c)
+}
+
+func (s *countingStore) Complete(ctx context.Context, c idempotency.Completion) error {
+	s.completes.Add(1)
+	return s.Store.Complete(ctx, c)
+}
+
+func (s *countingStore) Release(ctx context.Context, key, owner string) error {
+	s.releases.Add(1)
+	return s.Store.Release(ctx, key, owner)
+}
+
+type callCounts struct{ Claims, Completes, Releases int64 }
+
+func (s *countingStore) counts() callCounts {
+	return callCounts{s.claims.Load(), s.completes.Load(), s.releases.Load()}
+}
+
+// faultyStore decorates a Store and fails the calls it is told to, the way
+// a network or throttling failure would, after or instead of the real call.
+type faultyStore struct {
+	idempotency.Store
+	claimErr, completeErr, releaseErr error
+}
+
+func (s *faultyStore) Claim(ctx context.Context, c idempotency.Claim) (*idempotency.Record, error) {
+	if s.claimErr != nil {
+		return nil, &idempotency.StoreError{Op: "claim", Err: s.claimErr}
+	}
+	return s.Store.Claim(ctx, c)
+}
+
+func (s *faultyStore) Complete(ctx context.Context, c idempotency.Completion) error {
+	if s.completeErr != nil {
+		return &idempotency.StoreError{Op: "complete", Err: s.completeErr}
+	}
+	return s.Store.Complete(ctx, c)
+}
+
+func (s *faultyStore) Release(ctx context.Context, key, owner string) error {
+	if s.releaseErr != nil {
+		return &idempotency.StoreError{Op: "release", Err: s.releaseErr}
+	}
+	return s.Store.Release(ctx, key, owner)
+}
+
+// The method sets pkg/retry recognises.
+type retryAter interface{ RetryAt() time.Time }
+type permanent interface{ Permanent() bool }

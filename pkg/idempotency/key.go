@@ -1,0 +1,40 @@
+package idempotency
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// Key identifies one logical request.
+type Key struct {
+	// ID is the idempotency key: whatever makes two deliveries "the same
+	// request" (an order id, a message's business id, a schedule name plus
+	// its tick time). Empty means no key: ErrNoKey, or no idempotency at all
+	// with Config.AllowMissingKey. It is hashed before it is stored.
+	ID string
+
+	// Payload, optional, holds the request fields that must match on a
+	// replay, in any stable encoding the caller chooses (say, the JSON of
+	// the fields that matter). Its SHA-256 is stored with the record; a later
+	// call under the same ID whose payload hashes differently gets
+	// ErrPayloadMismatch instead of the stored result. Nil skips the check;
+	// the check also passes when either side has no payload hash, so that
+	// turning validation on does not reject records written before.
+	Payload []byte
+}
+
+// hashHex returns the lowercase hex SHA-256 of b.
+func hashHex(b []byte) string {
+	sum := sha256.Sum256(b)
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:])
+}
+
+// keyHash returns "<prefix><hex sha256 of id>", prefix being "<namespace>#".
+func keyHash(prefix, id string) string {
+	sum := sha256.Sum256([]byte(id))
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return prefix + string(buf[:])
+}
