@@ -153,7 +153,9 @@ func EventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg Even
 // The typed handling is EventBridge's: detail decoded into T (a decode
 // failure is permanent, so the record goes to the dead-letter queue at
 // once), fn run once per event id with cfg.Idempotency. Retries, dead
-// letters and observation are the SQS processor's.
+// letters and observation are the SQS processor's; a Telemetry observer
+// reports a redelivered event answered by its idempotency record as
+// duplicate.
 func EventBridgeSQS[T any](fn func(ctx context.Context, e Event[T]) error, cfg EventBridgeConfig[T]) func(ctx context.Context, m Message[events.EventBridgeEvent]) error {
 	return func(ctx context.Context, m Message[events.EventBridgeEvent]) error {
 		if fn == nil {
@@ -163,7 +165,12 @@ func EventBridgeSQS[T any](fn func(ctx context.Context, e Event[T]) error, cfg E
 		if err != nil {
 			return err
 		}
-		_, _, err = runEvent(ctx, fn, cfg, e)
+		replayed, _, err := runEvent(ctx, fn, cfg, e)
+		if replayed {
+			// The processor reports what the function returns, nil; the
+			// observer learns here that it was a duplicate.
+			markReplayed(ctx)
+		}
 		return err
 	}
 }

@@ -1,9 +1,12 @@
 package handler_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -231,5 +234,31 @@ func TestEventBridgeSQSRecordFunction(t *testing.T) {
 	bad := handler.Message[events.EventBridgeEvent]{Body: orderEvent("ev-2", `{"order_id":1}`)}
 	if err := rf(context.Background(), bad); retry.Classify(err) != retry.ClassPermanent {
 		t.Errorf("undecodable detail: err = %v, want permanent", err)
+	}
+}
+
+func TestEventBridgeSQSDuplicateReported(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	tel := newTestTelemetry(t, handler.NewLogger(handler.LoggerConfig{Writer: &logs, Level: slog.LevelInfo}), &bytes.Buffer{})
+	rf := handler.EventBridgeSQS(func(context.Context, handler.Event[shipment]) error { return nil },
+		handler.EventBridgeConfig[shipment]{Idempotency: memoryGuard(t)})
+	m := handler.Message[events.EventBridgeEvent]{Body: orderEvent("ev-1", `{"order_id":"o-1"}`), Attempt: 1}
+	for i := range 2 {
+		// What the SQS processor does around each record.
+		ctx := tel.RecordStarted(context.Background(), handler.Record{Source: "aws:sqs", ID: fmt.Sprint("msg-", i)})
+		err := rf(ctx, m)
+		rep := handler.Report{Record: handler.Record{Source: "aws:sqs", ID: fmt.Sprint("msg-", i)}, Outcome: handler.Succeeded}
+		if err != nil {
+			t.Fatal(err)
+		}
+		tel.RecordFinished(ctx, rep)
+	}
+	var got []string
+	for _, l := range logLines(t, &logs) {
+		got = append(got, fmt.Sprint(l["message_id"], ":", l["outcome"]))
+	}
+	if diff := cmp.Diff([]string{"msg-0:succeeded", "msg-1:duplicate"}, got); diff != "" {
+		t.Errorf("outcome lines (-want +got):\n%s", diff)
 	}
 }
