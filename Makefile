@@ -11,9 +11,22 @@ STATICCHECK := $(GOBIN_DIR)/staticcheck-$(STATICCHECK_VERSION)
 GOTEST_FLAGS ?= -p 2 -count=1
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
+# SAM: the template, its sam config, and aws-sam-cli + cfn-lint pinned in
+# tools/requirements-sam.txt, installed into a cached venv keyed by that file.
+TEMPLATE      := infra/template.yaml
+SAM_CONFIG    := $(CURDIR)/infra/samconfig.toml
+SAM_CONFIG_ENV ?= default
+SAM_BUILD_DIR := .aws-sam/build
+SAM_REQUIREMENTS := tools/requirements-sam.txt
+SAM_VENV      := $(CACHE)/venv-sam-$(shell sha256sum $(SAM_REQUIREMENTS) | cut -c1-12)
+SAM           := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+CFN_LINT      := $(SAM_VENV)/bin/cfn-lint
+SAM_DEPLOY_FLAGS ?=
+
 export LATCH_CACHE := $(CACHE)
 
-.PHONY: test unit integration lint build emulators-up emulators-down test-localstack clean
+.PHONY: test unit integration lint build emulators-up emulators-down test-localstack clean \
+	lint-template sam-build deploy
 
 ## test: unit tests (race), then the integration suite on the local emulators
 test: unit integration
@@ -26,8 +39,8 @@ unit:
 integration:
 	localstack/with-stack.sh $(GO) test $(GOTEST_FLAGS) -tags integration ./...
 
-## lint: gofmt, go vet, staticcheck (pinned)
-lint: $(STATICCHECK)
+## lint: gofmt, go vet, staticcheck (pinned), then the template lint
+lint: $(STATICCHECK) lint-template
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
@@ -46,6 +59,31 @@ build:
 	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bin/$$f/bootstrap ./functions/$$f || exit 1; \
 	done
 
+## lint-template: cfn-lint and sam validate --lint on infra/template.yaml (no AWS calls)
+lint-template: $(SAM_VENV)/.ok
+	$(CFN_LINT) -- $(TEMPLATE)
+	$(SAM) validate --config-file $(SAM_CONFIG) --config-env $(SAM_CONFIG_ENV) --template-file $(TEMPLATE) --lint
+
+## sam-build: sam build without Docker (local Go toolchain); checks every function has a bootstrap
+sam-build: $(SAM_VENV)/.ok
+	CGO_ENABLED=0 GOFLAGS="$$($(GO) env GOFLAGS) -tags=lambda.norpc -ldflags=-s" \
+	  $(SAM) build --config-file $(SAM_CONFIG) --config-env $(SAM_CONFIG_ENV) --template-file $(TEMPLATE) --build-dir $(SAM_BUILD_DIR)
+	$(SAM_VENV)/bin/python tools/check-sam-build.py $(SAM_BUILD_DIR)
+
+## deploy: sam build, then sam deploy (stack, region, capabilities from infra/samconfig.toml)
+deploy: sam-build
+	$(SAM) deploy --config-file $(SAM_CONFIG) --config-env $(SAM_CONFIG_ENV) --template-file $(SAM_BUILD_DIR)/template.yaml $(SAM_DEPLOY_FLAGS)
+
+# The venv's name carries the requirements' hash, so an update gets a new venv;
+# the lock keeps two checkouts sharing $(CACHE) from installing it at once.
+$(SAM_VENV)/.ok:
+	mkdir -p $(CACHE)
+	flock $(SAM_VENV).lock sh -c 'test -f $@ || { \
+	  echo "installing aws-sam-cli and cfn-lint into $(SAM_VENV)"; \
+	  rm -rf $(SAM_VENV) && python3 -m venv $(SAM_VENV) && \
+	  $(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(SAM_REQUIREMENTS) && \
+	  touch $@; }'
+
 ## emulators-up / emulators-down: the Docker-free local AWS stack
 emulators-up:
 	localstack/stack.sh up
@@ -59,4 +97,4 @@ test-localstack:
 	localstack/with-localstack.sh $(GO) test $(GOTEST_FLAGS) -tags integration ./...
 
 clean:
-	rm -rf bin .run
+	rm -rf bin .run .aws-sam

@@ -192,7 +192,7 @@ func TestEventBridgeRecordAndFailureMessage(t *testing.T) {
 	if diff := cmp.Diff(bad, back); diff != "" {
 		t.Errorf("failure message body (-want +got):\n%s", diff)
 	}
-	if attr(m, handler.FailureAttrEventID) != "ev-9" || attr(m, handler.FailureAttrSource) != "shop.orders" || attr(m, handler.DLQAttrErrorClass) != "permanent" {
+	if sentAttr(m, handler.FailureAttrEventID) != "ev-9" || sentAttr(m, handler.FailureAttrSource) != "shop.orders" || sentAttr(m, handler.DLQAttrErrorClass) != "permanent" {
 		t.Errorf("attributes = %v", m.MessageAttributes)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
@@ -745,8 +746,8 @@ func TestWrap(t *testing.T) {
 			runs.Add(1)
 			return "charged " + ev.OrderID, nil
 		})
-	// Assignable to a handler.Func-shaped type without conversion.
-	var _ func(context.Context, event) (string, error) = h
+	// Assignable to handler.Func without conversion.
+	var _ handler.Func[event, string] = h
 
 	tests := []struct {
 		name     string

@@ -234,13 +234,12 @@ func (s *DynamoDBStore) Complete(ctx context.Context, c Completion) error {
 		values[":data"] = &types.AttributeValueMemberS{Value: string(c.Data)}
 		update = s.completeSet
 	}
-	names := s.updateNames
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.cfg.Table),
 		Key:                       s.key(c.Key),
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String(s.ownerCond),
-		ExpressionAttributeNames:  names,
+		ExpressionAttributeNames:  s.updateNames,
 		ExpressionAttributeValues: values,
 	})
 	if err != nil {

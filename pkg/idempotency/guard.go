@@ -247,7 +247,7 @@ func (g *Guard) complete(ctx context.Context, t ticket, data []byte, encErr erro
 	case errors.Is(err, ErrResultTooLarge):
 		data = nil
 	case errors.Is(err, ErrLockLost):
-		return fmt.Errorf("idempotency: complete key %s: %w", t.hash, err)
+		return fmt.Errorf("%w (completing key %s)", err, t.hash)
 	default:
 		return err
 	}
@@ -278,7 +278,7 @@ func (g *Guard) release(ctx context.Context, t ticket, fnErr error) error {
 		return fnErr
 	}
 	if errors.Is(err, ErrLockLost) {
-		err = fmt.Errorf("idempotency: release key %s: %w", t.hash, err)
+		err = fmt.Errorf("%w (releasing key %s)", err, t.hash)
 	}
 	return errors.Join(fnErr, err)
 }
