@@ -134,7 +134,7 @@ func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
 	}
 
 	// The undecodable event is in the DLQ with the reason, on its first attempt.
-	dl := receiveAll(t, env, q.DLQ.URL, 1)[0]
+	dl := receiveN(t, env, q.DLQ.URL, 1)[0]
 	if reason := msgAttr(dl, handler.DLQAttrError); !strings.Contains(reason, "decode detail") || msgAttr(dl, handler.DLQAttrErrorClass) != "permanent" {
 		t.Errorf("DLQ reason %q class %q", reason, msgAttr(dl, handler.DLQAttrErrorClass))
 	}

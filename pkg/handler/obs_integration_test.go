@@ -96,7 +96,7 @@ func storedStatus(t *testing.T, env *awstest.Env, table, keyHash string) string 
 }
 
 // receiveAll long-polls q until it has want messages or the deadline.
-func receiveAll(t *testing.T, env *awstest.Env, url string, want int) []sqstypes.Message {
+func receiveN(t *testing.T, env *awstest.Env, url string, want int) []sqstypes.Message {
 	t.Helper()
 	var got []sqstypes.Message
 	deadline := time.Now().Add(20 * time.Second)

@@ -110,7 +110,7 @@ func TestIntegrationScheduleTickOnce(t *testing.T) {
 		}
 	}
 	got := map[string]string{}
-	for _, msg := range receiveAll(t, env, failed.URL, 2) {
+	for _, msg := range receiveN(t, env, failed.URL, 2) {
 		if msgAttr(msg, handler.DLQAttrErrorClass) != "permanent" || msgAttr(msg, handler.DLQAttrFailedAt) == "" {
 			t.Errorf("failure message attributes %v", msg.MessageAttributes)
 		}
