@@ -50,7 +50,7 @@ func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
 	proc := handler.SQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[shipment]) error {
 		shipped.add(e.Detail.OrderID)
 		return nil
-	}, handler.EventBridgeConfig[shipment]{Idempotency: guard}), handler.SQSConfig{Client: env.SQS, Observer: tel})
+	}), handler.SQSConfig{Client: env.SQS, Observer: tel, Idempotency: guard, Key: handler.KeyEventID})
 	invoke := handler.Chain(proc, handler.Observe[events.SQSEvent, events.SQSEventResponse](tel))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 )
 
@@ -140,19 +139,6 @@ func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisec
 type recordScope struct {
 	rec  Record
 	span Span
-	// replayed is set by a record function that answered from an
-	// idempotency record under an event source handler that cannot say so
-	// itself (EventBridgeSQS under the SQS processor): the outcome is then
-	// reported as Duplicate rather than Succeeded.
-	replayed atomic.Bool
-}
-
-// markReplayed notes, for the observer, that the record in ctx was
-// answered by a stored result.
-func markReplayed(ctx context.Context) {
-	if s, ok := ctx.Value(recordScopeKey{}).(*recordScope); ok && s != nil {
-		s.replayed.Store(true)
-	}
 }
 
 type recordScopeKey struct{}
@@ -186,11 +172,7 @@ func (t *Telemetry) RecordStarted(ctx context.Context, r Record) context.Context
 // outcome annotated.
 func (t *Telemetry) RecordFinished(ctx context.Context, r Report) {
 	inv, _ := InvocationFromContext(ctx)
-	s, ok := ctx.Value(recordScopeKey{}).(*recordScope)
-	if ok && s != nil && r.Outcome == Succeeded && s.replayed.Load() {
-		r.Outcome = Duplicate
-	}
-	if ok && s != nil {
+	if s, ok := ctx.Value(recordScopeKey{}).(*recordScope); ok && s != nil {
 		s.span.Annotate(AnnotationOutcome, string(r.Outcome))
 		s.span.Annotate(AnnotationColdStart, inv.ColdStart)
 		if t.service != "" {
