@@ -1,0 +1,149 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/latchkit/latch/pkg/retry"
+)
+
+// SQSClient is the part of the SQS API the batch processor calls, and only
+// for records that fail: a batch that succeeds makes no calls. *sqs.Client
+// satisfies it.
+type SQSClient interface {
+	GetQueueUrl(ctx context.Context, in *sqs.GetQueueUrlInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+var _ SQSClient = (*sqs.Client)(nil)
+
+// DefaultSQSConcurrency is the number of records (standard queues) or
+// message groups (FIFO queues) that run at once when SQSConfig.Concurrency
+// is zero.
+const DefaultSQSConcurrency = 10
+
+// ErrSQSConfig: the SQSConfig given to SQS is unusable. Every invocation of
+// the handler returns it (wrapped, with the reason), so the whole batch
+// comes back and nothing is lost while the deploy is fixed.
+var ErrSQSConfig = errors.New("handler: invalid SQSConfig")
+
+// ErrGroupBlocked: the record was not run because an earlier record of its
+// FIFO message group failed in the same batch. Running it would break the
+// group's order; it comes back with the record that blocked it.
+var ErrGroupBlocked = errors.New("handler: not run: an earlier message of its FIFO group failed")
+
+// SQSConfig configures the SQS batch processor. Only Client is required.
+type SQSConfig struct {
+	// Client calls SQS to delay retries, to read the source queue's redrive
+	// policy and to send records to the dead-letter queue. Required.
+	Client SQSClient
+	// DLQURL is the dead-letter queue for permanent failures and last
+	// attempts. Empty means the source queue's RedrivePolicy target, read on
+	// the first failure after a cold start and kept, together with the
+	// policy's maxReceiveCount.
+	DLQURL string
+	// Backoff decides how long a retryable failure waits before its record
+	// comes back. The zero value is retry.Backoff's defaults (5s doubling up
+	// to 15 minutes, with jitter). Its Now, when nil, is this config's Now.
+	Backoff retry.Backoff
+	// Concurrency bounds how many records of a standard queue, or message
+	// groups of a FIFO queue, run at once. Zero means
+	// DefaultSQSConcurrency, SQS's largest batch without a batching window,
+	// so a default batch runs fully in parallel while larger batches do not
+	// flood what the records call. One runs records one by one.
+	Concurrency int
+	// Observer is told about every record. Nil means NopObserver.
+	Observer Observer
+	// Logger receives what only the processor knows: recovered panics with
+	// their stack, failed visibility changes and dead-letter sends. Nil
+	// means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for DLQ timestamps, durations and retry times. Nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// Validate reports whether the config can be used. SQS calls it; calling
+// it at start-up as well makes a bad deploy fail on its first cold start
+// instead of on its first batch.
+func (c SQSConfig) Validate() error {
+	if c.Client == nil {
+		return fmt.Errorf("%w: Client is nil", ErrSQSConfig)
+	}
+	return nil
+}
+
+// Message is one SQS record as the record function sees it.
+type Message[T any] struct {
+	// Body is the record's body decoded from JSON. When T is string or
+	// []byte it is the body as is, undecoded.
+	Body T
+	// Raw is the record as Lambda delivered it: id, attributes, message
+	// attributes, source queue.
+	Raw events.SQSMessage
+	// Attempt is 1 on the first delivery (SQS's ApproximateReceiveCount).
+	Attempt int
+}
+
+// SQS returns a Lambda handler for an SQS event source mapping with
+// ReportBatchItemFailures on. It runs fn once per record and reports, in
+// the response's batchItemFailures, only the records that must come back:
+//
+//   - success: not reported; Lambda deletes the record;
+//   - retryable failure: its visibility is set to the backoff delay (one
+//     ChangeMessageVisibilityBatch call per ten such records), then it is
+//     reported; if the visibility change fails it is reported anyway and
+//     the queue's own timeout applies;
+//   - permanent failure, or a retryable failure on the queue's last attempt
+//     (receive count = maxReceiveCount): sent to the dead-letter queue with
+//     the reason in message attributes (DLQAttr*), then not reported, so
+//     Lambda deletes the original; if the send fails it is reported;
+//   - a body that does not decode into T is a permanent failure;
+//   - a panic in fn is recovered and logged with its stack, and is a
+//     retryable failure of that record only.
+//
+// Records of a standard queue run concurrently, up to cfg.Concurrency at
+// once. On a FIFO queue each message group runs in order; after a record
+// of a group fails, the rest of that group is not run and is reported
+// failed (ErrGroupBlocked), while other groups go on. A record latch has
+// dead-lettered counts as done, as after SQS's own redrive, so its group
+// goes on.
+//
+// An event with no records, or a record without what the processor needs,
+// is an error for the whole batch (ErrEmptyEvent, ErrMalformedEvent), as
+// is an invalid config (ErrSQSConfig).
+func SQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) Func[events.SQSEvent, events.SQSEventResponse] {
+	p := &sqsProcessor[T]{fn: fn, cfg: cfg, cfgErr: cfg.Validate()}
+	if fn == nil && p.cfgErr == nil {
+		p.cfgErr = fmt.Errorf("%w: record function is nil", ErrSQSConfig)
+	}
+	p.now = cfg.Now
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.cfg.Backoff.Now == nil {
+		p.cfg.Backoff.Now = p.now
+	}
+	p.obs = cfg.Observer
+	if p.obs == nil {
+		p.obs = NopObserver{}
+	}
+	p.log = cfg.Logger
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	p.concurrency = cfg.Concurrency
+	if p.concurrency <= 0 {
+		p.concurrency = DefaultSQSConcurrency
+	}
+	p.queues = newSQSQueues(cfg.Client, cfg.DLQURL)
+	return p.handle
+}

@@ -1,0 +1,131 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// sqsQueue is what the processor knows about a source queue. It is read
+// once per execution environment (a cold start) and kept: a queue's URL and
+// redrive policy change only with a deploy.
+type sqsQueue struct {
+	arn  string
+	url  string
+	fifo bool
+	// maxReceiveCount is from the RedrivePolicy; 0 when the queue has none,
+	// and then no attempt is the last.
+	maxReceiveCount int
+	// dlqURL is SQSConfig.DLQURL, else the RedrivePolicy's target; empty when
+	// there is neither.
+	dlqURL  string
+	dlqFIFO bool
+}
+
+// sqsQueues resolves source queues by ARN, lazily: a batch that succeeds
+// needs none of this, so the happy path makes no extra calls. Failures are
+// not kept; the next record that needs the queue asks again.
+type sqsQueues struct {
+	client SQSClient
+	dlqURL string
+
+	mu    sync.Mutex
+	known map[string]*sqsQueue
+}
+
+func newSQSQueues(client SQSClient, dlqURL string) *sqsQueues {
+	return &sqsQueues{client: client, dlqURL: dlqURL, known: map[string]*sqsQueue{}}
+}
+
+// get returns the queue with the given ARN. Holding the lock across the
+// calls makes concurrent records of one batch wait for one lookup instead
+// of each making their own.
+func (qs *sqsQueues) get(ctx context.Context, queueARN string) (*sqsQueue, error) {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	if q, ok := qs.known[queueARN]; ok {
+		return q, nil
+	}
+	q, err := qs.load(ctx, queueARN)
+	if err != nil {
+		return nil, fmt.Errorf("handler: look up queue %s: %w", queueARN, err)
+	}
+	qs.known[queueARN] = q
+	return q, nil
+}
+
+func (qs *sqsQueues) load(ctx context.Context, queueARN string) (*sqsQueue, error) {
+	url, err := queueURL(ctx, qs.client, queueARN)
+	if err != nil {
+		return nil, err
+	}
+	out, err := qs.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(url),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameRedrivePolicy},
+	})
+	if err != nil {
+		return nil, err
+	}
+	q := &sqsQueue{arn: queueARN, url: url, fifo: strings.HasSuffix(queueARN, ".fifo"), dlqURL: qs.dlqURL}
+	var dlqARN string
+	if s := out.Attributes[string(types.QueueAttributeNameRedrivePolicy)]; s != "" {
+		dlqARN, q.maxReceiveCount, err = parseRedrivePolicy(s)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if q.dlqURL == "" && dlqARN != "" {
+		if q.dlqURL, err = queueURL(ctx, qs.client, dlqARN); err != nil {
+			return nil, fmt.Errorf("dead-letter queue: %w", err)
+		}
+	}
+	q.dlqFIFO = strings.HasSuffix(q.dlqURL, ".fifo")
+	return q, nil
+}
+
+// queueURL asks SQS for the URL of the queue with the given ARN rather than
+// building it: the URL's host depends on the endpoint (an emulator, a VPC
+// endpoint), which only the client knows.
+func queueURL(ctx context.Context, client SQSClient, queueARN string) (string, error) {
+	a, err := arn.Parse(queueARN)
+	if err != nil {
+		return "", err
+	}
+	in := &sqs.GetQueueUrlInput{QueueName: aws.String(a.Resource)}
+	if a.AccountID != "" {
+		in.QueueOwnerAWSAccountId = aws.String(a.AccountID)
+	}
+	out, err := client.GetQueueUrl(ctx, in)
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.QueueUrl), nil
+}
+
+// parseRedrivePolicy reads a queue's RedrivePolicy attribute. SQS accepts
+// maxReceiveCount as a JSON number or a string, and hands back what it was
+// given, so both are read.
+func parseRedrivePolicy(s string) (dlqARN string, maxReceiveCount int, err error) {
+	var p struct {
+		DeadLetterTargetArn string          `json:"deadLetterTargetArn"`
+		MaxReceiveCount     json.RawMessage `json:"maxReceiveCount"`
+	}
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return "", 0, fmt.Errorf("RedrivePolicy %q: %w", s, err)
+	}
+	raw := strings.Trim(string(p.MaxReceiveCount), `"`)
+	if raw != "" {
+		if maxReceiveCount, err = strconv.Atoi(raw); err != nil {
+			return "", 0, fmt.Errorf("RedrivePolicy maxReceiveCount %s: %w", p.MaxReceiveCount, err)
+		}
+	}
+	return p.DeadLetterTargetArn, maxReceiveCount, nil
+}

@@ -1,0 +1,86 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// sqsMaxBatch is SQS's limit of entries per batch call.
+const sqsMaxBatch = 10
+
+// scheduleRetries sets the visibility timeout of every pending record to its
+// delay, ten per call and queue, and finishes them: RetryScheduled when SQS
+// took the change, Failed when it did not.
+func (p *sqsProcessor[T]) scheduleRetries(ctx context.Context, runs []*sqsRun) {
+	byQueue := map[string][]*sqsRun{}
+	var order []string
+	for _, r := range runs {
+		if !r.pending {
+			continue
+		}
+		if _, ok := byQueue[r.queue.url]; !ok {
+			order = append(order, r.queue.url)
+		}
+		byQueue[r.queue.url] = append(byQueue[r.queue.url], r)
+	}
+	for _, url := range order {
+		pending := byQueue[url]
+		for len(pending) > 0 {
+			n := min(len(pending), sqsMaxBatch)
+			p.changeVisibility(ctx, url, pending[:n])
+			pending = pending[n:]
+		}
+	}
+}
+
+func (p *sqsProcessor[T]) changeVisibility(ctx context.Context, url string, chunk []*sqsRun) {
+	in := &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(url)}
+	for i, r := range chunk {
+		in.Entries = append(in.Entries, types.ChangeMessageVisibilityBatchRequestEntry{
+			Id:                aws.String(strconv.Itoa(i)),
+			ReceiptHandle:     aws.String(r.it.msg.ReceiptHandle),
+			VisibilityTimeout: visibilitySeconds(r.delay),
+		})
+	}
+	out, err := p.cfg.Client.ChangeMessageVisibilityBatch(ctx, in)
+	if err != nil {
+		for _, r := range chunk {
+			p.fail(r, "delay its retry", err)
+		}
+		return
+	}
+	failed := map[string]error{}
+	for _, f := range out.Failed {
+		failed[aws.ToString(f.Id)] = errors.New(aws.ToString(f.Code) + ": " + aws.ToString(f.Message))
+	}
+	for _, s := range out.Successful {
+		failed[aws.ToString(s.Id)] = nil
+	}
+	for i, r := range chunk {
+		ferr, ok := failed[strconv.Itoa(i)]
+		if !ok {
+			ferr = errors.New("SQS answered neither success nor failure for the entry")
+		}
+		if ferr != nil {
+			p.fail(r, "delay its retry", ferr)
+			continue
+		}
+		r.report.Outcome = RetryScheduled
+		r.report.RetryDelay = time.Duration(visibilitySeconds(r.delay)) * time.Second
+		p.finish(r)
+	}
+}
+
+// visibilitySeconds rounds d up to whole seconds, SQS's unit: rounding down
+// could bring a record back before the lock it waits for has died.
+func visibilitySeconds(d time.Duration) int32 {
+	s := math.Ceil(d.Seconds())
+	return int32(max(0, min(s, 12*60*60)))
+}
