@@ -117,29 +117,27 @@ func (p *sqsProcessor[T]) runAll(ctx context.Context, runs []*sqsRun) {
 	wg.Wait()
 }
 
-// sqsBlock is why the rest of a FIFO group does not run.
-type sqsBlock struct {
-	by      string        // the message id of the record that failed
-	pending bool          // it waits for a visibility change...
-	delay   time.Duration // ...of this delay, which the rest shares
-}
-
-// runGroup runs records in order until one is not done; the rest are
-// skipped, and come back no earlier than the one that blocked them.
+// runGroup runs records in order until one is not done. The rest are not
+// run: they fail with ErrGroupBlocked and are made visible again at once.
+// That does not let them overtake the record that blocked them: SQS
+// delivers nothing of a FIFO group while one of its messages is in flight,
+// and the blocker stays in flight for its own delay. (Giving them the
+// blocker's delay instead would tie them with it, and an emulator that
+// breaks the tie by the wrong message would reorder the group.)
 func (p *sqsProcessor[T]) runGroup(ctx context.Context, group []*sqsRun) {
-	var block *sqsBlock
+	blockedBy := ""
 	for _, r := range group {
 		r.report.Record = r.it.record()
 		r.ctx = p.obs.RecordStarted(ctx, r.report.Record)
 		r.start = p.now()
-		if block != nil {
-			p.settle(r, fmt.Errorf("%w (message %s)", ErrGroupBlocked, block.by), false, block)
+		if blockedBy != "" {
+			p.settle(r, fmt.Errorf("%w (message %s)", ErrGroupBlocked, blockedBy), false, true)
 			continue
 		}
 		dup, err := p.call(r)
-		p.settle(r, err, dup, nil)
+		p.settle(r, err, dup, false)
 		if !r.done() {
-			block = &sqsBlock{by: r.it.msg.MessageId, pending: r.pending, delay: r.delay}
+			blockedBy = r.it.msg.MessageId
 		}
 	}
 }
@@ -185,9 +183,10 @@ func (p *sqsProcessor[T]) protect(r *sqsRun, f func() error) (err error) {
 	return f()
 }
 
-// settle decides what happens to a record that has run (or was skipped,
-// with block set): finished now, or pending a visibility change.
-func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate bool, block *sqsBlock) {
+// settle decides what happens to a record that has run (or was skipped
+// behind a failed record of its group): finished now, or pending a
+// visibility change.
+func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate, skipped bool) {
 	if err == nil {
 		r.report.Outcome = Succeeded
 		if duplicate {
@@ -204,16 +203,11 @@ func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate bool, block *sq
 		p.fail(r, "look up its queue", qerr)
 	case r.report.Class == retry.ClassPermanent, q.maxReceiveCount > 0 && r.it.attempt >= q.maxReceiveCount:
 		p.deadLetter(r, q)
-	case block != nil && !block.pending:
-		// The record that blocked this one keeps the queue's own
-		// visibility timeout; so does this one, to come back after it.
-		p.fail(r, "", nil)
+	case skipped:
+		r.pending, r.queue, r.delay = true, q, 0
 	default:
 		r.pending, r.queue = true, q
 		r.delay = p.cfg.Backoff.Delay(err, r.it.attempt)
-		if block != nil {
-			r.delay = block.delay
-		}
 	}
 }
 
@@ -234,13 +228,11 @@ func (p *sqsProcessor[T]) deadLetter(r *sqsRun, q *sqsQueue) {
 
 // fail finishes a record as Failed: it stays in the queue and SQS's own
 // visibility timeout and redrive apply. what and err say which bookkeeping
-// step failed, if one did; they join the record's error.
+// step failed; they are logged and join the record's error.
 func (p *sqsProcessor[T]) fail(r *sqsRun, what string, err error) {
-	if err != nil {
-		p.log.ErrorContext(r.ctx, "handler: could not "+what+"; the record stays in the queue",
-			slog.String("message_id", r.it.msg.MessageId), slog.Any("error", err))
-		r.report.Err = fmt.Errorf("%w; and could not %s: %w", r.report.Err, what, err)
-	}
+	p.log.ErrorContext(r.ctx, "handler: could not "+what+"; the record stays in the queue",
+		slog.String("message_id", r.it.msg.MessageId), slog.Any("error", err))
+	r.report.Err = fmt.Errorf("%w; and could not %s: %w", r.report.Err, what, err)
 	r.report.Outcome = Failed
 	p.finish(r)
 }

@@ -78,9 +78,17 @@ func (p *sqsProcessor[T]) changeVisibility(ctx context.Context, url string, chun
 	}
 }
 
-// visibilitySeconds rounds d up to whole seconds, SQS's unit: rounding down
-// could bring a record back before the lock it waits for has died.
+// sqsMaxVisibility is the longest visibility latch asks for. SQS allows 12
+// hours of visibility in total counted from the receive, not from the
+// change, and rejects more; by the time latch asks, the record has been in
+// flight for at most a batching window (5 minutes) and a function timeout
+// (15 minutes).
+const sqsMaxVisibility = 12*time.Hour - 20*time.Minute
+
+// visibilitySeconds rounds d up to whole seconds, SQS's unit (rounding
+// down could bring a record back before the lock it waits for has died),
+// within [0, sqsMaxVisibility].
 func visibilitySeconds(d time.Duration) int32 {
 	s := math.Ceil(d.Seconds())
-	return int32(max(0, min(s, 12*60*60)))
+	return int32(max(0, min(s, sqsMaxVisibility.Seconds())))
 }

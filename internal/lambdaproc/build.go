@@ -1,0 +1,75 @@
+package lambdaproc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// BuildConfig says which function package to compile and where to put it.
+type BuildConfig struct {
+	// Package is the function's main package as the go command takes it,
+	// e.g. "./functions/orders". Required.
+	Package string
+	// Dir is where the go command runs, normally the module root; Package
+	// is resolved from there. Zero: the current directory.
+	Dir string
+	// CacheDir is where executables go, as
+	// <CacheDir>/<GOOS>_<GOARCH>/<Name>/bootstrap; rebuilding is cheap
+	// because the go build cache does the real caching. Zero:
+	// <user cache dir>/latch/functions.
+	CacheDir string
+	// Name names the output directory. Zero: the last element of Package.
+	Name string
+	// GoCommand is the go tool to run. Zero: "go" from PATH.
+	GoCommand string
+}
+
+// Build compiles a function for the host it runs on (not for Lambda's
+// linux/arm64: the process runs here) with the lambda.norpc tag, as the
+// Makefile builds it for deployment, and returns the executable's path.
+// A compile error comes back with the compiler's output.
+func Build(ctx context.Context, cfg BuildConfig) (string, error) {
+	if cfg.Package == "" {
+		return "", errors.New("lambdaproc: BuildConfig.Package is required")
+	}
+	if cfg.Name == "" {
+		cfg.Name = path.Base(filepath.ToSlash(strings.TrimRight(cfg.Package, "/")))
+	}
+	if cfg.CacheDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("lambdaproc: no cache directory for builds: %w", err)
+		}
+		cfg.CacheDir = filepath.Join(dir, "latch", "functions")
+	}
+	if cfg.GoCommand == "" {
+		cfg.GoCommand = "go"
+	}
+	out, err := filepath.Abs(filepath.Join(cfg.CacheDir, runtime.GOOS+"_"+runtime.GOARCH, cfg.Name, "bootstrap"))
+	if err != nil {
+		return "", fmt.Errorf("lambdaproc: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", fmt.Errorf("lambdaproc: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, cfg.GoCommand, "build", "-tags", "lambda.norpc", "-o", out, cfg.Package)
+	cmd.Dir = cfg.Dir
+	// Pin the target to this host whatever GOOS/GOARCH the caller's
+	// environment carries (a shell set up for `make build` has linux/arm64),
+	// and build without cgo as for Lambda.
+	cmd.Env = append(os.Environ(), "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("lambdaproc: building %s: %w\n%s", cfg.Package, err, strings.TrimSpace(output.String()))
+	}
+	return out, nil
+}

@@ -1,0 +1,91 @@
+// Command fn is a Lambda function for the runtimeapi tests. It is built with
+// aws-lambda-go so that the tests run Lambda's own client loop against the
+// server. The event's action picks what the function does.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+type event struct {
+	// Action is one of: echo (default), error, panic, exit, sleep, big.
+	Action string `json:"action"`
+	Value  string `json:"value"`
+	// Code is the exit status for exit.
+	Code int `json:"code"`
+	// SleepMs is how long sleep sleeps, ignoring the deadline.
+	SleepMs int `json:"sleepMs"`
+	// Bytes is the size of big's response.
+	Bytes int `json:"bytes"`
+}
+
+type result struct {
+	Value         string            `json:"value"`
+	RequestID     string            `json:"requestId"`
+	FunctionARN   string            `json:"functionArn"`
+	DeadlineMs    int64             `json:"deadlineMs"`
+	TraceID       string            `json:"traceId"`
+	ClientCustom  map[string]string `json:"clientCustom,omitempty"`
+	IdentityID    string            `json:"identityId,omitempty"`
+	PID           int               `json:"pid"`
+	FunctionName  string            `json:"functionName"`
+	MemoryLimitMB int               `json:"memoryLimitMb"`
+}
+
+// OrderError is a typed error: aws-lambda-go reports its type name.
+type OrderError struct{ ID string }
+
+func (e *OrderError) Error() string { return "order " + e.ID + " is invalid" }
+
+func handle(ctx context.Context, ev event) (result, error) {
+	switch ev.Action {
+	case "error":
+		return result{}, &OrderError{ID: ev.Value}
+	case "panic":
+		panic(ev.Value)
+	case "exit":
+		fmt.Fprintln(os.Stderr, "exiting with", ev.Code)
+		os.Exit(ev.Code)
+	case "sleep":
+		time.Sleep(time.Duration(ev.SleepMs) * time.Millisecond)
+	case "big":
+		return result{Value: strings.Repeat("x", ev.Bytes)}, nil
+	}
+	lc, _ := lambdacontext.FromContext(ctx)
+	deadline, _ := ctx.Deadline()
+	traceID, _ := ctx.Value("x-amzn-trace-id").(string)
+	return result{
+		Value:         ev.Value,
+		RequestID:     lc.AwsRequestID,
+		FunctionARN:   lc.InvokedFunctionArn,
+		DeadlineMs:    deadline.UnixMilli(),
+		TraceID:       traceID,
+		ClientCustom:  lc.ClientContext.Custom,
+		IdentityID:    lc.Identity.CognitoIdentityID,
+		PID:           os.Getpid(),
+		FunctionName:  lambdacontext.FunctionName,
+		MemoryLimitMB: lambdacontext.MemoryLimitInMB,
+	}, nil
+}
+
+func main() {
+	switch os.Getenv("FN_INIT") {
+	case "exit":
+		// A Go function that cannot initialise simply dies: aws-lambda-go
+		// has no init-error call, so Lambda sees the runtime exit.
+		log.Fatal("fn: cannot load configuration")
+	case "sigterm":
+		lambda.StartHandlerFunc(handle, lambda.WithEnableSIGTERM(func() {
+			fmt.Println("fn: SIGTERM received")
+		}))
+	}
+	lambda.StartHandlerFunc(handle)
+}
