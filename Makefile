@@ -28,8 +28,8 @@ export LATCH_CACHE := $(CACHE)
 .PHONY: test unit integration lint build emulators-up emulators-down test-localstack clean \
 	lint-template sam-build deploy
 
-## test: unit tests (race), then the integration suite on the local emulators
-test: unit integration
+## test: unit tests (race), the integration suite on the local emulators, then sam build
+test: unit integration sam-build
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:
