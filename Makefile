@@ -9,7 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(GOBIN_DIR)/staticcheck-$(STATICCHECK_VERSION)
 # Two cores on CI: two packages at a time, race detector on unit tests.
 GOTEST_FLAGS ?= -p 2 -count=1
-FUNCTIONS := $(notdir $(wildcard functions/*))
+FUNCTIONS := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 
 # SAM: the template, its sam config, and aws-sam-cli + cfn-lint pinned in
 # tools/requirements-sam.txt, installed into a cached venv keyed by that file.
