@@ -31,11 +31,14 @@ func TestDispatch(t *testing.T) {
 		stderrNone bool
 	}{
 		{name: "no arguments", args: nil, code: 2, stderr: []string{"usage: latch COMMAND", "schedule"}, noStdout: true},
-		{name: "root help", args: []string{"--help"}, code: 0, stdout: []string{"usage: latch COMMAND", "schedule "}, stderrNone: true},
+		{name: "root help", args: []string{"--help"}, code: 0, stdout: []string{"usage: latch COMMAND", "schedule ", "dlq "}, stderrNone: true},
 		{name: "root -h", args: []string{"-h"}, code: 0, stdout: []string{"Commands:"}},
 		{name: "help command", args: []string{"help", "schedule", "next"}, code: 0, stdout: []string{"usage: latch schedule next [flags] EXPR", "-n int"}},
 		{name: "group help", args: []string{"schedule", "--help"}, code: 0, stdout: []string{"usage: latch schedule COMMAND", "next "}},
 		{name: "group without subcommand", args: []string{"schedule"}, code: 2, stderr: []string{"usage: latch schedule COMMAND", "next "}},
+		{name: "dlq group without subcommand", args: []string{"dlq"}, code: 2, stderr: []string{"usage: latch dlq COMMAND", "ls ", "redrive "}},
+		{name: "leaf help with flags", args: []string{"dlq", "redrive", "--help"}, code: 0, stdout: []string{"usage: latch dlq redrive [flags] QUEUE", "-to string", "-dry-run"}},
+		{name: "dlq ls needs a queue", args: []string{"dlq", "ls"}, code: 2, stderr: []string{"missing arguments", "usage: latch dlq ls [flags] QUEUE"}},
 		{name: "unknown command", args: []string{"deploy"}, code: 2, stderr: []string{`unknown command "deploy"`}},
 		{name: "unknown subcommand", args: []string{"schedule", "last"}, code: 2, stderr: []string{`unknown command "schedule last"`}},
 		{name: "unknown flag", args: []string{"schedule", "next", "--bogus", "rate(1 day)"}, code: 2, stderr: []string{"flag provided but not defined: -bogus", "usage: latch schedule next"}},

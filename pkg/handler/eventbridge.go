@@ -28,8 +28,8 @@ type Event[T any] struct {
 	Raw events.EventBridgeEvent
 }
 
-// EventBridgeConfig configures EventBridge and EventBridgeSQS. The zero
-// value runs every delivery, returns every failure and observes nothing.
+// EventBridgeConfig configures EventBridge. The zero value runs every
+// delivery, returns every failure and observes nothing.
 type EventBridgeConfig[T any] struct {
 	// Idempotency runs each event at most once across deliveries. Default
 	// nil: no idempotency. EventBridge delivers at least once.
@@ -40,22 +40,19 @@ type EventBridgeConfig[T any] struct {
 	// on the bus more than once under different ids.
 	Key func(Event[T]) idempotency.Key
 	// CorrelationID derives the record's correlation id. Default the event
-	// id. Not used by EventBridgeSQS, where the SQS processor describes the
-	// record.
+	// id.
 	CorrelationID func(Event[T]) string
 	// FailureQueue receives events that failed permanently (a detail that
 	// does not decode, say), with the reason; the invocation then succeeds.
-	// Default none: permanent failures are returned to Lambda. Not used by
-	// EventBridgeSQS: there the SQS processor's dead-letter queue applies.
+	// Default none: permanent failures are returned to Lambda.
 	FailureQueue FailureQueue
-	// Observer is told about every event. Default NopObserver. Not used by
-	// EventBridgeSQS (see SQSConfig.Observer).
+	// Observer is told about every event. Default NopObserver.
 	Observer Observer
 	// Logger receives recovered panics with their stack. Default
-	// slog.Default(). Not used by EventBridgeSQS.
+	// slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for durations and failure timestamps. Default
-	// time.Now. Not used by EventBridgeSQS.
+	// time.Now.
 	Now func() time.Time
 }
 
@@ -148,13 +145,18 @@ func EventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg Even
 // EventBridge events that reach a queue through a rule's SQS target (the
 // message body is the event's JSON):
 //
-//	handler.SQS(handler.EventBridgeSQS(fn, handler.EventBridgeConfig[Order]{Idempotency: guard}), sqsCfg)
+//	handler.SQS(handler.EventBridgeSQS(fn), handler.SQSConfig{
+//		Client:      sqsClient,
+//		Idempotency: guard,
+//		Key:         handler.KeyEventID, // or handler.KeyEvent(func(e handler.Event[Order]) ...)
+//	})
 //
-// The typed handling is EventBridge's: detail decoded into T (a decode
-// failure is permanent, so the record goes to the dead-letter queue at
-// once), fn run once per event id with cfg.Idempotency. Retries, dead
-// letters and observation are the SQS processor's.
-func EventBridgeSQS[T any](fn func(ctx context.Context, e Event[T]) error, cfg EventBridgeConfig[T]) func(ctx context.Context, m Message[events.EventBridgeEvent]) error {
+// The typed handling is EventBridge's: the detail is decoded into T, and a
+// decode failure is permanent, so the record goes to the dead-letter queue
+// at once with the reason. Idempotency, retries, dead letters and
+// observation are the SQS processor's, which reports a redelivered event
+// as a duplicate.
+func EventBridgeSQS[T any](fn func(ctx context.Context, e Event[T]) error) func(ctx context.Context, m Message[events.EventBridgeEvent]) error {
 	return func(ctx context.Context, m Message[events.EventBridgeEvent]) error {
 		if fn == nil {
 			return fmt.Errorf("%w: event function is nil", ErrEventBridgeConfig)
@@ -163,9 +165,41 @@ func EventBridgeSQS[T any](fn func(ctx context.Context, e Event[T]) error, cfg E
 		if err != nil {
 			return err
 		}
-		_, _, err = runEvent(ctx, fn, cfg, e)
-		return err
+		return fn(ctx, e)
 	}
+}
+
+// KeyEventID keys an SQS record that carries an EventBridge event by the
+// event's id, with the detail as the payload that must match on a replay:
+// the key EventBridge handles get by default, for SQSConfig.Key. A body
+// that is not an event is a permanent error.
+func KeyEventID(m events.SQSMessage) (idempotency.Key, error) {
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {
+		return idempotency.Key{}, &EventDecodeError{EventID: m.MessageId, Type: "events.EventBridgeEvent", Err: err}
+	}
+	return eventIDKey(ev), nil
+}
+
+// KeyEvent returns an SQSConfig.Key for records that carry EventBridge
+// events: the body decoded into an Event[T] (a failure is permanent) and
+// keyed by key, typically a business id from the detail.
+func KeyEvent[T any](key func(Event[T]) idempotency.Key) KeyFunc {
+	return func(m events.SQSMessage) (idempotency.Key, error) {
+		var ev events.EventBridgeEvent
+		if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {
+			return idempotency.Key{}, &EventDecodeError{EventID: m.MessageId, Type: "events.EventBridgeEvent", Err: err}
+		}
+		e, err := DecodeEvent[T](ev)
+		if err != nil {
+			return idempotency.Key{}, err
+		}
+		return key(e), nil
+	}
+}
+
+func eventIDKey(ev events.EventBridgeEvent) idempotency.Key {
+	return idempotency.Key{ID: ev.ID, Payload: compactJSON(ev.Detail)}
 }
 
 // runEvent runs fn on e, under idempotency when configured.
@@ -173,7 +207,7 @@ func runEvent[T any](ctx context.Context, fn func(context.Context, Event[T]) err
 	if cfg.Idempotency == nil {
 		return false, "", fn(ctx, e)
 	}
-	key := idempotency.Key{ID: e.ID, Payload: compactJSON(e.Raw.Detail)}
+	key := eventIDKey(e.Raw)
 	if cfg.Key != nil {
 		key = cfg.Key(e)
 	}

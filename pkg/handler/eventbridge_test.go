@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -189,7 +190,7 @@ func TestEventBridgeRecordAndFailureMessage(t *testing.T) {
 	if diff := cmp.Diff(bad, back); diff != "" {
 		t.Errorf("failure message body (-want +got):\n%s", diff)
 	}
-	if attr(m, handler.FailureAttrEventID) != "ev-9" || attr(m, handler.FailureAttrSource) != "shop.orders" || attr(m, handler.DLQAttrErrorClass) != "permanent" {
+	if sentAttr(m, handler.FailureAttrEventID) != "ev-9" || sentAttr(m, handler.FailureAttrSource) != "shop.orders" || sentAttr(m, handler.DLQAttrErrorClass) != "permanent" {
 		t.Errorf("attributes = %v", m.MessageAttributes)
 	}
 }
@@ -209,27 +210,96 @@ func TestEventBridgeCorrelationID(t *testing.T) {
 	}
 }
 
-func TestEventBridgeSQSRecordFunction(t *testing.T) {
+func sqsEventOf(evs ...events.EventBridgeEvent) events.SQSEvent {
+	var out events.SQSEvent
+	for i, ev := range evs {
+		body, _ := json.Marshal(ev)
+		out.Records = append(out.Records, events.SQSMessage{
+			MessageId: fmt.Sprint("msg-", i), ReceiptHandle: fmt.Sprint("rh-", i), Body: string(body),
+			Attributes:     map[string]string{"ApproximateReceiveCount": "1"},
+			EventSource:    "aws:sqs",
+			EventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:orders",
+			AWSRegion:      "eu-west-1",
+		})
+	}
+	return out
+}
+
+// TestEventBridgeSQS runs events through the SQS processor: typed detail,
+// the same event twice in a batch (SQS delivers at least once) runs once
+// under KeyEventID and is reported as a duplicate.
+func TestEventBridgeSQS(t *testing.T) {
 	t.Parallel()
 	var runs atomic.Int32
-	rf := handler.EventBridgeSQS(func(_ context.Context, e handler.Event[shipment]) error {
+	obs := &reportLog{}
+	proc := handler.SQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[shipment]) error {
 		runs.Add(1)
-		if e.Detail.OrderID != "o-1" {
-			t.Errorf("detail = %+v", e.Detail)
+		if e.Detail.OrderID != "o-1" || e.ID != "ev-1" {
+			t.Errorf("event = %+v", e)
 		}
 		return nil
-	}, handler.EventBridgeConfig[shipment]{Idempotency: memoryGuard(t)})
-	m := handler.Message[events.EventBridgeEvent]{Body: orderEvent("ev-1", `{"order_id":"o-1"}`), Attempt: 1}
-	for range 2 {
-		if err := rf(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
+	}), handler.SQSConfig{Client: noCallsSQS{}, Idempotency: memoryGuard(t), Key: handler.KeyEventID, Observer: obs, Concurrency: 1})
+	ev := orderEvent("ev-1", `{"order_id":"o-1","items":3}`)
+	resp, err := proc(context.Background(), sqsEventOf(ev, ev))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("batch: %v %v", err, resp)
 	}
 	if runs.Load() != 1 {
 		t.Errorf("ran %d times, want 1", runs.Load())
 	}
-	bad := handler.Message[events.EventBridgeEvent]{Body: orderEvent("ev-2", `{"order_id":1}`)}
-	if err := rf(context.Background(), bad); retry.Classify(err) != retry.ClassPermanent {
-		t.Errorf("undecodable detail: err = %v, want permanent", err)
+	if diff := cmp.Diff([]handler.Outcome{handler.Succeeded, handler.Duplicate}, obs.outcomes()); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+}
+
+func TestEventBridgeSQSUndecodableIsPermanent(t *testing.T) {
+	t.Parallel()
+	rf := handler.EventBridgeSQS(func(context.Context, handler.Event[shipment]) error { return nil })
+	err := rf(context.Background(), handler.Message[events.EventBridgeEvent]{Body: orderEvent("ev-2", `{"order_id":1}`)})
+	var de *handler.EventDecodeError
+	if !errors.As(err, &de) || retry.Classify(err) != retry.ClassPermanent {
+		t.Errorf("err = %v, want a permanent *EventDecodeError", err)
+	}
+}
+
+func TestEventKeys(t *testing.T) {
+	t.Parallel()
+	body := func(ev events.EventBridgeEvent) events.SQSMessage {
+		b, _ := json.Marshal(ev)
+		return events.SQSMessage{MessageId: "m", Body: string(b)}
+	}
+	byOrder := handler.KeyEvent(func(e handler.Event[shipment]) idempotency.Key {
+		return idempotency.Key{ID: "order:" + e.Detail.OrderID}
+	})
+	tests := []struct {
+		name     string
+		key      handler.KeyFunc
+		msg      events.SQSMessage
+		want     idempotency.Key
+		wantPerm bool
+	}{
+		{name: "event id, detail compacted as payload", key: handler.KeyEventID, msg: body(orderEvent("ev-1", `{ "order_id": "o-1" }`)),
+			want: idempotency.Key{ID: "ev-1", Payload: []byte(`{"order_id":"o-1"}`)}},
+		{name: "event id of a body that is not an event", key: handler.KeyEventID, msg: events.SQSMessage{Body: "hello"}, wantPerm: true},
+		{name: "business key", key: byOrder, msg: body(orderEvent("ev-1", `{"order_id":"o-7"}`)), want: idempotency.Key{ID: "order:o-7"}},
+		{name: "business key of an undecodable detail", key: byOrder, msg: body(orderEvent("ev-1", `{"order_id":7}`)), wantPerm: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tt.key(tt.msg)
+			if tt.wantPerm {
+				if retry.Classify(err) != retry.ClassPermanent || err == nil {
+					t.Fatalf("err = %v, want permanent", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("key (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

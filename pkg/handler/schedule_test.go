@@ -19,46 +19,6 @@ import (
 	"github.com/latchkit/latch/pkg/retry"
 )
 
-// reportLog is an Observer that keeps every report.
-type reportLog struct {
-	mu      sync.Mutex
-	started []handler.Record
-	reports []handler.Report
-}
-
-func (o *reportLog) RecordStarted(ctx context.Context, r handler.Record) context.Context {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.started = append(o.started, r)
-	return ctx
-}
-
-func (o *reportLog) RecordFinished(_ context.Context, r handler.Report) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.reports = append(o.reports, r)
-}
-
-func (o *reportLog) outcomes() []handler.Outcome {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []handler.Outcome
-	for _, r := range o.reports {
-		out = append(out, r.Outcome)
-	}
-	return out
-}
-
-func (o *reportLog) last(t *testing.T) handler.Report {
-	t.Helper()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if len(o.reports) == 0 {
-		t.Fatal("no report")
-	}
-	return o.reports[len(o.reports)-1]
-}
-
 // failureQueueFake keeps what is sent to a failure queue, or fails.
 type failureQueueFake struct {
 	mu   sync.Mutex
@@ -82,7 +42,7 @@ func (f *failureQueueFake) messages() []*sqs.SendMessageInput {
 	return append([]*sqs.SendMessageInput(nil), f.sent...)
 }
 
-func attr(in *sqs.SendMessageInput, name string) string {
+func sentAttr(in *sqs.SendMessageInput, name string) string {
 	v, ok := in.MessageAttributes[name]
 	if !ok {
 		return ""
@@ -232,7 +192,7 @@ func TestScheduleFailureQueueMessage(t *testing.T) {
 	}
 	got := map[string]string{}
 	for k := range m.MessageAttributes {
-		got[k] = attr(m, k)
+		got[k] = sentAttr(m, k)
 	}
 	want := map[string]string{
 		handler.DLQAttrError:        "report template missing",

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/latchkit/latch/pkg/idempotency"
 	"github.com/latchkit/latch/pkg/retry"
 )
 
@@ -60,6 +61,18 @@ type SQSConfig struct {
 	// so a default batch runs fully in parallel while larger batches do not
 	// flood what the records call. One runs records one by one.
 	Concurrency int
+	// Idempotency, when set, runs each record under the guard: a record
+	// whose key completed before does not run again and reports Duplicate;
+	// one whose key is held by a live run fails with
+	// idempotency.ErrInProgress and comes back when that lock dies. Nil
+	// means no idempotency.
+	Idempotency *idempotency.Guard
+	// Key derives each record's idempotency key: KeyMessageID, KeyBodyHash,
+	// KeyJSONField or a function of your own. Required with Idempotency and
+	// refused without it. There is no default: which records are "the
+	// same" is a decision about your messages, and a wrong guess either
+	// runs duplicates or drops distinct requests.
+	Key KeyFunc
 	// Observer is told about every record. Nil means NopObserver.
 	Observer Observer
 	// Logger receives what only the processor knows: recovered panics with
@@ -75,8 +88,13 @@ type SQSConfig struct {
 // it at start-up as well makes a bad deploy fail on its first cold start
 // instead of on its first batch.
 func (c SQSConfig) Validate() error {
-	if c.Client == nil {
+	switch {
+	case c.Client == nil:
 		return fmt.Errorf("%w: Client is nil", ErrSQSConfig)
+	case c.Idempotency != nil && c.Key == nil:
+		return fmt.Errorf("%w: Idempotency is set without a Key: choose KeyMessageID, KeyBodyHash or KeyJSONField", ErrSQSConfig)
+	case c.Idempotency == nil && c.Key != nil:
+		return fmt.Errorf("%w: Key is set without Idempotency: records would run unguarded", ErrSQSConfig)
 	}
 	return nil
 }
@@ -107,6 +125,8 @@ type Message[T any] struct {
 //     the reason in message attributes (DLQAttr*), then not reported, so
 //     Lambda deletes the original; if the send fails it is reported;
 //   - a body that does not decode into T is a permanent failure;
+//   - with cfg.Idempotency, a record whose key completed before is not run
+//     and not reported (Duplicate);
 //   - a panic in fn is recovered and logged with its stack, and is a
 //     retryable failure of that record only.
 //

@@ -168,6 +168,9 @@ func TestSQSOutcomes(t *testing.T) {
 				if r := obs.report(m.id); r.Outcome == handler.RetryScheduled && r.RetryDelay != time.Duration(wantDelay)*time.Second {
 					t.Errorf("report of %s: RetryDelay %v, want %ds", m.id, r.RetryDelay, wantDelay)
 				}
+				if r := obs.report(m.id); r.Outcome != "" && r.Body != m.body {
+					t.Errorf("report of %s: Body %q, want the record's body %q (observers log it when asked)", m.id, r.Body, m.body)
+				}
 			}
 			var dlq []string
 			for _, in := range client.sent {

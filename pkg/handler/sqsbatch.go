@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/latchkit/latch/pkg/idempotency"
 	"github.com/latchkit/latch/pkg/retry"
 )
 
@@ -142,13 +143,26 @@ func (p *sqsProcessor[T]) runGroup(ctx context.Context, group []*sqsRun) {
 	}
 }
 
-// call decodes the record and runs the record function on it.
+// call decodes the record and runs the record function on it, under the
+// idempotency guard when there is one. The body is decoded first: a body
+// that cannot decode fails for good without claiming its key.
 func (p *sqsProcessor[T]) call(r *sqsRun) (duplicate bool, err error) {
 	m := Message[T]{Raw: *r.it.msg, Attempt: r.it.attempt}
 	if err := p.protect(r, func() error { return decodeBody(r.it.msg.Body, &m.Body) }); err != nil {
 		return false, err
 	}
-	return false, p.protect(r, func() error { return p.fn(r.ctx, m) })
+	if p.cfg.Idempotency == nil {
+		return false, p.protect(r, func() error { return p.fn(r.ctx, m) })
+	}
+	var key idempotency.Key
+	if err := p.protect(r, func() (err error) { key, err = p.cfg.Key(*r.it.msg); return err }); err != nil {
+		return false, err
+	}
+	res, err := idempotency.Do(r.ctx, p.cfg.Idempotency, key, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, p.protect(r, func() error { return p.fn(ctx, m) })
+	})
+	r.report.KeyHash = res.KeyHash
+	return res.Replayed && err == nil, err
 }
 
 // decodeBody fills *dst from an SQS body: as is for string and []byte,

@@ -90,7 +90,7 @@ func parseSQSEvent(ev events.SQSEvent) ([]*sqsItem, error) {
 
 // record returns the observer's view of the item.
 func (it *sqsItem) record() Record {
-	r := Record{Source: sqsEventSource, ID: it.msg.MessageId, Attempt: it.attempt}
+	r := Record{Source: sqsEventSource, ID: it.msg.MessageId, Attempt: it.attempt, Body: it.msg.Body}
 	if a, ok := it.msg.MessageAttributes[CorrelationIDAttribute]; ok && a.StringValue != nil {
 		r.CorrelationID = *a.StringValue
 	}

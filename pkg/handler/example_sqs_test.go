@@ -1,0 +1,59 @@
+package handler_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/idempotency"
+)
+
+type Order struct {
+	ID     string `json:"order_id"`
+	Amount int    `json:"amount"`
+}
+
+func ExampleSQS() {
+	// In a function: sqs.NewFromConfig(cfg) and a DynamoDBStore. The SQS
+	// client is only called for records that fail.
+	client := sqs.New(sqs.Options{Region: "us-east-1"})
+	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
+
+	h := handler.SQS(func(ctx context.Context, m handler.Message[Order]) error {
+		fmt.Printf("charge %s: %d (attempt %d)\n", m.Body.ID, m.Body.Amount, m.Attempt)
+		return nil
+	}, handler.SQSConfig{
+		Client:      client,
+		Idempotency: guard,
+		Key:         handler.KeyJSONField("order_id"),
+		Concurrency: 1, // in order, for a stable output
+	})
+
+	record := func(id, body string) events.SQSMessage {
+		return events.SQSMessage{
+			MessageId: id, ReceiptHandle: "rh-" + id, Body: body,
+			Attributes:     map[string]string{"ApproximateReceiveCount": "1"},
+			EventSource:    "aws:sqs",
+			EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:orders",
+		}
+	}
+	resp, err := h(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
+		record("m1", `{"order_id":"o-1","amount":5}`),
+		record("m2", `{"order_id":"o-2","amount":7}`),
+		record("m3", `{"order_id":"o-1","amount":5}`), // sent twice: charged once
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, _ := json.Marshal(resp)
+	fmt.Println(string(out))
+	// Output:
+	// charge o-1: 5 (attempt 1)
+	// charge o-2: 7 (attempt 1)
+	// {"batchItemFailures":[]}
+}

@@ -1,0 +1,116 @@
+//go:build integration
+
+package handler_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/latchkit/latch/internal/awstest"
+	"github.com/latchkit/latch/internal/esm"
+	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/idempotency"
+)
+
+// TestIntegrationIdempotentSideEffects sends 200 messages carrying 50
+// distinct order ids, four of each, shuffled, and lets two mappings (two
+// Lambda containers) drain the queue at once, ten records at a time, ten in
+// parallel. The idempotency records live in DynamoDB Local. Every order's
+// side effect must run exactly once, and every message must leave the queue.
+func TestIntegrationIdempotentSideEffects(t *testing.T) {
+	t.Parallel()
+	env := awstest.New(t)
+	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 10, VisibilityTimeout: 30 * time.Second})
+	table := env.Table(t)
+
+	const orders, copies = 50, 4
+	var bodies []string
+	for i := range orders {
+		for range copies {
+			bodies = append(bodies, body(fmt.Sprintf("order-%02d", i)))
+		}
+	}
+	rand.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
+	for len(bodies) > 0 {
+		n := min(10, len(bodies))
+		in := &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.URL)}
+		for i, b := range bodies[:n] {
+			in.Entries = append(in.Entries, types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: aws.String(b)})
+		}
+		out, err := env.SQS.SendMessageBatch(context.Background(), in)
+		if err != nil || len(out.Failed) > 0 {
+			t.Fatalf("send batch: %v %v", err, out)
+		}
+		bodies = bodies[n:]
+	}
+
+	store := idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
+	var (
+		mu      sync.Mutex
+		effects = map[string]int{}
+	)
+	log := &reportLog{}
+	newContainer := func() handler.Func[events.SQSEvent, events.SQSEventResponse] {
+		// each container has its own guard (and cache), sharing the table
+		guard, err := idempotency.NewGuard(idempotency.Config{Store: store, Namespace: "orders", CacheSize: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return handler.SQS(func(ctx context.Context, m handler.Message[order]) error {
+			mu.Lock()
+			effects[m.Body.ID]++
+			mu.Unlock()
+			return nil
+		}, handler.SQSConfig{Client: env.SQS, Idempotency: guard, Key: handler.KeyJSONField("order_id"), Observer: log})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 2 {
+		h := newContainer()
+		// A 3s function timeout bounds the locks: a duplicate that meets a
+		// live lock comes back within 3s, when the lock dies.
+		cfg := esm.Config{Client: env.SQS, QueueURL: q.URL, WaitTime: time.Second, FunctionTimeout: 3 * time.Second}
+		wg.Go(func() {
+			if err := esm.Run(ctx, cfg, esm.Invoke(h)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for log.count(handler.Succeeded)+log.count(handler.Duplicate) < orders*copies {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 90s: %d succeeded, %d duplicates, %d retries", log.count(handler.Succeeded), log.count(handler.Duplicate), log.count(handler.RetryScheduled))
+		}
+		time.Sleep(50 * time.Millisecond) // waiting on two pollers' progress
+	}
+	cancel()
+	wg.Wait()
+
+	if len(effects) != orders {
+		t.Errorf("%d orders had their side effect, want %d", len(effects), orders)
+	}
+	for id, n := range effects {
+		if n != 1 {
+			t.Errorf("order %s: side effect ran %d times, want exactly once", id, n)
+		}
+	}
+	if s, d := log.count(handler.Succeeded), log.count(handler.Duplicate); s != orders || d != orders*(copies-1) {
+		t.Errorf("%d succeeded, %d duplicates; want %d and %d", s, d, orders, orders*(copies-1))
+	}
+	t.Logf("%d records came back once on a live lock (ErrInProgress)", log.count(handler.RetryScheduled))
+	if n := log.count(handler.Failed) + log.count(handler.DeadLettered); n != 0 {
+		t.Errorf("%d records failed or were dead-lettered", n)
+	}
+	assertQueueEmpty(t, env, q.URL)
+	assertQueueEmpty(t, env, q.DLQ.URL)
+}
