@@ -9,9 +9,10 @@
 // the order. Nothing else is in the table, so counting items per orderId
 // counts entries.
 //
-// Once per order: latch's idempotency guard runs each order id once
-// (EventBridgeConfig.Key), so an order published twice under two event ids
-// is appended once. The gap the guard cannot close by itself, an append
+// Once per order: latch's SQS processor runs each order id once under the
+// idempotency guard (SQSConfig.Key = handler.KeyEvent(Key)), so an order
+// published twice under two event ids is appended once, and the second is
+// reported as a duplicate. The gap the guard cannot close by itself, an append
 // that committed before the invocation died and never completed its
 // idempotency record, is closed by the queue's order: the redelivery of that
 // message comes before anything later in its group, so it finds its own

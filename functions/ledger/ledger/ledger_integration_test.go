@@ -132,8 +132,8 @@ func TestSampleBatch(t *testing.T) {
 	if diff := cmp.Diff(want, entries(t, e, table), sortOpt); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
 	}
-	if n := log.Count(); n["succeeded"]+n["duplicate"] != 5 || len(log.Outcomes()) != 5 {
-		t.Errorf("outcome lines %v, want 5 records settled", n)
+	if n := log.Count(); n["succeeded"] != 4 || n["duplicate"] != 1 || len(log.Outcomes()) != 5 {
+		t.Errorf("outcome lines %v, want 4 succeeded and 1 duplicate (o-1001's second event)", n)
 	}
 
 	for i := range ev.Records {
@@ -144,6 +144,9 @@ func TestSampleBatch(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, entries(t, e, table), sortOpt); diff != "" {
 		t.Errorf("ledger after the redelivery (-want +got):\n%s", diff)
+	}
+	if n := log.Count(); n["succeeded"] != 4 || n["duplicate"] != 6 {
+		t.Errorf("outcome lines after the redelivery %v, want 5 more duplicates", n)
 	}
 }
 

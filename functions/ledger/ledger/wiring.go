@@ -81,17 +81,18 @@ func Handler(ctx context.Context, e Env, tel *handler.Telemetry) (handler.Func[e
 		return nil, err
 	}
 	sqsCfg := handler.SQSConfig{
-		Client:   sqs.NewFromConfig(cfg),
-		DLQURL:   e.DeadLetterQueueURL,
-		Backoff:  e.Backoff,
-		Observer: tel,
-		Logger:   tel.Logger(),
+		Client:      sqs.NewFromConfig(cfg),
+		DLQURL:      e.DeadLetterQueueURL,
+		Backoff:     e.Backoff,
+		Idempotency: guard,
+		Key:         handler.KeyEvent(Key),
+		Observer:    tel,
+		Logger:      tel.Logger(),
 	}
 	if err := sqsCfg.Validate(); err != nil {
 		return nil, err
 	}
-	record := handler.EventBridgeSQS(l.Append, handler.EventBridgeConfig[OrderAccepted]{Idempotency: guard, Key: Key})
-	return handler.Chain(handler.SQS(record, sqsCfg),
+	return handler.Chain(handler.SQS(handler.EventBridgeSQS(l.Append), sqsCfg),
 		handler.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/latchkit/latch/functions/order-worker/orderworker"
 	"github.com/latchkit/latch/pkg/retry"
 )
@@ -120,5 +122,41 @@ func TestLoadEnv(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("LoadEnv with nothing set: %v; want it to say %q", err, want)
 		}
+	}
+}
+
+func TestKey(t *testing.T) {
+	t.Parallel()
+	const good = `{"orderId":"o-1","customerId":"c-1","amountCents":100,"currency":"EUR","placedAt":"2026-11-22T10:00:00Z"}`
+	tests := []struct {
+		name, body string
+		wantID     string
+		wantErr    string // part of a permanent error
+	}{
+		{name: "valid", body: good, wantID: "o-1"},
+		{name: "not JSON", body: "order o-1 <truncated", wantErr: "body is not an order"},
+		{name: "invalid", body: `{"orderId":"o-2","amountCents":500,"currency":"EUR","placedAt":"2026-11-22T10:00:00Z"}`, wantErr: "customerId is empty"},
+		{name: "no id", body: `{"customerId":"c-1","amountCents":500,"currency":"EUR","placedAt":"2026-11-22T10:00:00Z"}`, wantErr: "orderId is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			k, err := orderworker.Key(events.SQSMessage{Body: tt.body})
+			if tt.wantErr != "" {
+				if err == nil || retry.Classify(err) != retry.ClassPermanent || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Key() error %v, want a permanent one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || k.ID != tt.wantID || len(k.Payload) == 0 {
+				t.Fatalf("Key() = %+v, %v; want id %s with a payload", k, err, tt.wantID)
+			}
+		})
+	}
+	// The same id with another amount is not the same request.
+	a, _ := orderworker.Key(events.SQSMessage{Body: good})
+	b, _ := orderworker.Key(events.SQSMessage{Body: strings.Replace(good, `"amountCents":100`, `"amountCents":101`, 1)})
+	if a.ID != b.ID || string(a.Payload) == string(b.Payload) {
+		t.Errorf("keys %+v and %+v: want one id, two payloads", a, b)
 	}
 }

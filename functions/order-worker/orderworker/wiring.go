@@ -82,7 +82,6 @@ func Handler(ctx context.Context, e Env, tel *handler.Telemetry) (handler.Func[e
 	w, err := New(Config{
 		DynamoDB:    db,
 		EventBridge: eventbridge.NewFromConfig(cfg),
-		Idempotency: guard,
 		OrdersTable: e.OrdersTable,
 		Bus:         e.Bus,
 		Faults:      e.Faults,
@@ -91,11 +90,13 @@ func Handler(ctx context.Context, e Env, tel *handler.Telemetry) (handler.Func[e
 		return nil, err
 	}
 	sqsCfg := handler.SQSConfig{
-		Client:   sqs.NewFromConfig(cfg),
-		DLQURL:   e.DeadLetterQueueURL,
-		Backoff:  e.Backoff,
-		Observer: tel,
-		Logger:   tel.Logger(),
+		Client:      sqs.NewFromConfig(cfg),
+		DLQURL:      e.DeadLetterQueueURL,
+		Backoff:     e.Backoff,
+		Idempotency: guard,
+		Key:         Key,
+		Observer:    tel,
+		Logger:      tel.Logger(),
 	}
 	if err := sqsCfg.Validate(); err != nil {
 		return nil, err

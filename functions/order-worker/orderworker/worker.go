@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -40,10 +41,6 @@ type Config struct {
 	DynamoDB DynamoDBAPI
 	// EventBridge publishes OrderAccepted. Required.
 	EventBridge EventBridgeAPI
-	// Idempotency runs each order id once. Required: the orders table's
-	// conditional write records an order once by itself, but the guard also
-	// keeps a duplicate from publishing OrderAccepted again.
-	Idempotency *idempotency.Guard
 	// OrdersTable is the table name (partition key orderId). Required.
 	OrdersTable string
 	// Bus is the event bus name or ARN. Required.
@@ -69,8 +66,6 @@ func New(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("%w: DynamoDB is nil", ErrConfig)
 	case cfg.EventBridge == nil:
 		return nil, fmt.Errorf("%w: EventBridge is nil", ErrConfig)
-	case cfg.Idempotency == nil:
-		return nil, fmt.Errorf("%w: Idempotency is nil", ErrConfig)
 	case cfg.OrdersTable == "":
 		return nil, fmt.Errorf("%w: OrdersTable is empty", ErrConfig)
 	case cfg.Bus == "":
@@ -82,34 +77,47 @@ func New(cfg Config) (*Worker, error) {
 	return &Worker{cfg: cfg}, nil
 }
 
-// Handle is the record function for handler.SQS. What each outcome means:
+// Handle is the record function for handler.SQS, which runs it under the
+// idempotency guard with Key, so a duplicate order does not get here. What
+// each outcome means:
 //
 //   - an invalid order: retry.Permanent, so latch sends it to the
-//     dead-letter queue at once with the reasons (a body that is not an
-//     order at all never gets here: the processor's decode fails the same
-//     way);
-//   - the same order id with other contents than before: permanent too
-//     (idempotency.ErrPayloadMismatch);
+//     dead-letter queue at once with the reasons (Key already refuses it
+//     that way; Handle checks again so it is safe without a guard);
 //   - throttling or any other failure of DynamoDB or EventBridge:
 //     retryable, so the message comes back after the backoff;
-//   - an order already accepted: nil, without a second record or event.
+//   - success: the order is in the table (once: the write is conditional
+//     on its id) and OrderAccepted is on the bus.
 func (w *Worker) Handle(ctx context.Context, m handler.Message[Order]) error {
 	o := m.Body
 	if err := o.Validate(); err != nil {
 		return retry.Permanent(err)
 	}
-	key := idempotency.Key{ID: o.OrderID, Payload: o.fingerprint()}
-	_, err := idempotency.Do(ctx, w.cfg.Idempotency, key, func(ctx context.Context) (OrderAccepted, error) {
-		if err := w.cfg.Faults.Check(o.OrderID, m.Attempt); err != nil {
-			return OrderAccepted{}, err
-		}
-		acc, err := w.record(ctx, o)
-		if err != nil {
-			return OrderAccepted{}, err
-		}
-		return acc, w.publish(ctx, acc)
-	})
-	return err
+	if err := w.cfg.Faults.Check(o.OrderID, m.Attempt); err != nil {
+		return err
+	}
+	acc, err := w.record(ctx, o)
+	if err != nil {
+		return err
+	}
+	return w.publish(ctx, acc)
+}
+
+// Key is the SQSConfig.Key of the orders queue: the order id, with the
+// order's contents as the payload that must match, so that the same id with
+// other contents is refused (idempotency.ErrPayloadMismatch, permanent)
+// instead of being taken for a duplicate. A body that is not an order, or an
+// invalid order, is a permanent error here already, with the reasons: an
+// invalid order may have no id to key it by, and should not claim one.
+func Key(m events.SQSMessage) (idempotency.Key, error) {
+	var o Order
+	if err := json.Unmarshal([]byte(m.Body), &o); err != nil {
+		return idempotency.Key{}, retry.Permanent(fmt.Errorf("body is not an order: %w", err))
+	}
+	if err := o.Validate(); err != nil {
+		return idempotency.Key{}, retry.Permanent(err)
+	}
+	return idempotency.Key{ID: o.OrderID, Payload: o.fingerprint()}, nil
 }
 
 // record writes the order once. If it is there already (an earlier attempt
