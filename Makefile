@@ -9,7 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(GOBIN_DIR)/staticcheck-$(STATICCHECK_VERSION)
 # Two cores on CI: two packages at a time, race detector on unit tests.
 GOTEST_FLAGS ?= -p 2 -count=1
-FUNCTIONS := $(notdir $(wildcard functions/*))
+FUNCTIONS := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 
 # SAM: the template, its sam config, and aws-sam-cli + cfn-lint pinned in
 # tools/requirements-sam.txt, installed into a cached venv keyed by that file.
@@ -28,8 +28,8 @@ export LATCH_CACHE := $(CACHE)
 .PHONY: test unit integration lint build emulators-up emulators-down test-localstack clean \
 	lint-template sam-build deploy
 
-## test: unit tests (race), then the integration suite on the local emulators
-test: unit integration
+## test: unit tests (race), the integration suite on the local emulators, then sam build
+test: unit integration sam-build
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:

@@ -1,0 +1,19 @@
+// Package orderworker is the logic of the order-worker Lambda: it takes
+// orders from an SQS standard queue and accepts each one once.
+//
+// latch's SQS processor (handler.SQS) keys each message by its order id
+// (Key) and runs it under the idempotency guard; Key refuses an invalid
+// order as a permanent failure (retry.Permanent), which latch sends to the
+// dead-letter queue at once with the reasons in its message attributes. For
+// each new order the Worker records it in the orders table (a conditional
+// write: once per id) and publishes an OrderAccepted event to the custom
+// bus.
+//
+// A throttled or failing downstream call is retryable: the message comes
+// back after latch's growing backoff, and on its last attempt goes to the
+// dead-letter queue with the reason. A duplicate message (same order id)
+// changes nothing.
+//
+// Wiring from the environment (see Env and the Env* constants) is in
+// Handler and FromEnv; main.go is FromEnv plus handler.Start.
+package orderworker
