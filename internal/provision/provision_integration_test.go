@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -401,4 +402,57 @@ func TestProvisionRefusesADifferentTable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "exists with a different shape") || !strings.Contains(err.Error(), "pk:HASH") {
 		t.Errorf("Provision with changed keys = %v, want a refusal naming the keys", err)
 	}
+}
+
+// TestProvisionInfraTemplate provisions the project's own SAM template, the
+// one latch local runs, twice.
+func TestProvisionInfraTemplate(t *testing.T) {
+	env := awstest.New(t)
+	src, err := os.ReadFile("../../infra/template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack := awstest.UniqueName(t, "infra")
+	res := provisionFixture(t, env, src, stack)
+	cleanup(t, env, res)
+	var created []string
+	for _, r := range res.Resources {
+		created = append(created, r.LogicalID)
+	}
+	want := []string{"IdempotencyTable", "OrdersTable", "LedgerTable", "ReportsTable", "OrdersDLQ", "OrdersQueue",
+		"LedgerDLQ", "LedgerQueue", "OrderAcceptedDeliveryDLQ", "ReportFailureQueue", "OrdersBus", "OrderAcceptedRule", "DailyReportSchedule"}
+	if diff := cmp.Diff(want, created, cmpSorted()); diff != "" {
+		t.Errorf("created (-want +got):\n%s", diff)
+	}
+	rules := map[string]provision.Rule{}
+	for _, r := range res.Rules {
+		rules[r.LogicalID] = r
+	}
+	if r := rules["DailyReportSchedule"]; r.ScheduleExpression != "cron(0 3 * * ? *)" || len(r.Functions) != 1 || r.Functions[0].Function != "DailyReportFunction" {
+		t.Errorf("DailyReportSchedule = %+v", r)
+	}
+	got := queueAttrs(t, env, res.Physical["LedgerQueue"].Ref)
+	if rp := parseRedrive(t, got["RedrivePolicy"]); rp.DeadLetterTargetArn != res.Physical["LedgerDLQ"].Attrs["Arn"] || rp.MaxReceiveCount != 5 {
+		t.Errorf("LedgerQueue redrive = %+v", rp)
+	}
+	if got["VisibilityTimeout"] != "180" || got["FifoQueue"] != "true" {
+		t.Errorf("LedgerQueue attributes = %v", got)
+	}
+	again := provisionFixture(t, env, src, stack)
+	for _, r := range again.Resources {
+		if r.Action != provision.Unchanged {
+			t.Errorf("second run: %s %s, want unchanged", r.LogicalID, r.Action)
+		}
+	}
+	for _, n := range res.Notes {
+		t.Logf("note: %s.%s: %s", n.LogicalID, n.Property, n.Reason)
+	}
+}
+
+func cmpSorted() cmp.Option {
+	return cmp.Transformer("sorted", func(in []string) []string {
+		out := append([]string(nil), in...)
+		sort.Strings(out)
+		return out
+	})
 }

@@ -3,7 +3,9 @@ package template
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -479,16 +481,51 @@ func isListType(typ string) bool {
 		strings.Contains(typ, "<List<") || strings.Contains(typ, "<CommaDelimitedList>")
 }
 
+// checkAllowed checks a given parameter value against the parameter's
+// constraints, as CloudFormation does before it deploys.
 func checkAllowed(p *Parameter, v string) error {
-	if len(p.AllowedValues) == 0 {
-		return nil
+	fail := func(format string, args ...any) error {
+		return &Error{Path: "Parameters." + p.Name, Msg: fmt.Sprintf("value %q ", v) + fmt.Sprintf(format, args...)}
 	}
-	for _, a := range p.AllowedValues {
-		if s, ok := AsString(a); ok && s == v {
-			return nil
+	if len(p.AllowedValues) > 0 {
+		ok := false
+		for _, a := range p.AllowedValues {
+			if s, isStr := AsString(a); isStr && s == v {
+				ok = true
+			}
+		}
+		if !ok {
+			return fail("is not one of its AllowedValues")
 		}
 	}
-	return &Error{Path: "Parameters." + p.Name, Msg: fmt.Sprintf("value %q is not one of its AllowedValues", v)}
+	if p.AllowedPattern != "" {
+		re, err := regexp.Compile("^(?:" + p.AllowedPattern + ")$")
+		if err != nil {
+			return &Error{Path: "Parameters." + p.Name + ".AllowedPattern", Msg: err.Error()}
+		}
+		if !re.MatchString(v) {
+			return fail("does not match its AllowedPattern %s", p.AllowedPattern)
+		}
+	}
+	if p.MinLength != nil && len(v) < *p.MinLength {
+		return fail("is shorter than its MinLength %d", *p.MinLength)
+	}
+	if p.MaxLength != nil && len(v) > *p.MaxLength {
+		return fail("is longer than its MaxLength %d", *p.MaxLength)
+	}
+	if p.Type == "Number" || p.MinValue != nil || p.MaxValue != nil {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return fail("is not a number")
+		}
+		if p.MinValue != nil && f < *p.MinValue {
+			return fail("is below its MinValue %v", *p.MinValue)
+		}
+		if p.MaxValue != nil && f > *p.MaxValue {
+			return fail("is above its MaxValue %v", *p.MaxValue)
+		}
+	}
+	return nil
 }
 
 func (r *Resolver) getAttArgs(path string, arg any) (string, string, error) {

@@ -275,6 +275,28 @@ Resources:
 	if _, err := NewResolver(tpl, Pseudo{}, map[string]string{"Typo": "x"}); err == nil || !strings.Contains(err.Error(), `no parameter named "Typo"`) {
 		t.Errorf("unknown parameter override: %v", err)
 	}
+	constrained := MustParse([]byte(`
+Parameters:
+  Pct: {Type: Number, MinValue: 0, MaxValue: 100}
+  Name: {Type: String, AllowedPattern: "[a-z]+", MinLength: 2, MaxLength: 4}
+Resources: {A: {Type: X}}`))
+	for _, tc := range []struct {
+		params map[string]string
+		want   string
+	}{
+		{params: map[string]string{"Pct": "101"}, want: "above its MaxValue 100"},
+		{params: map[string]string{"Pct": "-1"}, want: "below its MinValue 0"},
+		{params: map[string]string{"Pct": "many"}, want: "is not a number"},
+		{params: map[string]string{"Name": "ABC"}, want: "does not match its AllowedPattern"},
+		{params: map[string]string{"Name": "a"}, want: "shorter than its MinLength 2"},
+		{params: map[string]string{"Name": "abcde"}, want: "longer than its MaxLength 4"},
+		{params: map[string]string{"Pct": "50", "Name": "abc"}},
+	} {
+		_, err := NewResolver(constrained, Pseudo{}, tc.params)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("NewResolver(%v) = %v, want %q", tc.params, err, tc.want)
+		}
+	}
 	fixture := loadFixture(t)
 	if _, err := NewResolver(fixture, Pseudo{}, map[string]string{"Stage": "qa"}); err == nil || !strings.Contains(err.Error(), "AllowedValues") {
 		t.Errorf("disallowed value: %v", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -69,7 +70,12 @@ type Parameter struct {
 	Default       any
 	HasDefault    bool
 	AllowedValues []any
-	Description   string
+	// AllowedPattern, MinLength, MaxLength, MinValue and MaxValue constrain
+	// a value given for the parameter; nil or empty when unset.
+	AllowedPattern       string
+	MinLength, MaxLength *int
+	MinValue, MaxValue   *float64
+	Description          string
 }
 
 // Output is one entry of the Outputs section.
@@ -298,6 +304,26 @@ func (t *Template) parseParameters(n *yaml.Node) error {
 		p.Description, _ = m["Description"].(string)
 		if av, ok := m["AllowedValues"].([]any); ok {
 			p.AllowedValues = av
+		}
+		p.AllowedPattern, _ = m["AllowedPattern"].(string)
+		for key, dst := range map[string]**int{"MinLength": &p.MinLength, "MaxLength": &p.MaxLength} {
+			if v, ok := m[key]; ok {
+				n, ok := AsInt(v)
+				if !ok {
+					return &Error{Path: path + "." + key, Line: e[1].Line, Msg: "must be an integer"}
+				}
+				*dst = &n
+			}
+		}
+		for key, dst := range map[string]**float64{"MinValue": &p.MinValue, "MaxValue": &p.MaxValue} {
+			if v, ok := m[key]; ok {
+				s, _ := AsString(v)
+				f, err := strconv.ParseFloat(s, 64)
+				if err != nil {
+					return &Error{Path: path + "." + key, Line: e[1].Line, Msg: "must be a number"}
+				}
+				*dst = &f
+			}
 		}
 		t.Parameters[name] = p
 	}

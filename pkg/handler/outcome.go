@@ -39,6 +39,10 @@ type Record struct {
 	// CorrelationID ties the record to the request that caused it, when the
 	// event carries one.
 	CorrelationID string
+	// Body is the record's payload (SQS body, EventBridge detail). Observers
+	// log it only when asked to (TelemetryConfig.LogBodies); empty when the
+	// event source handler does not pass it on.
+	Body string
 }
 
 // Report says how a record ended.

@@ -66,44 +66,6 @@ func (c *timedSQS) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInp
 	return out, err
 }
 
-// reportLog keeps every report in order; a record seen on several
-// deliveries has several.
-type reportLog struct {
-	mu      sync.Mutex
-	reports []handler.Report
-}
-
-func (l *reportLog) RecordStarted(ctx context.Context, _ handler.Record) context.Context { return ctx }
-func (l *reportLog) RecordFinished(_ context.Context, r handler.Report) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.reports = append(l.reports, r)
-}
-
-func (l *reportLog) of(id string) []handler.Report {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []handler.Report
-	for _, r := range l.reports {
-		if r.ID == id {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func (l *reportLog) count(o handler.Outcome) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, r := range l.reports {
-		if r.Outcome == o {
-			n++
-		}
-	}
-	return n
-}
-
 func sendBodies(t *testing.T, env *awstest.Env, url, group string, bodies ...string) []string {
 	t.Helper()
 	var ids []string
@@ -405,4 +367,30 @@ func TestIntegrationFIFOGroups(t *testing.T) {
 	}
 	assertQueueEmpty(t, env, q.URL)
 	assertQueueEmpty(t, env, q.DLQ.URL)
+}
+
+// of returns the reports of the record with the id.
+func (l *reportLog) of(id string) []handler.Report {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []handler.Report
+	for _, r := range l.reports {
+		if r.ID == id {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// count returns how many reports had the outcome.
+func (l *reportLog) count(o handler.Outcome) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.reports {
+		if r.Outcome == o {
+			n++
+		}
+	}
+	return n
 }

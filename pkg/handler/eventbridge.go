@@ -1,0 +1,194 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/latchkit/latch/pkg/idempotency"
+)
+
+// Event is an EventBridge event whose detail is decoded into T.
+type Event[T any] struct {
+	ID         string
+	DetailType string
+	Source     string
+	Account    string
+	Time       time.Time
+	Region     string
+	Resources  []string
+	Detail     T
+	// Raw is the event as delivered, detail undecoded.
+	Raw events.EventBridgeEvent
+}
+
+// EventBridgeConfig configures EventBridge and EventBridgeSQS. The zero
+// value runs every delivery, returns every failure and observes nothing.
+type EventBridgeConfig[T any] struct {
+	// Idempotency runs each event at most once across deliveries. Default
+	// nil: no idempotency. EventBridge delivers at least once.
+	Idempotency *idempotency.Guard
+	// Key derives an event's idempotency key. Default: the event id, with
+	// the raw detail as the payload that must match on a replay. Use a key
+	// from the detail (an order id) when the same business event can be put
+	// on the bus more than once under different ids.
+	Key func(Event[T]) idempotency.Key
+	// CorrelationID derives the record's correlation id. Default the event
+	// id. Not used by EventBridgeSQS, where the SQS processor describes the
+	// record.
+	CorrelationID func(Event[T]) string
+	// FailureQueue receives events that failed permanently (a detail that
+	// does not decode, say), with the reason; the invocation then succeeds.
+	// Default none: permanent failures are returned to Lambda. Not used by
+	// EventBridgeSQS: there the SQS processor's dead-letter queue applies.
+	FailureQueue FailureQueue
+	// Observer is told about every event. Default NopObserver. Not used by
+	// EventBridgeSQS (see SQSConfig.Observer).
+	Observer Observer
+	// Logger receives recovered panics with their stack. Default
+	// slog.Default(). Not used by EventBridgeSQS.
+	Logger *slog.Logger
+	// Now is the clock for durations and failure timestamps. Default
+	// time.Now. Not used by EventBridgeSQS.
+	Now func() time.Time
+}
+
+// ErrEventBridgeConfig: the config or function given to EventBridge is
+// unusable. Every invocation returns it, wrapped with the reason.
+var ErrEventBridgeConfig = errors.New("handler: invalid EventBridgeConfig")
+
+// EventDecodeError: an event's detail does not decode into the handler's
+// type. It is permanent: the same event fails the same way every time. Its
+// name is stable.
+type EventDecodeError struct {
+	EventID string
+	Type    string
+	Err     error
+}
+
+func (e *EventDecodeError) Error() string {
+	return fmt.Sprintf("handler: event %s: decode detail into %s: %v", e.EventID, e.Type, e.Err)
+}
+
+// Unwrap returns the JSON error.
+func (e *EventDecodeError) Unwrap() error { return e.Err }
+
+// Permanent reports true.
+func (e *EventDecodeError) Permanent() bool { return true }
+
+// Is matches any *EventDecodeError.
+func (e *EventDecodeError) Is(target error) bool {
+	_, ok := target.(*EventDecodeError)
+	return ok
+}
+
+// DecodeEvent decodes ev's detail into T. A failure is an
+// *EventDecodeError. An absent or null detail leaves T's zero value.
+func DecodeEvent[T any](ev events.EventBridgeEvent) (Event[T], error) {
+	e := Event[T]{
+		ID: ev.ID, DetailType: ev.DetailType, Source: ev.Source, Account: ev.AccountID,
+		Time: ev.Time, Region: ev.Region, Resources: ev.Resources, Raw: ev,
+	}
+	if d := bytes.TrimSpace(ev.Detail); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
+		if err := json.Unmarshal(d, &e.Detail); err != nil {
+			return e, &EventDecodeError{EventID: ev.ID, Type: fmt.Sprintf("%T", e.Detail), Err: err}
+		}
+	}
+	return e, nil
+}
+
+// EventBridge returns a Lambda handler for custom events delivered by an
+// EventBridge rule with the function as its target. Each event's detail is
+// decoded into T (a decode failure is permanent) and fn runs on it, once
+// per event across deliveries with cfg.Idempotency.
+//
+// Rule targets invoke asynchronously; what the invocation answers is the
+// same as for Schedule: success and duplicates succeed, a permanent failure
+// goes to cfg.FailureQueue (when set) and succeeds, and everything else,
+// panics included, is returned for Lambda to retry.
+func EventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg EventBridgeConfig[T]) Func[events.EventBridgeEvent, struct{}] {
+	cfgErr := cfg.FailureQueue.validate()
+	if fn == nil {
+		cfgErr = errors.New("event function is nil")
+	}
+	if cfgErr != nil {
+		cfgErr = fmt.Errorf("%w: %w", ErrEventBridgeConfig, cfgErr)
+	}
+	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
+	return func(ctx context.Context, ev events.EventBridgeEvent) (struct{}, error) {
+		if cfgErr != nil {
+			return struct{}{}, cfgErr
+		}
+		e, derr := DecodeEvent[T](ev)
+		rec := Record{Source: ev.Source, ID: ev.ID, CorrelationID: ev.ID, Body: string(ev.Detail)}
+		if derr == nil && cfg.CorrelationID != nil {
+			rec.CorrelationID = cfg.CorrelationID(e)
+		}
+		payload, merr := json.Marshal(ev)
+		if merr != nil {
+			payload = ev.Detail // not reached: a decoded event marshals
+		}
+		err := runner.run(ctx, rec, payload, func(ctx context.Context) (bool, string, error) {
+			if derr != nil {
+				return false, "", derr
+			}
+			return runEvent(ctx, fn, cfg, e)
+		})
+		return struct{}{}, err
+	}
+}
+
+// EventBridgeSQS returns a record function for the SQS processor, for
+// EventBridge events that reach a queue through a rule's SQS target (the
+// message body is the event's JSON):
+//
+//	handler.SQS(handler.EventBridgeSQS(fn, handler.EventBridgeConfig[Order]{Idempotency: guard}), sqsCfg)
+//
+// The typed handling is EventBridge's: detail decoded into T (a decode
+// failure is permanent, so the record goes to the dead-letter queue at
+// once), fn run once per event id with cfg.Idempotency. Retries, dead
+// letters and observation are the SQS processor's.
+func EventBridgeSQS[T any](fn func(ctx context.Context, e Event[T]) error, cfg EventBridgeConfig[T]) func(ctx context.Context, m Message[events.EventBridgeEvent]) error {
+	return func(ctx context.Context, m Message[events.EventBridgeEvent]) error {
+		if fn == nil {
+			return fmt.Errorf("%w: event function is nil", ErrEventBridgeConfig)
+		}
+		e, err := DecodeEvent[T](m.Body)
+		if err != nil {
+			return err
+		}
+		_, _, err = runEvent(ctx, fn, cfg, e)
+		return err
+	}
+}
+
+// runEvent runs fn on e, under idempotency when configured.
+func runEvent[T any](ctx context.Context, fn func(context.Context, Event[T]) error, cfg EventBridgeConfig[T], e Event[T]) (bool, string, error) {
+	if cfg.Idempotency == nil {
+		return false, "", fn(ctx, e)
+	}
+	key := idempotency.Key{ID: e.ID, Payload: compactJSON(e.Raw.Detail)}
+	if cfg.Key != nil {
+		key = cfg.Key(e)
+	}
+	res, err := idempotency.Do(ctx, cfg.Idempotency, key,
+		func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, e) })
+	return res.Replayed, res.KeyHash, err
+}
+
+// compactJSON returns detail without insignificant whitespace, so that the
+// payload hash of an event does not depend on how it was serialised (a
+// redrive from the failure queue re-encodes it).
+func compactJSON(detail json.RawMessage) []byte {
+	var b bytes.Buffer
+	if err := json.Compact(&b, detail); err != nil {
+		return detail
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,97 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/latchkit/latch/pkg/idempotency"
+)
+
+// ScheduleConfig configures Schedule. The zero value runs every delivery
+// of a tick, returns every failure to Lambda and observes nothing.
+type ScheduleConfig struct {
+	// Idempotency runs each tick at most once across deliveries, under the
+	// key Tick.Key() (schedule name plus scheduled time). Default nil: no
+	// idempotency. Schedule rules and Scheduler both deliver at least once,
+	// so set it for any job whose effect must not happen twice.
+	Idempotency *idempotency.Guard
+	// FailureQueue receives ticks that failed permanently (including
+	// payloads that are not ticks), with the reason; the invocation then
+	// succeeds. Default none: permanent failures are returned to Lambda like
+	// retryable ones.
+	FailureQueue FailureQueue
+	// Observer is told about every tick. Default NopObserver.
+	Observer Observer
+	// Logger receives recovered panics with their stack. Default
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for durations and failure timestamps. Default
+	// time.Now.
+	Now func() time.Time
+}
+
+// ErrScheduleConfig: the ScheduleConfig or function given to Schedule is
+// unusable. Every invocation returns it, wrapped with the reason, so no
+// tick is lost while the deploy is fixed.
+var ErrScheduleConfig = errors.New("handler: invalid ScheduleConfig")
+
+// Schedule returns a Lambda handler for schedule ticks: the target of a
+// schedule rule (cron or rate) or of an EventBridge Scheduler schedule
+// whose input is SchedulerInput(name). Both arrive as asynchronous
+// invocations, so the payload is taken raw and read by ParseTick.
+//
+// fn runs once per tick, or once per tick across deliveries with
+// cfg.Idempotency. What the invocation answers:
+//
+//   - success, or a duplicate of a tick that already ran: success;
+//   - a permanent failure (retry.Permanent, a payload that is not a tick)
+//     with cfg.FailureQueue: the payload goes to the queue with the reason
+//     and the invocation succeeds, so Lambda's async retries are not spent
+//     on it;
+//   - any other failure: returned, so Lambda retries the invocation (twice
+//     by default) and then sends it to the function's on-failure
+//     destination. A tick still running in another invocation is such a
+//     failure (idempotency's in-progress error): the retry finds it done.
+//   - a panic in fn: recovered, logged with its stack, returned as a
+//     retryable *PanicError.
+func Schedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) Func[json.RawMessage, struct{}] {
+	cfgErr := cfg.FailureQueue.validate()
+	if fn == nil {
+		cfgErr = errors.New("tick function is nil")
+	}
+	if cfgErr != nil {
+		cfgErr = fmt.Errorf("%w: %w", ErrScheduleConfig, cfgErr)
+	}
+	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
+	return func(ctx context.Context, payload json.RawMessage) (struct{}, error) {
+		if cfgErr != nil {
+			return struct{}{}, cfgErr
+		}
+		tick, perr := ParseTick(payload)
+		rec := Record{Source: tick.Source, ID: tick.ID, Attempt: tick.Attempt}
+		if perr == nil {
+			rec.CorrelationID = tick.Key()
+			if len(tick.Detail) > 0 {
+				rec.Body = string(tick.Detail)
+			}
+		} else {
+			rec.Body = string(payload)
+		}
+		err := runner.run(ctx, rec, payload, func(ctx context.Context) (bool, string, error) {
+			if perr != nil {
+				return false, "", perr
+			}
+			if cfg.Idempotency == nil {
+				return false, "", fn(ctx, tick)
+			}
+			res, err := idempotency.Do(ctx, cfg.Idempotency, idempotency.Key{ID: tick.Key()},
+				func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, tick) })
+			return res.Replayed, res.KeyHash, err
+		})
+		return struct{}{}, err
+	}
+}

@@ -1,0 +1,66 @@
+package handler_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/idempotency"
+)
+
+func TestTraceStore(t *testing.T) {
+	t.Parallel()
+	tr := &spanRecorder{}
+	store := handler.TraceStore(idempotency.NewMemoryStore(), tr)
+	guard, err := idempotency.NewGuard(idempotency.Config{Store: store, Namespace: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, record := tr.Start(context.Background(), handler.SpanRecord)
+	run := func(id string, fail error) {
+		_, _ = idempotency.Do(ctx, guard, idempotency.Key{ID: id}, func(context.Context) (int, error) { return 1, fail })
+	}
+	run("a", nil)                // claim, complete
+	run("a", nil)                // claim answered by the completed record
+	run("b", errors.New("boom")) // claim, release
+
+	type span struct {
+		Name, Op, HeldBy string
+		Failed           bool
+	}
+	var got []span
+	for _, s := range tr.spans {
+		if s == record {
+			continue
+		}
+		if s.parent != record || !s.ended {
+			t.Errorf("span %s: not an ended child of the record span", s.name)
+		}
+		held, _ := s.annotations[handler.AnnotationHeldBy].(string)
+		got = append(got, span{Name: s.name, Op: s.annotations[handler.AnnotationOperation].(string), HeldBy: held, Failed: s.err != nil})
+	}
+	want := []span{
+		{Name: "## idempotency.claim", Op: "claim"},
+		{Name: "## idempotency.complete", Op: "complete"},
+		{Name: "## idempotency.claim", Op: "claim", HeldBy: "COMPLETED"},
+		{Name: "## idempotency.claim", Op: "claim"},
+		{Name: "## idempotency.release", Op: "release"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("store spans (-want +got):\n%s", diff)
+	}
+}
+
+func TestTraceStoreWithoutTracer(t *testing.T) {
+	t.Parallel()
+	store := idempotency.NewMemoryStore()
+	if got := handler.TraceStore(store, nil); got != idempotency.Store(store) {
+		t.Error("TraceStore(store, nil) wrapped the store")
+	}
+	if got := handler.TraceStore(store, handler.NopTracer{}); got != idempotency.Store(store) {
+		t.Error("TraceStore(store, NopTracer{}) wrapped the store")
+	}
+}
