@@ -1,0 +1,200 @@
+package orderworker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/retry"
+)
+
+// DynamoDBAPI is the part of the DynamoDB API the worker calls.
+type DynamoDBAPI interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}
+
+// EventBridgeAPI is the part of the EventBridge API the worker calls.
+type EventBridgeAPI interface {
+	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+var (
+	_ DynamoDBAPI    = (*dynamodb.Client)(nil)
+	_ EventBridgeAPI = (*eventbridge.Client)(nil)
+)
+
+// Config wires a Worker.
+type Config struct {
+	// DynamoDB writes the orders table. Required.
+	DynamoDB DynamoDBAPI
+	// EventBridge publishes OrderAccepted. Required.
+	EventBridge EventBridgeAPI
+	// Idempotency runs each order id once. Required: the orders table's
+	// conditional write records an order once by itself, but the guard also
+	// keeps a duplicate from publishing OrderAccepted again.
+	Idempotency *idempotency.Guard
+	// OrdersTable is the table name (partition key orderId). Required.
+	OrdersTable string
+	// Bus is the event bus name or ARN. Required.
+	Bus string
+	// Faults injects transient failures (local demo). Default none.
+	Faults Faults
+	// Now is the clock of acceptedAt. Default time.Now.
+	Now func() time.Time
+}
+
+// Worker accepts orders: validate, record once, publish OrderAccepted.
+type Worker struct {
+	cfg Config
+}
+
+// ErrConfig: the Config given to New is unusable.
+var ErrConfig = errors.New("orderworker: invalid config")
+
+// New checks cfg and returns a Worker.
+func New(cfg Config) (*Worker, error) {
+	switch {
+	case cfg.DynamoDB == nil:
+		return nil, fmt.Errorf("%w: DynamoDB is nil", ErrConfig)
+	case cfg.EventBridge == nil:
+		return nil, fmt.Errorf("%w: EventBridge is nil", ErrConfig)
+	case cfg.Idempotency == nil:
+		return nil, fmt.Errorf("%w: Idempotency is nil", ErrConfig)
+	case cfg.OrdersTable == "":
+		return nil, fmt.Errorf("%w: OrdersTable is empty", ErrConfig)
+	case cfg.Bus == "":
+		return nil, fmt.Errorf("%w: Bus is empty", ErrConfig)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Worker{cfg: cfg}, nil
+}
+
+// Handle is the record function for handler.SQS. What each outcome means:
+//
+//   - an invalid order: retry.Permanent, so latch sends it to the
+//     dead-letter queue at once with the reasons (a body that is not an
+//     order at all never gets here: the processor's decode fails the same
+//     way);
+//   - the same order id with other contents than before: permanent too
+//     (idempotency.ErrPayloadMismatch);
+//   - throttling or any other failure of DynamoDB or EventBridge:
+//     retryable, so the message comes back after the backoff;
+//   - an order already accepted: nil, without a second record or event.
+func (w *Worker) Handle(ctx context.Context, m handler.Message[Order]) error {
+	o := m.Body
+	if err := o.Validate(); err != nil {
+		return retry.Permanent(err)
+	}
+	key := idempotency.Key{ID: o.OrderID, Payload: o.fingerprint()}
+	_, err := idempotency.Do(ctx, w.cfg.Idempotency, key, func(ctx context.Context) (OrderAccepted, error) {
+		if err := w.cfg.Faults.Check(o.OrderID, m.Attempt); err != nil {
+			return OrderAccepted{}, err
+		}
+		acc, err := w.record(ctx, o)
+		if err != nil {
+			return OrderAccepted{}, err
+		}
+		return acc, w.publish(ctx, acc)
+	})
+	return err
+}
+
+// record writes the order once. If it is there already (an earlier attempt
+// recorded it, then failed to publish), the stored acceptance stands, so the
+// event published now says what the table says.
+func (w *Worker) record(ctx context.Context, o Order) (OrderAccepted, error) {
+	at := w.cfg.Now().UTC().Truncate(time.Second)
+	acc := OrderAccepted{
+		OrderID:     o.OrderID,
+		CustomerID:  o.CustomerID,
+		AmountCents: o.AmountCents,
+		Currency:    o.Currency,
+		AcceptedAt:  at.Format(time.RFC3339),
+	}
+	_, err := w.cfg.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(w.cfg.OrdersTable),
+		Item: map[string]ddbtypes.AttributeValue{
+			"orderId":     &ddbtypes.AttributeValueMemberS{Value: o.OrderID},
+			"customerId":  &ddbtypes.AttributeValueMemberS{Value: o.CustomerID},
+			"amountCents": &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(o.AmountCents, 10)},
+			"currency":    &ddbtypes.AttributeValueMemberS{Value: o.Currency},
+			"placedAt":    &ddbtypes.AttributeValueMemberS{Value: o.PlacedAt.UTC().Format(time.RFC3339)},
+			"acceptedAt":  &ddbtypes.AttributeValueMemberS{Value: acc.AcceptedAt},
+			// The byDay index (daily-report) reads a day's orders by this.
+			"day": &ddbtypes.AttributeValueMemberS{Value: at.Format(time.DateOnly)},
+		},
+		ConditionExpression:                 aws.String("attribute_not_exists(orderId)"),
+		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var exists *ddbtypes.ConditionalCheckFailedException
+	if errors.As(err, &exists) {
+		return recorded(o, exists.Item)
+	}
+	if err != nil {
+		return OrderAccepted{}, fmt.Errorf("record order %s: %w", o.OrderID, err)
+	}
+	return acc, nil
+}
+
+// recorded is the acceptance of an order found in the table.
+func recorded(o Order, item map[string]ddbtypes.AttributeValue) (OrderAccepted, error) {
+	s := func(name string) string {
+		if v, ok := item[name].(*ddbtypes.AttributeValueMemberS); ok {
+			return v.Value
+		}
+		return ""
+	}
+	amount := ""
+	if v, ok := item["amountCents"].(*ddbtypes.AttributeValueMemberN); ok {
+		amount = v.Value
+	}
+	if s("customerId") != o.CustomerID || amount != strconv.FormatInt(o.AmountCents, 10) || s("currency") != o.Currency {
+		return OrderAccepted{}, retry.Permanent(fmt.Errorf("order %s was recorded before with other contents", o.OrderID))
+	}
+	at := s("acceptedAt")
+	if at == "" {
+		return OrderAccepted{}, fmt.Errorf("order %s is recorded without acceptedAt", o.OrderID)
+	}
+	return OrderAccepted{OrderID: o.OrderID, CustomerID: o.CustomerID, AmountCents: o.AmountCents, Currency: o.Currency, AcceptedAt: at}, nil
+}
+
+// publish puts OrderAccepted on the bus. A rejected entry (throttling,
+// say) is a retryable failure of the record; the ledger keeps one entry per
+// order however often the event is published.
+func (w *Worker) publish(ctx context.Context, acc OrderAccepted) error {
+	detail, err := json.Marshal(acc)
+	if err != nil {
+		return retry.Permanent(fmt.Errorf("encode OrderAccepted %s: %w", acc.OrderID, err))
+	}
+	at, _ := time.Parse(time.RFC3339, acc.AcceptedAt)
+	out, err := w.cfg.EventBridge.PutEvents(ctx, &eventbridge.PutEventsInput{
+		Entries: []ebtypes.PutEventsRequestEntry{{
+			EventBusName: aws.String(w.cfg.Bus),
+			Source:       aws.String(EventSource),
+			DetailType:   aws.String(EventDetailType),
+			Detail:       aws.String(string(detail)),
+			Time:         aws.Time(at),
+		}},
+	})
+	if err != nil {
+		return fmt.Errorf("publish OrderAccepted %s: %w", acc.OrderID, err)
+	}
+	if out.FailedEntryCount > 0 && len(out.Entries) > 0 {
+		e := out.Entries[0]
+		return fmt.Errorf("publish OrderAccepted %s: entry rejected: %s: %s", acc.OrderID, aws.ToString(e.ErrorCode), aws.ToString(e.ErrorMessage))
+	}
+	return nil
+}
