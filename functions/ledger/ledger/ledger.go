@@ -1,0 +1,159 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/retry"
+)
+
+// OrderAccepted is the detail of the event order-worker publishes. The
+// ledger declares its own copy: consumers of an event depend on its JSON,
+// not on the producer's code.
+type OrderAccepted struct {
+	OrderID     string `json:"orderId"`
+	CustomerID  string `json:"customerId"`
+	AmountCents int64  `json:"amountCents"`
+	Currency    string `json:"currency"`
+	AcceptedAt  string `json:"acceptedAt"`
+}
+
+// ErrInvalidEvent is what an OrderAccepted the ledger cannot append
+// matches; it is permanent, so the message goes to the dead-letter queue.
+var ErrInvalidEvent = errors.New("invalid OrderAccepted")
+
+// Validate returns nil for an event the ledger can append.
+func (o OrderAccepted) Validate() error {
+	var why []string
+	if o.OrderID == "" {
+		why = append(why, "orderId is empty")
+	}
+	if o.CustomerID == "" {
+		why = append(why, "customerId is empty")
+	}
+	if o.AmountCents <= 0 {
+		why = append(why, fmt.Sprintf("amountCents %d is not positive", o.AmountCents))
+	}
+	if _, err := time.Parse(time.RFC3339, o.AcceptedAt); err != nil {
+		why = append(why, fmt.Sprintf("acceptedAt %q is not RFC 3339", o.AcceptedAt))
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w %s: %s", ErrInvalidEvent, o.OrderID, strings.Join(why, "; "))
+}
+
+// Key is the idempotency key of an event: the order id, so that an order
+// published twice (two event ids) is appended once. The payload that must
+// match is what the entry holds besides its time: the same order id for
+// another customer or amount is a producer bug, and goes to the DLQ.
+func Key(e handler.Event[OrderAccepted]) idempotency.Key {
+	d := e.Detail
+	return idempotency.Key{ID: d.OrderID, Payload: fmt.Appendf(nil, "%s/%d/%s", d.CustomerID, d.AmountCents, d.Currency)}
+}
+
+// Attribute names of a ledger entry.
+const (
+	AttrCustomerID  = "customerId"
+	AttrSeq         = "seq"
+	AttrOrderID     = "orderId"
+	AttrAcceptedAt  = "acceptedAt"
+	AttrAmountCents = "amountCents"
+	AttrCurrency    = "currency"
+	AttrEventID     = "eventId"
+)
+
+// DynamoDBAPI is the part of the DynamoDB API the ledger calls.
+type DynamoDBAPI interface {
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}
+
+var _ DynamoDBAPI = (*dynamodb.Client)(nil)
+
+// Ledger appends entries to the ledger table.
+type Ledger struct {
+	db    DynamoDBAPI
+	table string
+}
+
+// New returns a Ledger on table through db.
+func New(db DynamoDBAPI, table string) (*Ledger, error) {
+	if db == nil || table == "" {
+		return nil, errors.New("ledger: New needs a client and a table name")
+	}
+	return &Ledger{db: db, table: table}, nil
+}
+
+// ErrConcurrentAppend: another writer took the entry's sequence number
+// between the read and the write. With one consumer per message group it
+// does not happen; if it does, the retry reads the new last entry.
+var ErrConcurrentAppend = errors.New("ledger: sequence number taken by a concurrent append")
+
+// Append is the event function for handler.EventBridgeSQS: it appends the
+// order as the customer's next entry, unless it is already the last one.
+func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted]) error {
+	o := e.Detail
+	if err := o.Validate(); err != nil {
+		return retry.Permanent(err)
+	}
+	last, err := l.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(l.table),
+		KeyConditionExpression:    aws.String("#c = :c"),
+		ExpressionAttributeNames:  map[string]string{"#c": AttrCustomerID},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":c": &ddbtypes.AttributeValueMemberS{Value: o.CustomerID}},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(1),
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return fmt.Errorf("ledger: read the last entry of %s: %w", o.CustomerID, err)
+	}
+	var seq int64
+	if len(last.Items) > 0 {
+		it := last.Items[0]
+		if id, ok := it[AttrOrderID].(*ddbtypes.AttributeValueMemberS); ok && id.Value == o.OrderID {
+			return nil // appended by an attempt that died before it could say so
+		}
+		n, ok := it[AttrSeq].(*ddbtypes.AttributeValueMemberN)
+		if !ok {
+			return fmt.Errorf("ledger: last entry of %s has no numeric seq", o.CustomerID)
+		}
+		if seq, err = strconv.ParseInt(n.Value, 10, 64); err != nil {
+			return fmt.Errorf("ledger: last entry of %s: seq %q: %w", o.CustomerID, n.Value, err)
+		}
+	}
+	seq++
+	_, err = l.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(l.table),
+		Item: map[string]ddbtypes.AttributeValue{
+			AttrCustomerID:  &ddbtypes.AttributeValueMemberS{Value: o.CustomerID},
+			AttrSeq:         &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(seq, 10)},
+			AttrOrderID:     &ddbtypes.AttributeValueMemberS{Value: o.OrderID},
+			AttrAcceptedAt:  &ddbtypes.AttributeValueMemberS{Value: o.AcceptedAt},
+			AttrAmountCents: &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(o.AmountCents, 10)},
+			AttrCurrency:    &ddbtypes.AttributeValueMemberS{Value: o.Currency},
+			AttrEventID:     &ddbtypes.AttributeValueMemberS{Value: e.ID},
+		},
+		ConditionExpression:      aws.String("attribute_not_exists(#s)"),
+		ExpressionAttributeNames: map[string]string{"#s": AttrSeq},
+	})
+	var taken *ddbtypes.ConditionalCheckFailedException
+	if errors.As(err, &taken) {
+		return fmt.Errorf("%w: %s seq %d", ErrConcurrentAppend, o.CustomerID, seq)
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: append %s to %s: %w", o.OrderID, o.CustomerID, err)
+	}
+	return nil
+}

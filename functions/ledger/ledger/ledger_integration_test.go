@@ -1,0 +1,195 @@
+//go:build integration
+
+package ledger_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/latchkit/latch/functions/internal/env"
+	"github.com/latchkit/latch/functions/internal/functest"
+	"github.com/latchkit/latch/functions/ledger/ledger"
+	"github.com/latchkit/latch/internal/awstest"
+	"github.com/latchkit/latch/pkg/handler"
+)
+
+// ledgerTable creates a table shaped as LedgerTable in infra/template.yaml
+// (partition key customerId, sort key seq, a Number); the harness makes
+// string keys only.
+func ledgerTable(t *testing.T, e *awstest.Env) string {
+	t.Helper()
+	name := awstest.UniqueName(t, "ledger")
+	ctx := context.Background()
+	if _, err := e.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String(name),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{
+			{AttributeName: aws.String("customerId"), AttributeType: ddbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String("seq"), AttributeType: ddbtypes.ScalarAttributeTypeN},
+		},
+		KeySchema: []ddbtypes.KeySchemaElement{
+			{AttributeName: aws.String("customerId"), KeyType: ddbtypes.KeyTypeHash},
+			{AttributeName: aws.String("seq"), KeyType: ddbtypes.KeyTypeRange},
+		},
+		BillingMode: ddbtypes.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = e.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
+	if err := dynamodb.NewTableExistsWaiter(e.DynamoDB).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+type entry struct {
+	Customer, Seq, Order, AcceptedAt, Amount, Currency string
+}
+
+func entries(t *testing.T, e *awstest.Env, table string) []entry {
+	t.Helper()
+	out, err := e.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := func(it map[string]ddbtypes.AttributeValue, k string) string {
+		switch v := it[k].(type) {
+		case *ddbtypes.AttributeValueMemberS:
+			return v.Value
+		case *ddbtypes.AttributeValueMemberN:
+			return v.Value
+		}
+		return "<" + k + " missing>"
+	}
+	var got []entry
+	for _, it := range out.Items {
+		if _, ok := it["seq"].(*ddbtypes.AttributeValueMemberN); !ok {
+			t.Errorf("seq of %v is not a Number", it)
+		}
+		got = append(got, entry{s(it, "customerId"), s(it, "seq"), s(it, "orderId"), s(it, "acceptedAt"), s(it, "amountCents"), s(it, "currency")})
+	}
+	return got
+}
+
+func byKey(a, b entry) bool {
+	if a.Customer != b.Customer {
+		return a.Customer < b.Customer
+	}
+	return len(a.Seq) < len(b.Seq) || len(a.Seq) == len(b.Seq) && a.Seq < b.Seq
+}
+
+// TestSampleBatch runs the function on events/sqs-ledger-fifo.json: five
+// OrderAccepted events in one message group, o-1001 twice under two event
+// ids. Each order is one entry, in arrival order per customer, with the
+// first event's acceptedAt; a redelivery of the batch appends nothing.
+func TestSampleBatch(t *testing.T) {
+	e := awstest.New(t)
+	table := ledgerTable(t, e)
+	q := e.Queue(t, awstest.QueueSpec{FIFO: true, ContentBasedDeduplication: true, MaxReceiveCount: 5})
+	vars := map[string]string{
+		env.IdempotencyTable:         e.Table(t),
+		env.IdempotencyNamespace:     "ledger",
+		ledger.EnvLedgerTable:        table,
+		ledger.EnvDeadLetterQueueURL: q.DLQ.URL,
+		env.RetryBaseSeconds:         "1",
+	}
+	cfg, err := ledger.LoadEnv(functest.Lookup(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel, log := functest.Telemetry(t)
+	h, err := ledger.Handler(context.Background(), cfg, tel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := functest.Event[events.SQSEvent](t, "sqs-ledger-fifo.json")
+	for i := range ev.Records {
+		ev.Records[i].EventSourceARN = q.ARN
+	}
+
+	resp, err := h(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) > 0 {
+		t.Fatalf("first delivery: %+v, %v", resp, err)
+	}
+	want := []entry{
+		{"c-42", "1", "o-1001", "2026-11-22T10:15:01Z", "1999", "EUR"},
+		{"c-42", "2", "o-1004", "2026-11-22T10:15:03Z", "250", "EUR"},
+		{"c-42", "3", "o-1005", "2026-11-22T10:15:05Z", "1200", "EUR"},
+		{"c-7", "1", "o-1002", "2026-11-22T10:15:01Z", "4500", "USD"},
+	}
+	sortOpt := cmpSort()
+	if diff := cmp.Diff(want, entries(t, e, table), sortOpt); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	if n := log.Count(); n["succeeded"]+n["duplicate"] != 5 || len(log.Outcomes()) != 5 {
+		t.Errorf("outcome lines %v, want 5 records settled", n)
+	}
+
+	for i := range ev.Records {
+		ev.Records[i].Attributes["ApproximateReceiveCount"] = "2"
+	}
+	if resp, err := h(context.Background(), ev); err != nil || len(resp.BatchItemFailures) > 0 {
+		t.Fatalf("redelivery: %+v, %v", resp, err)
+	}
+	if diff := cmp.Diff(want, entries(t, e, table), sortOpt); diff != "" {
+		t.Errorf("ledger after the redelivery (-want +got):\n%s", diff)
+	}
+}
+
+// TestInvalidEvent: an OrderAccepted without a customer goes to the FIFO
+// dead-letter queue with the reason, and the rest of its group goes on.
+func TestInvalidEvent(t *testing.T) {
+	e := awstest.New(t)
+	table := ledgerTable(t, e)
+	q := e.Queue(t, awstest.QueueSpec{FIFO: true, ContentBasedDeduplication: true, MaxReceiveCount: 5})
+	cfg, err := ledger.LoadEnv(functest.Lookup(map[string]string{
+		env.IdempotencyTable:  e.Table(t),
+		ledger.EnvLedgerTable: table,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel, _ := functest.Telemetry(t)
+	h, err := ledger.Handler(context.Background(), cfg, tel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := functest.Event[events.SQSEvent](t, "sqs-ledger-fifo.json")
+	ev.Records = ev.Records[:2]
+	for i := range ev.Records {
+		ev.Records[i].EventSourceARN = q.ARN
+	}
+	ev.Records[0].Body = strings.Replace(ev.Records[0].Body, `"customerId":"c-42"`, `"customerId":""`, 1)
+	resp, err := h(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) > 0 {
+		t.Fatalf("%+v, %v", resp, err)
+	}
+	if diff := cmp.Diff([]entry{{"c-7", "1", "o-1002", "2026-11-22T10:15:01Z", "4500", "USD"}}, entries(t, e, table)); diff != "" {
+		t.Errorf("ledger (-want +got):\n%s", diff)
+	}
+	out, err := e.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(q.DLQ.URL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Messages) != 1 {
+		t.Fatalf("%d messages in the DLQ, want 1", len(out.Messages))
+	}
+	if reason := aws.ToString(out.Messages[0].MessageAttributes[handler.DLQAttrError].StringValue); !strings.Contains(reason, "customerId is empty") {
+		t.Errorf("DLQ reason %q", reason)
+	}
+}
+
+func cmpSort() cmp.Option { return cmpopts.SortSlices(byKey) }
