@@ -28,8 +28,9 @@ export LATCH_CACHE := $(CACHE)
 .PHONY: test unit integration demo lint build emulators-up emulators-down test-localstack clean \
 	lint-template sam-build deploy
 
-## test: unit tests (race), the integration suite on the local emulators, then the demo
-test: unit integration demo
+## test: unit tests (race), the integration suite on the local emulators, sam
+## build, then the demo
+test: unit integration sam-build demo
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:

@@ -19,14 +19,17 @@ import (
 	"github.com/latchkit/latch/internal/local"
 )
 
-// demoEnv are the local knobs the demo sets on the functions on top of the
-// template: retries back off from one second, so orders that hit a
+// demoParams are the template parameters of the demo: fault injection on,
+// and retries that back off from one second, so orders that hit a
 // transient fault (two failed attempts each) settle in seconds, not the
 // minutes a deployment would wait. OrdersQueue's maxReceiveCount (5) leaves
 // room for them.
-var demoEnv = map[string]map[string]string{
-	demo.OrderWorkerFunction: {"RETRY_BASE_SECONDS": "1", "RETRY_MAX_SECONDS": "8"},
-	demo.LedgerFunction:      {"RETRY_BASE_SECONDS": "1", "RETRY_MAX_SECONDS": "8"},
+func demoParams(faults int) map[string]string {
+	return map[string]string{
+		"TransientFaultPercent": strconv.Itoa(faults),
+		"RetryBaseSeconds":      "1",
+		"RetryMaxSeconds":       "8",
+	}
 }
 
 func init() {
@@ -74,12 +77,11 @@ func runDemo(ctx context.Context, env *Env, tmpl, logPath string, faults, orders
 	outcomes := demo.NewOutcomes()
 	fmt.Fprintf(env.Stdout, "demo: starting the local stack from %s (function output: %s)\n", tmpl, logPath)
 	stack, err := local.Start(ctx, local.Config{
-		Template:     tmpl,
-		Params:       map[string]string{"TransientFaultPercent": strconv.Itoa(faults)},
-		EnvOverrides: demoEnv,
-		Output:       io.MultiWriter(logFile, outcomes),
-		Logger:       slog.New(slog.NewTextHandler(logFile, nil)),
-		AWS:          &awsCfg,
+		Template: tmpl,
+		Params:   demoParams(faults),
+		Output:   io.MultiWriter(logFile, outcomes),
+		Logger:   slog.New(slog.NewTextHandler(logFile, nil)),
+		AWS:      &awsCfg,
 		// The demo fires the daily tick itself, twice, at a fixed time.
 		NoSchedules: true,
 	})

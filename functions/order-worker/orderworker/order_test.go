@@ -1,0 +1,131 @@
+package orderworker_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchkit/latch/functions/order-worker/orderworker"
+	"github.com/latchkit/latch/pkg/retry"
+)
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	good := orderworker.Order{OrderID: "o-1", CustomerID: "c-1", AmountCents: 1, Currency: "EUR", PlacedAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
+	tests := []struct {
+		name   string
+		change func(*orderworker.Order)
+		want   []string // parts of the error; nil for valid
+	}{
+		{name: "valid", change: func(*orderworker.Order) {}},
+		{name: "no customer", change: func(o *orderworker.Order) { o.CustomerID = " " }, want: []string{"invalid order o-1", "customerId is empty"}},
+		{name: "zero amount", change: func(o *orderworker.Order) { o.AmountCents = 0 }, want: []string{"amountCents 0 is not positive"}},
+		{name: "lower-case currency", change: func(o *orderworker.Order) { o.Currency = "eur" }, want: []string{`currency "eur"`}},
+		{name: "no time", change: func(o *orderworker.Order) { o.PlacedAt = time.Time{} }, want: []string{"placedAt is missing"}},
+		{name: "everything wrong", change: func(o *orderworker.Order) { *o = orderworker.Order{AmountCents: -5} },
+			want: []string{"invalid order (no id)", "orderId is empty", "customerId is empty", "amountCents -5", "currency", "placedAt"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := good
+			tt.change(&o)
+			err := o.Validate()
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, orderworker.ErrInvalidOrder) {
+				t.Fatalf("Validate() = %v, want ErrInvalidOrder", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	ids := make([]string, 2000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("r1-o%04d", i)
+	}
+	tests := []struct {
+		name    string
+		percent int
+		lo, hi  int // selected ids out of 2000
+	}{
+		{name: "off", percent: 0, lo: 0, hi: 0},
+		{name: "ten percent", percent: 10, lo: 150, hi: 250},
+		{name: "half", percent: 50, lo: 900, hi: 1100},
+		{name: "all", percent: 100, lo: 2000, hi: 2000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := orderworker.Faults{Percent: tt.percent}
+			n := 0
+			for _, id := range ids {
+				if !f.Selects(id) {
+					if f.Check(id, 1) != nil {
+						t.Fatalf("%s not selected but Check fails it", id)
+					}
+					continue
+				}
+				n++
+				for attempt := 1; attempt <= orderworker.FaultAttempts; attempt++ {
+					err := f.Check(id, attempt)
+					if err == nil || retry.Classify(err) != retry.ClassRetryable || !strings.Contains(err.Error(), "ThrottlingException") {
+						t.Fatalf("Check(%s, %d) = %v, want a retryable throttling error", id, attempt, err)
+					}
+				}
+				if err := f.Check(id, orderworker.FaultAttempts+1); err != nil {
+					t.Fatalf("Check(%s, %d) = %v, want nil after the faulty attempts", id, orderworker.FaultAttempts+1, err)
+				}
+			}
+			if n < tt.lo || n > tt.hi {
+				t.Errorf("%d%% selects %d of %d ids, want %d to %d", tt.percent, n, len(ids), tt.lo, tt.hi)
+			}
+		})
+	}
+	// Every delivery of an order agrees.
+	f := orderworker.Faults{Percent: 30}
+	for _, id := range ids[:50] {
+		if f.Selects(id) != f.Selects(id) {
+			t.Fatalf("Selects(%s) is not stable", id)
+		}
+	}
+}
+
+func TestLoadEnv(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{
+		"IDEMPOTENCY_TABLE": "idem", "ORDERS_TABLE": "orders", "ORDERS_BUS": "bus",
+		"TRANSIENT_FAULT_PERCENT": "15", "RETRY_BASE_SECONDS": "1", "RETRY_MAX_SECONDS": "30",
+	}
+	e, err := orderworker.LoadEnv(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Faults.Percent != 15 || e.Backoff.Base != time.Second || e.Backoff.Max != 30*time.Second || e.OrdersTable != "orders" || e.Bus != "bus" {
+		t.Errorf("LoadEnv = %+v", e)
+	}
+	_, err = orderworker.LoadEnv(func(k string) string {
+		if k == "TRANSIENT_FAULT_PERCENT" {
+			return "101"
+		}
+		return ""
+	})
+	for _, want := range []string{"IDEMPOTENCY_TABLE is not set", "ORDERS_TABLE is not set", "ORDERS_BUS is not set", "TRANSIENT_FAULT_PERCENT"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LoadEnv with nothing set: %v; want it to say %q", err, want)
+		}
+	}
+}
