@@ -25,11 +25,12 @@ SAM_DEPLOY_FLAGS ?=
 
 export LATCH_CACHE := $(CACHE)
 
-.PHONY: test unit integration lint build emulators-up emulators-down test-localstack clean \
+.PHONY: test unit integration demo lint build emulators-up emulators-down test-localstack clean \
 	lint-template sam-build deploy
 
-## test: unit tests (race), the integration suite on the local emulators, then sam build
-test: unit integration sam-build
+## test: unit tests (race), the integration suite on the local emulators, sam
+## build, then the demo
+test: unit integration sam-build demo
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:
@@ -38,6 +39,11 @@ unit:
 ## integration: start the emulators, run the integration suite, stop them
 integration:
 	localstack/with-stack.sh $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+
+## demo: start the emulators, run the example functions locally and drive the
+## order scenario end to end (live progress, summary, invariants); stop them
+demo:
+	localstack/with-stack.sh $(GO) run ./cmd/latch demo
 
 ## lint: gofmt, go vet, staticcheck (pinned), then the template lint
 lint: $(STATICCHECK) lint-template

@@ -1,0 +1,199 @@
+//go:build integration
+
+package local_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/latchkit/latch/internal/awstest"
+	"github.com/latchkit/latch/internal/local"
+)
+
+// syncBuffer is function output the test reads while functions write it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// lines returns the JSON objects the function printed under key.
+func (s *syncBuffer) lines(key string) []json.RawMessage {
+	var out []json.RawMessage
+	for _, line := range strings.Split(s.String(), "\n") {
+		i := strings.IndexByte(line, '{')
+		if i < 0 {
+			continue
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal([]byte(line[i:]), &m) == nil && m[key] != nil {
+			out = append(out, m[key])
+		}
+	}
+	return out
+}
+
+func startStack(t *testing.T) (*local.Stack, *syncBuffer, *awstest.Env) {
+	t.Helper()
+	env := awstest.New(t)
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	out := &syncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stack, err := local.Start(ctx, local.Config{
+		Template: "testdata/template.yaml", StackName: "lt" + hex.EncodeToString(b[:]),
+		Output: out, AWS: &env.Cfg, BuildCacheDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := stack.Stop(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			t.Logf("function output:\n%s", out.String())
+		}
+	})
+	return stack, out, env
+}
+
+func TestSQSMessageReachesFunction(t *testing.T) {
+	stack, out, env := startStack(t)
+	ctx := context.Background()
+	url, err := stack.Resolve("InQueue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"one", "two", "three"} {
+		if _, err := env.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var got []string
+	for time.Now().Before(deadline) {
+		got = got[:0]
+		for _, raw := range out.lines("got") {
+			var s string
+			_ = json.Unmarshal(raw, &s)
+			got = append(got, s)
+		}
+		if len(got) >= 3 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if diff := cmp.Diff([]string{"one", "three", "two"}, sorted(got)); diff != "" {
+		t.Fatalf("bodies the function logged (-want +got):\n%s", diff)
+	}
+	// The environment's !Ref InQueue resolved to the local queue's URL.
+	if !strings.Contains(out.String(), `"env":"`+url+`"`) {
+		t.Errorf("function did not see QUEUE_URL=%s", url)
+	}
+	// Succeeded records are deleted: the queue drains.
+	for time.Now().Before(deadline) {
+		a, err := env.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{"All"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Attributes["ApproximateNumberOfMessages"] == "0" && a.Attributes["ApproximateNumberOfMessagesNotVisible"] == "0" {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Error("queue did not drain")
+}
+
+func TestFireScheduleReachesFunction(t *testing.T) {
+	stack, out, _ := startStack(t)
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	if err := stack.Fire(context.Background(), "FnTick", at); err != nil {
+		t.Fatal(err)
+	}
+	ticks := out.lines("tick")
+	if len(ticks) != 1 {
+		t.Fatalf("function logged %d ticks, want 1", len(ticks))
+	}
+	var ev local.ScheduledEvent
+	if err := json.Unmarshal(ticks[0], &ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.ID) != 36 || len(ev.Resources) != 1 || !strings.Contains(ev.Resources[0], ":rule/") {
+		t.Errorf("event id %q, resources %v: want a uuid and the rule ARN", ev.ID, ev.Resources)
+	}
+	ev.ID, ev.Resources = "", nil
+	want := local.ScheduledEvent{Version: "0", DetailType: "Scheduled Event", Source: "aws.events",
+		Account: "123456789012", Time: "2026-03-01T00:00:00Z", Region: ev.Region, Detail: json.RawMessage(`{}`)}
+	if diff := cmp.Diff(want, ev); diff != "" || ev.Region == "" {
+		t.Errorf("scheduled event (-want +got):\n%s", diff)
+	}
+}
+
+func TestFailingTickGoesToOnFailure(t *testing.T) {
+	stack, _, env := startStack(t)
+	ctx := context.Background()
+	err := stack.Fire(ctx, "FailingTick", time.Now())
+	if err == nil || !strings.Contains(err.Error(), "after 2 attempts") || !strings.Contains(err.Error(), "asked to fail") {
+		t.Fatalf("Fire = %v, want a failure after 2 attempts (MaximumRetryAttempts 1)", err)
+	}
+	url, err := stack.Resolve("FailQueue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msg.Messages) != 1 {
+		t.Fatalf("OnFailure queue has %d messages, want 1", len(msg.Messages))
+	}
+	var rec struct {
+		RequestContext struct {
+			Condition              string `json:"condition"`
+			ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+		} `json:"requestContext"`
+		RequestPayload  map[string]any `json:"requestPayload"`
+		ResponsePayload struct {
+			ErrorMessage string `json:"errorMessage"`
+		} `json:"responsePayload"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(msg.Messages[0].Body)), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.RequestContext.Condition != "RetriesExhausted" || rec.RequestContext.ApproximateInvokeCount != 2 ||
+		rec.RequestPayload["fail"] != true || rec.ResponsePayload.ErrorMessage != "asked to fail" {
+		t.Errorf("invocation record = %+v", rec)
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
