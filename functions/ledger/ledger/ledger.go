@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -71,6 +72,10 @@ const (
 	AttrAmountCents = "amountCents"
 	AttrCurrency    = "currency"
 	AttrEventID     = "eventId"
+	// AttrSourceSentAt is when the queue took the event (SQS SentTimestamp,
+	// epoch ms): the entry's provenance, and the witness that entries are
+	// appended in the order the FIFO queue delivers them.
+	AttrSourceSentAt = "sourceSentAt"
 )
 
 // DynamoDBAPI is the part of the DynamoDB API the ledger calls.
@@ -100,9 +105,21 @@ func New(db DynamoDBAPI, table string) (*Ledger, error) {
 // does not happen; if it does, the retry reads the new last entry.
 var ErrConcurrentAppend = errors.New("ledger: sequence number taken by a concurrent append")
 
-// Append is the event function for handler.EventBridgeSQS: it appends the
-// order as the customer's next entry, unless it is already the last one.
-func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted]) error {
+// Consume is the SQS record function: it decodes the OrderAccepted event
+// the rule put on the queue (a bad event is permanent) and appends it with
+// the time the queue took it.
+func (l *Ledger) Consume(ctx context.Context, m handler.Message[events.EventBridgeEvent]) error {
+	e, err := handler.DecodeEvent[OrderAccepted](m.Body)
+	if err != nil {
+		return err
+	}
+	return l.Append(ctx, e, m.Raw.Attributes["SentTimestamp"])
+}
+
+// Append appends the order as the customer's next entry, unless it is
+// already the last one. sentAtMS is the queue's SentTimestamp ("" when the
+// event did not come through a queue).
+func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted], sentAtMS string) error {
 	o := e.Detail
 	if err := o.Validate(); err != nil {
 		return retry.Permanent(err)
@@ -134,17 +151,21 @@ func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted]) err
 		}
 	}
 	seq++
+	item := map[string]ddbtypes.AttributeValue{
+		AttrCustomerID:  &ddbtypes.AttributeValueMemberS{Value: o.CustomerID},
+		AttrSeq:         &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(seq, 10)},
+		AttrOrderID:     &ddbtypes.AttributeValueMemberS{Value: o.OrderID},
+		AttrAcceptedAt:  &ddbtypes.AttributeValueMemberS{Value: o.AcceptedAt},
+		AttrAmountCents: &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(o.AmountCents, 10)},
+		AttrCurrency:    &ddbtypes.AttributeValueMemberS{Value: o.Currency},
+		AttrEventID:     &ddbtypes.AttributeValueMemberS{Value: e.ID},
+	}
+	if sentAtMS != "" {
+		item[AttrSourceSentAt] = &ddbtypes.AttributeValueMemberN{Value: sentAtMS}
+	}
 	_, err = l.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(l.table),
-		Item: map[string]ddbtypes.AttributeValue{
-			AttrCustomerID:  &ddbtypes.AttributeValueMemberS{Value: o.CustomerID},
-			AttrSeq:         &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(seq, 10)},
-			AttrOrderID:     &ddbtypes.AttributeValueMemberS{Value: o.OrderID},
-			AttrAcceptedAt:  &ddbtypes.AttributeValueMemberS{Value: o.AcceptedAt},
-			AttrAmountCents: &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(o.AmountCents, 10)},
-			AttrCurrency:    &ddbtypes.AttributeValueMemberS{Value: o.Currency},
-			AttrEventID:     &ddbtypes.AttributeValueMemberS{Value: e.ID},
-		},
+		TableName:                aws.String(l.table),
+		Item:                     item,
 		ConditionExpression:      aws.String("attribute_not_exists(#s)"),
 		ExpressionAttributeNames: map[string]string{"#s": AttrSeq},
 	})

@@ -57,7 +57,7 @@ func LoadEnv(get func(string) string) (Env, error) {
 }
 
 // Handler builds the function: AWS clients (traced), the idempotency guard,
-// the Ledger, and latch's SQS processor around EventBridgeSQS, observed by
+// the Ledger, and latch's SQS processor around Ledger.Consume, observed by
 // tel.
 func Handler(ctx context.Context, e Env, tel *handler.Telemetry) (handler.Func[events.SQSEvent, events.SQSEventResponse], error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
@@ -92,7 +92,7 @@ func Handler(ctx context.Context, e Env, tel *handler.Telemetry) (handler.Func[e
 	if err := sqsCfg.Validate(); err != nil {
 		return nil, err
 	}
-	return handler.Chain(handler.SQS(handler.EventBridgeSQS(l.Append), sqsCfg),
+	return handler.Chain(handler.SQS(l.Consume, sqsCfg),
 		handler.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
 }
 
