@@ -110,22 +110,24 @@ func check(ctx context.Context, t Target, names map[string]string, valid []order
 		"%d of %d distinct valid orders in %s; missing %v; unexpected %v", len(orders), len(want), names[OrdersTable], head(missing), head(extra))
 
 	// 2. The ledger: one entry per order (OrderAccepted published once), and
-	// each customer's entries appended in the order the FIFO queue took their
-	// events: by ledger seq, the SQS SentTimestamp the ledger kept
-	// (sourceSentAt, epoch ms) never falls, and seq runs 1..n without gaps.
-	// Publish times cannot order them: order-workers publish concurrently.
-	// (SQS's SequenceNumber would be exact, but moto makes it random.)
+	// each customer's entries appended in the order the FIFO queue delivered
+	// their events: along seq, the first-delivery time each entry kept
+	// (firstReceivedAt, epoch ms) never falls, and seq runs 1..n without
+	// gaps. Publish times cannot order them (order-workers publish
+	// concurrently), nor can SentTimestamp (moto stamps a message before it
+	// queues it, so concurrent sends can queue out of stamp order), nor
+	// SequenceNumber (moto makes it random).
 	ledger, err := scanAll(ctx, t.DynamoDB, names[LedgerTable])
 	if err != nil {
 		return nil, err
 	}
 	perOrder := map[string]int{}
-	type entry struct{ seq, sentAt, orderID string }
+	type entry struct{ seq, receivedAt, orderID string }
 	perCustomer := map[string][]entry{}
 	for _, it := range ledger {
 		id := str(it, "orderId")
 		perOrder[id]++
-		perCustomer[str(it, "customerId")] = append(perCustomer[str(it, "customerId")], entry{seq: str(it, "seq"), sentAt: str(it, "sourceSentAt"), orderID: id})
+		perCustomer[str(it, "customerId")] = append(perCustomer[str(it, "customerId")], entry{seq: str(it, "seq"), receivedAt: str(it, "firstReceivedAt"), orderID: id})
 	}
 	missing, extra = diffIDs(want, perOrder)
 	var twice []string
@@ -148,8 +150,8 @@ func check(ctx context.Context, t Target, names map[string]string, valid []order
 			if e.seq != strconv.Itoa(i+1) {
 				disorder = append(disorder, fmt.Sprintf("%s: seq %s at position %d", cust, e.seq, i+1))
 			}
-			if e.sentAt == "" || (i > 0 && lessNumeric(e.sentAt, es[i-1].sentAt)) {
-				disorder = append(disorder, fmt.Sprintf("%s: %s (sent %q) before %s (sent %q)", cust, es[max(i-1, 0)].orderID, es[max(i-1, 0)].sentAt, e.orderID, e.sentAt))
+			if e.receivedAt == "" || (i > 0 && lessNumeric(e.receivedAt, es[i-1].receivedAt)) {
+				disorder = append(disorder, fmt.Sprintf("%s: %s (first received %q) before %s (first received %q)", cust, es[max(i-1, 0)].orderID, es[max(i-1, 0)].receivedAt, e.orderID, e.receivedAt))
 			}
 		}
 	}

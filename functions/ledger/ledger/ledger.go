@@ -72,10 +72,11 @@ const (
 	AttrAmountCents = "amountCents"
 	AttrCurrency    = "currency"
 	AttrEventID     = "eventId"
-	// AttrSourceSentAt is when the queue took the event (SQS SentTimestamp,
-	// epoch ms): the entry's provenance, and the witness that entries are
-	// appended in the order the FIFO queue delivers them.
-	AttrSourceSentAt = "sourceSentAt"
+	// AttrFirstReceivedAt is when the ledger's queue first delivered the
+	// event (SQS ApproximateFirstReceiveTimestamp, epoch ms). A FIFO queue
+	// delivers a group in order, so along a customer's seq it never falls:
+	// the witness that entries are appended in delivery order.
+	AttrFirstReceivedAt = "firstReceivedAt"
 )
 
 // DynamoDBAPI is the part of the DynamoDB API the ledger calls.
@@ -107,19 +108,19 @@ var ErrConcurrentAppend = errors.New("ledger: sequence number taken by a concurr
 
 // Consume is the SQS record function: it decodes the OrderAccepted event
 // the rule put on the queue (a bad event is permanent) and appends it with
-// the time the queue took it.
+// the time the queue first delivered it.
 func (l *Ledger) Consume(ctx context.Context, m handler.Message[events.EventBridgeEvent]) error {
 	e, err := handler.DecodeEvent[OrderAccepted](m.Body)
 	if err != nil {
 		return err
 	}
-	return l.Append(ctx, e, m.Raw.Attributes["SentTimestamp"])
+	return l.Append(ctx, e, m.Raw.Attributes["ApproximateFirstReceiveTimestamp"])
 }
 
 // Append appends the order as the customer's next entry, unless it is
-// already the last one. sentAtMS is the queue's SentTimestamp ("" when the
-// event did not come through a queue).
-func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted], sentAtMS string) error {
+// already the last one. receivedAtMS is the queue's first delivery time
+// ("" when the event did not come through a queue).
+func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted], receivedAtMS string) error {
 	o := e.Detail
 	if err := o.Validate(); err != nil {
 		return retry.Permanent(err)
@@ -160,8 +161,8 @@ func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted], sen
 		AttrCurrency:    &ddbtypes.AttributeValueMemberS{Value: o.Currency},
 		AttrEventID:     &ddbtypes.AttributeValueMemberS{Value: e.ID},
 	}
-	if sentAtMS != "" {
-		item[AttrSourceSentAt] = &ddbtypes.AttributeValueMemberN{Value: sentAtMS}
+	if receivedAtMS != "" {
+		item[AttrFirstReceivedAt] = &ddbtypes.AttributeValueMemberN{Value: receivedAtMS}
 	}
 	_, err = l.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(l.table),

@@ -54,7 +54,7 @@ func ledgerTable(t *testing.T, e *awstest.Env) string {
 }
 
 type entry struct {
-	Customer, Seq, Order, AcceptedAt, Amount, Currency, SentAt string
+	Customer, Seq, Order, AcceptedAt, Amount, Currency, ReceivedAt string
 }
 
 func entries(t *testing.T, e *awstest.Env, table string) []entry {
@@ -77,7 +77,7 @@ func entries(t *testing.T, e *awstest.Env, table string) []entry {
 		if _, ok := it["seq"].(*ddbtypes.AttributeValueMemberN); !ok {
 			t.Errorf("seq of %v is not a Number", it)
 		}
-		got = append(got, entry{s(it, "customerId"), s(it, "seq"), s(it, "orderId"), s(it, "acceptedAt"), s(it, "amountCents"), s(it, "currency"), s(it, "sourceSentAt")})
+		got = append(got, entry{s(it, "customerId"), s(it, "seq"), s(it, "orderId"), s(it, "acceptedAt"), s(it, "amountCents"), s(it, "currency"), s(it, "firstReceivedAt")})
 	}
 	return got
 }
@@ -123,10 +123,10 @@ func TestSampleBatch(t *testing.T) {
 		t.Fatalf("first delivery: %+v, %v", resp, err)
 	}
 	want := []entry{
-		{"c-42", "1", "o-1001", "2026-11-22T10:15:01Z", "1999", "EUR", "1795342502000"},
-		{"c-42", "2", "o-1004", "2026-11-22T10:15:03Z", "250", "EUR", "1795342502622"},
-		{"c-42", "3", "o-1005", "2026-11-22T10:15:05Z", "1200", "EUR", "1795342503244"},
-		{"c-7", "1", "o-1002", "2026-11-22T10:15:01Z", "4500", "USD", "1795342502311"},
+		{"c-42", "1", "o-1001", "2026-11-22T10:15:01Z", "1999", "EUR", "1795342502095"},
+		{"c-42", "2", "o-1004", "2026-11-22T10:15:03Z", "250", "EUR", "1795342502717"},
+		{"c-42", "3", "o-1005", "2026-11-22T10:15:05Z", "1200", "EUR", "1795342503339"},
+		{"c-7", "1", "o-1002", "2026-11-22T10:15:01Z", "4500", "USD", "1795342502406"},
 	}
 	sortOpt := cmpSort()
 	if diff := cmp.Diff(want, entries(t, e, table), sortOpt); diff != "" {
@@ -178,7 +178,7 @@ func TestInvalidEvent(t *testing.T) {
 	if err != nil || len(resp.BatchItemFailures) > 0 {
 		t.Fatalf("%+v, %v", resp, err)
 	}
-	if diff := cmp.Diff([]entry{{"c-7", "1", "o-1002", "2026-11-22T10:15:01Z", "4500", "USD", "1795342502311"}}, entries(t, e, table)); diff != "" {
+	if diff := cmp.Diff([]entry{{"c-7", "1", "o-1002", "2026-11-22T10:15:01Z", "4500", "USD", "1795342502406"}}, entries(t, e, table)); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
 	}
 	out, err := e.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
