@@ -186,6 +186,10 @@ func Run(ctx context.Context, t Target, cfg Config, w io.Writer) error {
 		}
 	}
 
+	// Fire returns when the invocation ends; its log line may still be on
+	// its way through the runner's output.
+	waitOutcomes(ctx, t.Outcomes, names[DailyReportFunction], 2, 10*time.Second)
+
 	res, err := check(ctx, t, names, valid, msgs, tick)
 	if err != nil {
 		return err
@@ -209,4 +213,20 @@ func resolveAll(t Target) (map[string]string, error) {
 		names[id] = v
 	}
 	return names, nil
+}
+
+// waitOutcomes waits until fn has logged n outcomes, or until the timeout:
+// the checks that follow report what is missing.
+func waitOutcomes(ctx context.Context, o *Outcomes, fn string, n int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		total := 0
+		for _, c := range o.Count(fn) {
+			total += c
+		}
+		if total >= n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -27,9 +28,21 @@ func (s *Stack) startMappings(ctx context.Context) error {
 				Logger: s.log.With("function", id, "event", m.event),
 			}
 			invoke := s.sqsInvoker(f, m)
+			pollers := m.concurrency
+			if strings.HasSuffix(m.queueARN, ".fifo") {
+				// SQS holds back a message group while any of its messages is
+				// in flight, which keeps a group in order under many pollers.
+				// moto decides which groups are in flight once, when a
+				// ReceiveMessage starts, so overlapping receives can both take
+				// messages of one group and run its batches at once, out of
+				// order (seen in the demo's ledger). One poller per FIFO queue
+				// keeps SQS's guarantee; it is also what Lambda does for a
+				// queue with a single message group.
+				pollers = 1
+			}
 			s.log.Info("polling", "function", id, "queue", url, "batch_size", m.batchSize,
-				"window", m.window, "report_batch_item_failures", m.reportItemFailure, "pollers", m.concurrency)
-			for range m.concurrency {
+				"window", m.window, "report_batch_item_failures", m.reportItemFailure, "pollers", pollers)
+			for range pollers {
 				s.wg.Add(1)
 				go func() {
 					defer s.wg.Done()
