@@ -4,15 +4,23 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
-	"github.com/aws/aws-xray-sdk-go/strategy/ctxmissing"
-	"github.com/aws/aws-xray-sdk-go/xray"
-	"github.com/aws/smithy-go/middleware"
 )
 
-// Tracer is latch's one tracing seam. The X-Ray SDK that XRayTracer uses
-// went into maintenance mode in February 2026; an OpenTelemetry tracer can
-// fill this interface without any other change to latch.
+// Tracer is latch's one tracing seam. XRayTracer fills it with a small
+// X-Ray emitter of latch's own; an OpenTelemetry tracer can fill it later
+// without any other change to latch.
+//
+// Departure from DESIGN.md ("Dependencies" names github.com/aws/aws-xray-sdk-go
+// for tracing): latch no longer uses the X-Ray SDK. Measured on the example
+// functions (linux/arm64, -trimpath -ldflags='-s -w'): the SDK v2 clients
+// and aws-lambda-go alone make 8.2 MB; package xray of aws-xray-sdk-go
+// v1.8.5 took a binary to 21.8 MB (order-worker 25.1 MB, ledger 23.9 MB),
+// because it pulls in aws-sdk-go v1 (end of life), grpc and fasthttp,
+// against a target of less than 15 MB. The X-Ray SDKs are in maintenance
+// mode since 2026-02-25. What latch needs of X-Ray is small and documented:
+// subsegment documents (JSON) sent as UDP datagrams to the daemon Lambda
+// runs, under the trace header Lambda hands each invocation. That is
+// xray*.go in this package, behind the same seam.
 type Tracer interface {
 	// Start begins a span named name, a child of the span in ctx, and
 	// returns the context that carries it. Outside a trace it returns ctx
@@ -25,7 +33,10 @@ type Tracer interface {
 
 // Span is one timed step of a trace.
 type Span interface {
-	// Annotate sets an indexed key: a string, bool, int or float64 value.
+	// Annotate sets an indexed key: a string, bool, integer or float
+	// value. X-Ray keys hold only letters, digits and underscores; the
+	// X-Ray tracer replaces any other character with an underscore and
+	// drops a value of another type.
 	Annotate(key string, value any)
 	// End closes the span, marking it failed when err is not nil.
 	End(err error)
@@ -62,12 +73,21 @@ func (nopSpan) Annotate(string, any) {}
 func (nopSpan) End(error)            {}
 
 // XRayTracer traces with AWS X-Ray: in Lambda with active tracing, spans
-// are subsegments of the function's segment and reach X-Ray through the
-// daemon Lambda runs. The zero value is ready to use.
+// are subsegments of the function's segment, each sent when it ends as one
+// UDP datagram to the X-Ray daemon Lambda runs (AWS_XRAY_DAEMON_ADDRESS).
+// The zero value is ready to use.
 //
-// Outside a trace (no segment in the context and no Lambda trace header:
-// a unit test, the local runner) it does nothing at all: no subsegment, no
-// "segment cannot be found" error line, no packet to a daemon, no wait.
+// It traces only a sampled request (the trace header Lambda passed with the
+// invocation says Sampled=1) and only when a daemon address is set.
+// Otherwise (a unit test, the local runner, an unsampled request) Start
+// returns ctx and a span that does nothing: no log line, no packet, no
+// wait, no allocation. A failed send is dropped silently: tracing never
+// fails or slows a record.
+//
+// A span's End(err) with err != nil marks the subsegment with error and a
+// cause holding the error's message and type. An AWS call's subsegment
+// follows the HTTP status instead, as X-Ray defines the flags: 4xx error,
+// 429 error and throttle, 5xx fault.
 type XRayTracer struct{}
 
 var (
@@ -75,61 +95,22 @@ var (
 	_ Tracer = NopTracer{}
 )
 
-// tracing reports whether ctx belongs to an X-Ray trace: it holds a segment
-// already, or the Lambda runtime put the request's trace header in it.
-func tracing(ctx context.Context) bool {
-	if xray.SdkDisabled() {
-		return false
-	}
-	if xray.GetSegment(ctx) != nil {
-		return true
-	}
-	h, _ := ctx.Value(xray.LambdaTraceHeaderKey).(string)
-	return h != ""
-}
-
-// Start begins a subsegment when ctx is traced; see XRayTracer.
+// Start begins a subsegment, a child of the span in ctx or else of the
+// invocation's segment, when the invocation is traced; see XRayTracer.
 func (XRayTracer) Start(ctx context.Context, name string) (context.Context, Span) {
-	if !tracing(ctx) {
+	s := startSubsegment(ctx, name)
+	if s == nil {
 		return ctx, nopSpan{}
 	}
-	ctx, seg := xray.BeginSubsegment(ctx, name)
-	if seg == nil {
-		return ctx, nopSpan{}
-	}
-	return ctx, xraySpan{seg}
+	return context.WithValue(ctx, xraySpanKey{}, s), s
 }
 
-// InstrumentAWS adds the X-Ray SDK's own AWS SDK v2 instrumentation
-// (instrumentation/awsv2) to cfg, behind a guard that lets calls made
-// outside a trace pass untraced and without the SDK's context-missing error
-// line.
+// InstrumentAWS adds latch's X-Ray middleware to cfg: every AWS SDK v2 call
+// made in a traced context becomes a subsegment named after the service
+// ("DynamoDB", "SQS") with the operation, region, HTTP status and request
+// id, and carries the trace header to AWS. In an untraced context the
+// middleware only looks and passes the call on. Calling it twice adds the
+// middleware once.
 func (XRayTracer) InstrumentAWS(cfg *aws.Config) {
-	cfg.APIOptions = append(cfg.APIOptions, addUntracedGuard)
-	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
+	cfg.APIOptions = append(cfg.APIOptions, addXRayMiddleware)
 }
-
-// untracedConfig tells the X-Ray SDK to ignore a missing segment, for the
-// calls the guard lets through. It is given per call in the context; the
-// SDK's global configuration is left alone.
-var untracedConfig = &xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()}
-
-func addUntracedGuard(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("LatchXRayUntracedGuard",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			if !tracing(ctx) {
-				ctx = context.WithValue(ctx, xray.RecorderContextKey{}, untracedConfig)
-			}
-			return next.HandleInitialize(ctx, in)
-		}), middleware.Before)
-}
-
-type xraySpan struct{ seg *xray.Segment }
-
-func (s xraySpan) Annotate(key string, value any) {
-	// The only failure is a value of the wrong type, a programming error in
-	// latch that must not fail a record: the annotation is dropped.
-	_ = s.seg.AddAnnotation(key, value)
-}
-
-func (s xraySpan) End(err error) { s.seg.Close(err) }
