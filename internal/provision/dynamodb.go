@@ -320,17 +320,9 @@ func globalIndexes(v any, billing types.BillingMode) ([]types.GlobalSecondaryInd
 	}
 	var out []types.GlobalSecondaryIndex
 	for _, m := range l {
-		name, err := str(m, "IndexName")
+		name, ks, proj, err := indexShape(m)
 		if err != nil {
 			return nil, err
-		}
-		ks, err := keySchema(m["KeySchema"])
-		if err != nil {
-			return nil, fmt.Errorf("index %s: %v", name, err)
-		}
-		proj, err := projection(m)
-		if err != nil {
-			return nil, fmt.Errorf("index %s: %v", name, err)
 		}
 		gsi := types.GlobalSecondaryIndex{IndexName: aws.String(name), KeySchema: ks, Projection: proj}
 		if pt, ok := m["ProvisionedThroughput"]; ok {
@@ -352,21 +344,31 @@ func localIndexes(v any) ([]types.LocalSecondaryIndex, error) {
 	}
 	var out []types.LocalSecondaryIndex
 	for _, m := range l {
-		name, err := str(m, "IndexName")
+		name, ks, proj, err := indexShape(m)
 		if err != nil {
 			return nil, err
-		}
-		ks, err := keySchema(m["KeySchema"])
-		if err != nil {
-			return nil, fmt.Errorf("index %s: %v", name, err)
-		}
-		proj, err := projection(m)
-		if err != nil {
-			return nil, fmt.Errorf("index %s: %v", name, err)
 		}
 		out = append(out, types.LocalSecondaryIndex{IndexName: aws.String(name), KeySchema: ks, Projection: proj})
 	}
 	return out, nil
+}
+
+// indexShape reads what global and local secondary indexes share: the
+// name, key schema and projection.
+func indexShape(m map[string]any) (string, []types.KeySchemaElement, *types.Projection, error) {
+	name, err := str(m, "IndexName")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	ks, err := keySchema(m["KeySchema"])
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("index %s: %v", name, err)
+	}
+	proj, err := projection(m)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("index %s: %v", name, err)
+	}
+	return name, ks, proj, nil
 }
 
 // ensureTable creates the table, or checks that the existing one has the
