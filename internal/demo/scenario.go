@@ -48,7 +48,11 @@ type Config struct {
 	Customers  int // default 12
 	Duplicates int // re-sent valid orders; default 30
 	Invalid    int // invalid orders (bad fields and undecodable bodies); default 30
-	// Deadline bounds the whole run; default 4 minutes.
+	// Deadline bounds the whole run; default 5 minutes. A typical run takes
+	// under a minute, but SQS delivers at least once: a receive whose answer
+	// is lost (moto under load) leaves its messages in flight for the
+	// queue's visibility timeout, 180 s for the orders queue, before they
+	// are delivered again. The deadline leaves room for that.
 	Deadline time.Duration
 	// Seed makes the order stream reproducible; default 1.
 	Seed uint64
@@ -68,7 +72,7 @@ func (c *Config) defaults() {
 		c.Invalid = 30
 	}
 	if c.Deadline == 0 {
-		c.Deadline = 4 * time.Minute
+		c.Deadline = 5 * time.Minute
 	}
 	if c.Seed == 0 {
 		c.Seed = 1

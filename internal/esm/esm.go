@@ -126,7 +126,13 @@ func Run(ctx context.Context, cfg Config, fn Invoke) error {
 	}
 	pause := time.Duration(0)
 	for ctx.Err() == nil {
-		_, err := Poll(ctx, cfg, fn)
+		b, err := Poll(ctx, cfg, fn)
+		if b.InvokeErr != nil && ctx.Err() == nil {
+			// Lambda counts these as function errors; the whole batch comes
+			// back after the queue's visibility timeout.
+			log.ErrorContext(ctx, "esm: function error: batch left in the queue", slog.String("queue_url", cfg.QueueURL),
+				slog.Int("records", len(b.Kept)), slog.Any("error", b.InvokeErr))
+		}
 		switch {
 		case ctx.Err() != nil:
 		case err != nil:

@@ -24,7 +24,7 @@ type BuildConfig struct {
 	// CacheDir is where executables go, as
 	// <CacheDir>/<GOOS>_<GOARCH>/<Name>/bootstrap; rebuilding is cheap
 	// because the go build cache does the real caching. Zero:
-	// <user cache dir>/latch/functions.
+	// $LATCH_CACHE/functions, or <user cache dir>/latch/functions.
 	CacheDir string
 	// Name names the output directory. Zero: the last element of Package.
 	Name string
@@ -44,11 +44,18 @@ func Build(ctx context.Context, cfg BuildConfig) (string, error) {
 		cfg.Name = path.Base(filepath.ToSlash(strings.TrimRight(cfg.Package, "/")))
 	}
 	if cfg.CacheDir == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("lambdaproc: no cache directory for builds: %w", err)
+		// The project's cache (the Makefile sets LATCH_CACHE to a git-ignored
+		// folder) first, so a checkout keeps its builds to itself; else the
+		// user's cache, as go build does.
+		dir := os.Getenv("LATCH_CACHE")
+		if dir == "" {
+			user, err := os.UserCacheDir()
+			if err != nil {
+				return "", fmt.Errorf("lambdaproc: no cache directory for builds: %w", err)
+			}
+			dir = filepath.Join(user, "latch")
 		}
-		cfg.CacheDir = filepath.Join(dir, "latch", "functions")
+		cfg.CacheDir = filepath.Join(dir, "functions")
 	}
 	if cfg.GoCommand == "" {
 		cfg.GoCommand = "go"

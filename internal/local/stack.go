@@ -50,7 +50,8 @@ type Config struct {
 	// `latch local fire` sets both for its one-shot run. Zero: both run.
 	NoMappings, NoSchedules bool
 	// BuildCacheDir is where function executables go (lambdaproc.Build's
-	// CacheDir). Zero: lambdaproc's default, the user cache directory.
+	// CacheDir). Zero: lambdaproc's default, $LATCH_CACHE/functions or the
+	// user cache directory.
 	BuildCacheDir string
 }
 
