@@ -68,6 +68,13 @@ func TestClassify(t *testing.T) {
 		{name: "context canceled", err: context.Canceled, want: retry.ClassRetryable},
 		{name: "deadline exceeded wrapped", err: fmt.Errorf("query: %w", context.DeadlineExceeded), want: retry.ClassRetryable},
 		{name: "permanent around canceled", err: retry.Permanent(context.Canceled), want: retry.ClassPermanent},
+		// Context errors come before API codes: a call cut short by the
+		// deadline is retried even when a permanent-looking answer rides
+		// along. (Without the explicit case these would fall through to the
+		// code and come out permanent, so unlike the two cases above they
+		// can fail.)
+		{name: "canceled beats validation code", err: errors.Join(sdkError(400, apiErr("ValidationException")), context.Canceled), want: retry.ClassRetryable},
+		{name: "deadline beats validation code", err: fmt.Errorf("put: %w", errors.Join(sdkError(400, apiErr("ValidationException")), context.DeadlineExceeded)), want: retry.ClassRetryable},
 		{name: "throttling", err: sdkError(400, apiErr("ThrottlingException")), want: retry.ClassRetryable},
 		{name: "dynamodb throughput exceeded", err: sdkError(400, &ddbtypes.ProvisionedThroughputExceededException{Message: new(string)}), want: retry.ClassRetryable},
 		{name: "request timeout code", err: sdkError(408, apiErr("RequestTimeout")), want: retry.ClassRetryable},
