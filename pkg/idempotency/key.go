@@ -25,16 +25,22 @@ type Key struct {
 
 // hashHex returns the lowercase hex SHA-256 of b.
 func hashHex(b []byte) string {
-	sum := sha256.Sum256(b)
-	var buf [2 * sha256.Size]byte
-	hex.Encode(buf[:], sum[:])
-	return string(buf[:])
+	sum := hexSum(b)
+	return string(sum[:])
 }
 
 // keyHash returns "<prefix><hex sha256 of id>", prefix being "<namespace>#".
+// It concatenates the array rather than hashHex's string so that a stored id
+// costs one allocation: it is computed for every record.
 func keyHash(prefix, id string) string {
-	sum := sha256.Sum256([]byte(id))
+	sum := hexSum([]byte(id))
+	return prefix + string(sum[:])
+}
+
+// hexSum returns the lowercase hex SHA-256 of b, in an array.
+func hexSum(b []byte) [2 * sha256.Size]byte {
+	sum := sha256.Sum256(b)
 	var buf [2 * sha256.Size]byte
 	hex.Encode(buf[:], sum[:])
-	return prefix + string(buf[:])
+	return buf
 }
