@@ -10,9 +10,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/idempotency"
 )
 
-// tracing returns a middleware that notes when the request passes through
+// idempotency.Wrap promises a function assignable to Func without a
+// conversion. The check lives here, not in idempotency's tests, so that no
+// idempotency test binary imports handler (the dependency runs one way).
+var _ handler.Func[string, int] = idempotency.Wrap[string, int](nil, nil, nil)
+
+// trailMW returns a middleware that notes when the request passes through
 // it on the way in and on the way out.
 func trailMW(name string, trail *[]string) handler.Middleware[string, string] {
 	return func(next handler.Func[string, string]) handler.Func[string, string] {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/latchkit/latch/pkg/handler"
+
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
@@ -746,9 +746,6 @@ func TestWrap(t *testing.T) {
 			runs.Add(1)
 			return "charged " + ev.OrderID, nil
 		})
-	// Assignable to handler.Func without conversion.
-	var _ handler.Func[event, string] = h
-
 	tests := []struct {
 		name     string
 		in       event
