@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -31,6 +32,21 @@ type asyncRunner struct {
 	failure  FailureQueue
 	log      *slog.Logger
 	now      func() time.Time
+}
+
+// asyncConfigError is what every invocation of an asynchronous handler
+// returns when the handler cannot run at all: its function is nil (what names
+// the kind, "event" or "tick") or its failure queue is unusable. It wraps the
+// handler's own sentinel; nil when the handler is fine.
+func asyncConfigError(sentinel error, fnNil bool, what string, fq FailureQueue) error {
+	err := fq.validate()
+	if fnNil {
+		err = errors.New(what + " function is nil")
+	}
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", sentinel, err)
 }
 
 func newAsyncRunner(obs Observer, fq FailureQueue, log *slog.Logger, now func() time.Time) asyncRunner {

@@ -110,13 +110,7 @@ func DecodeEvent[T any](ev events.EventBridgeEvent) (Event[T], error) {
 // goes to cfg.FailureQueue (when set) and succeeds, and everything else,
 // panics included, is returned for Lambda to retry.
 func EventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg EventBridgeConfig[T]) Func[events.EventBridgeEvent, struct{}] {
-	cfgErr := cfg.FailureQueue.validate()
-	if fn == nil {
-		cfgErr = errors.New("event function is nil")
-	}
-	if cfgErr != nil {
-		cfgErr = fmt.Errorf("%w: %w", ErrEventBridgeConfig, cfgErr)
-	}
+	cfgErr := asyncConfigError(ErrEventBridgeConfig, fn == nil, "event", cfg.FailureQueue)
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
 	return func(ctx context.Context, ev events.EventBridgeEvent) (struct{}, error) {
 		if cfgErr != nil {
@@ -174,9 +168,9 @@ func EventBridgeSQS[T any](fn func(ctx context.Context, e Event[T]) error) func(
 // the key EventBridge handles get by default, for SQSConfig.Key. A body
 // that is not an event is a permanent error.
 func KeyEventID(m events.SQSMessage) (idempotency.Key, error) {
-	var ev events.EventBridgeEvent
-	if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {
-		return idempotency.Key{}, &EventDecodeError{EventID: m.MessageId, Type: "events.EventBridgeEvent", Err: err}
+	ev, err := eventOfRecord(m)
+	if err != nil {
+		return idempotency.Key{}, err
 	}
 	return eventIDKey(ev), nil
 }
@@ -186,9 +180,9 @@ func KeyEventID(m events.SQSMessage) (idempotency.Key, error) {
 // keyed by key, typically a business id from the detail.
 func KeyEvent[T any](key func(Event[T]) idempotency.Key) KeyFunc {
 	return func(m events.SQSMessage) (idempotency.Key, error) {
-		var ev events.EventBridgeEvent
-		if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {
-			return idempotency.Key{}, &EventDecodeError{EventID: m.MessageId, Type: "events.EventBridgeEvent", Err: err}
+		ev, err := eventOfRecord(m)
+		if err != nil {
+			return idempotency.Key{}, err
 		}
 		e, err := DecodeEvent[T](ev)
 		if err != nil {
@@ -198,6 +192,19 @@ func KeyEvent[T any](key func(Event[T]) idempotency.Key) KeyFunc {
 	}
 }
 
+// eventOfRecord reads an SQS record's body as an EventBridge event. A body
+// that is not one fails with an *EventDecodeError naming the message: it is
+// permanent, because the body will not change.
+func eventOfRecord(m events.SQSMessage) (events.EventBridgeEvent, error) {
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {
+		return ev, &EventDecodeError{EventID: m.MessageId, Type: "events.EventBridgeEvent", Err: err}
+	}
+	return ev, nil
+}
+
+// eventIDKey is the default key of an event: its id, with the detail as the
+// payload that must match on a replay.
 func eventIDKey(ev events.EventBridgeEvent) idempotency.Key {
 	return idempotency.Key{ID: ev.ID, Payload: compactJSON(ev.Detail)}
 }

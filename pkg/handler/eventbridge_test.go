@@ -210,6 +210,30 @@ func TestEventBridgeCorrelationID(t *testing.T) {
 	}
 }
 
+func TestEventBridgeConfigErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		fn   func(context.Context, handler.Event[shipment]) error
+		cfg  handler.EventBridgeConfig[shipment]
+		// cause, when set, must match too
+		cause error
+	}{
+		{name: "nil function"},
+		{name: "failure queue without client", fn: func(context.Context, handler.Event[shipment]) error { return nil },
+			cfg: handler.EventBridgeConfig[shipment]{FailureQueue: handler.FailureQueue{URL: "q"}}, cause: handler.ErrFailureQueueConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := handler.EventBridge(tt.fn, tt.cfg)(context.Background(), orderEvent("ev-1", `{"order_id":"o-1"}`))
+			if !errors.Is(err, handler.ErrEventBridgeConfig) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
+				t.Errorf("err = %v, want ErrEventBridgeConfig (and %v)", err, tt.cause)
+			}
+		})
+	}
+}
+
 func sqsEventOf(evs ...events.EventBridgeEvent) events.SQSEvent {
 	var out events.SQSEvent
 	for i, ev := range evs {

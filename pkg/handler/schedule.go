@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -59,13 +58,7 @@ var ErrScheduleConfig = errors.New("handler: invalid ScheduleConfig")
 //   - a panic in fn: recovered, logged with its stack, returned as a
 //     retryable *PanicError.
 func Schedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) Func[json.RawMessage, struct{}] {
-	cfgErr := cfg.FailureQueue.validate()
-	if fn == nil {
-		cfgErr = errors.New("tick function is nil")
-	}
-	if cfgErr != nil {
-		cfgErr = fmt.Errorf("%w: %w", ErrScheduleConfig, cfgErr)
-	}
+	cfgErr := asyncConfigError(ErrScheduleConfig, fn == nil, "tick", cfg.FailureQueue)
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
 	return func(ctx context.Context, payload json.RawMessage) (struct{}, error) {
 		if cfgErr != nil {

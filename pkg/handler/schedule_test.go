@@ -290,17 +290,19 @@ func TestScheduleConfigErrors(t *testing.T) {
 		name string
 		fn   func(context.Context, handler.Tick) error
 		cfg  handler.ScheduleConfig
+		// cause, when set, must match too
+		cause error
 	}{
 		{name: "nil function"},
 		{name: "failure queue without client", fn: func(context.Context, handler.Tick) error { return nil },
-			cfg: handler.ScheduleConfig{FailureQueue: handler.FailureQueue{URL: "q"}}},
+			cfg: handler.ScheduleConfig{FailureQueue: handler.FailureQueue{URL: "q"}}, cause: handler.ErrFailureQueueConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := handler.Schedule(tt.fn, tt.cfg)(context.Background(), json.RawMessage(ruleEvent))
-			if !errors.Is(err, handler.ErrScheduleConfig) {
-				t.Errorf("err = %v, want ErrScheduleConfig", err)
+			if !errors.Is(err, handler.ErrScheduleConfig) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
+				t.Errorf("err = %v, want ErrScheduleConfig (and %v)", err, tt.cause)
 			}
 		})
 	}
