@@ -84,7 +84,7 @@ func (a asyncRunner) run(ctx context.Context, rec Record, payload []byte, w work
 			if serr := a.failure.send(ctx, rec, payload, err, rep.Class, a.now()); serr != nil {
 				// Nothing is dropped: the invocation fails, Lambda retries it
 				// and the send with it.
-				ret = fmt.Errorf("%w (and sending the event to the failure queue failed: %v)", err, serr)
+				ret = fmt.Errorf("%w (and sending the event to the failure queue failed: %w)", err, serr)
 				rep.Err = ret
 			} else {
 				rep.Outcome, ret = DeadLettered, nil

@@ -310,10 +310,11 @@ func TestScheduleConfigErrors(t *testing.T) {
 
 func TestScheduleSendFailureKeepsBothErrors(t *testing.T) {
 	t.Parallel()
-	f := handler.Schedule(func(context.Context, handler.Tick) error { return retry.Permanent(errors.New("bad input")) },
-		handler.ScheduleConfig{FailureQueue: handler.FailureQueue{URL: "q", Client: &failureQueueFake{err: errors.New("AccessDenied")}}})
+	errBad, errDenied := errors.New("bad input"), errors.New("AccessDenied")
+	f := handler.Schedule(func(context.Context, handler.Tick) error { return retry.Permanent(errBad) },
+		handler.ScheduleConfig{FailureQueue: handler.FailureQueue{URL: "q", Client: &failureQueueFake{err: errDenied}}})
 	_, err := f(context.Background(), json.RawMessage(ruleEvent))
-	if err == nil || !strings.Contains(err.Error(), "bad input") || !strings.Contains(err.Error(), "AccessDenied") {
-		t.Errorf("err = %v, want both the failure and the send error", err)
+	if !errors.Is(err, errBad) || !errors.Is(err, errDenied) || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("err = %v, want both the failure and the send error, each matching errors.Is", err)
 	}
 }
