@@ -45,7 +45,7 @@ const sqsMaxAttributes = 10
 // DLQ back to its source still carries them; a new failure replaces them.
 const dlqAttrPrefix = "latch."
 
-// ErrNoDLQ: a record had to be dead-lettered but its queue has no
+// ErrNoDLQ means a record had to be dead-lettered but its queue has no
 // RedrivePolicy and SQSConfig.DLQURL is empty. The record is reported
 // failed and stays in the queue.
 var ErrNoDLQ = errors.New("handler: no dead-letter queue for the source queue")

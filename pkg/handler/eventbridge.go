@@ -16,6 +16,8 @@ import (
 
 // Event is an EventBridge event whose detail is decoded into T.
 type Event[T any] struct {
+	// ID, DetailType, Source, Account, Time, Region and Resources are the
+	// envelope's fields of the same names ("detail-type", "account").
 	ID         string
 	DetailType string
 	Source     string
@@ -23,7 +25,9 @@ type Event[T any] struct {
 	Time       time.Time
 	Region     string
 	Resources  []string
-	Detail     T
+	// Detail is the event's detail decoded from JSON; T's zero value when
+	// the event has none.
+	Detail T
 	// Raw is the event as delivered, detail undecoded.
 	Raw events.EventBridgeEvent
 }
@@ -56,17 +60,21 @@ type EventBridgeConfig[T any] struct {
 	Now func() time.Time
 }
 
-// ErrEventBridgeConfig: the config or function given to EventBridge is
-// unusable. Every invocation returns it, wrapped with the reason.
+// ErrEventBridgeConfig means the config or function given to EventBridge
+// is unusable. Every invocation returns it, wrapped with the reason.
 var ErrEventBridgeConfig = errors.New("handler: invalid EventBridgeConfig")
 
-// EventDecodeError: an event's detail does not decode into the handler's
-// type. It is permanent: the same event fails the same way every time. Its
+// EventDecodeError says that an event's detail does not decode into the
+// handler's type. It is permanent: the same event fails the same way every time. Its
 // name is stable.
 type EventDecodeError struct {
+	// EventID is the event's id, or the SQS message id when the body is
+	// not an event at all.
 	EventID string
-	Type    string
-	Err     error
+	// Type is the Go type the detail was decoded into.
+	Type string
+	// Err is the JSON error.
+	Err error
 }
 
 func (e *EventDecodeError) Error() string {

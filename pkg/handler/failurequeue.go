@@ -57,7 +57,7 @@ const (
 	FailureAttrEventID = "latch.event_id"
 )
 
-// ErrFailureQueueConfig: a FailureQueue has a URL but no client.
+// ErrFailureQueueConfig means a FailureQueue has a URL but no client.
 var ErrFailureQueueConfig = errors.New("handler: FailureQueue.URL is set but Client is nil")
 
 func (q FailureQueue) validate() error {

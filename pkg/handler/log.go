@@ -224,7 +224,7 @@ func contextAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 			attrs = append(attrs, slog.String(LogKeyTraceID, id))
 		}
 	}
-	if rec, ok := recordFromContext(ctx); ok {
+	if rec, ok := RecordFromContext(ctx); ok {
 		if rec.ID != "" {
 			attrs = append(attrs, slog.String(LogKeyMessageID, rec.ID))
 		}

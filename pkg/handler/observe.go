@@ -143,18 +143,16 @@ type recordScope struct {
 
 type recordScopeKey struct{}
 
-func recordFromContext(ctx context.Context) (Record, bool) {
+// RecordFromContext returns the record being processed, as the event
+// source handler described it to the observer (message id, attempt,
+// correlation id).
+func RecordFromContext(ctx context.Context) (Record, bool) {
 	s, ok := ctx.Value(recordScopeKey{}).(*recordScope)
 	if !ok || s == nil {
 		return Record{}, false
 	}
 	return s.rec, true
 }
-
-// RecordFromContext returns the record being processed, as the event
-// source handler described it to the observer (message id, attempt,
-// correlation id).
-func RecordFromContext(ctx context.Context) (Record, bool) { return recordFromContext(ctx) }
 
 // RecordStarted opens the record's span and puts the record in the
 // context, so that lines logged with it carry the message id and the

@@ -33,8 +33,8 @@ type ScheduleConfig struct {
 	Now func() time.Time
 }
 
-// ErrScheduleConfig: the ScheduleConfig or function given to Schedule is
-// unusable. Every invocation returns it, wrapped with the reason, so no
+// ErrScheduleConfig means the ScheduleConfig or function given to
+// Schedule is unusable. Every invocation returns it, wrapped with the reason, so no
 // tick is lost while the deploy is fixed.
 var ErrScheduleConfig = errors.New("handler: invalid ScheduleConfig")
 

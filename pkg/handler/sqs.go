@@ -31,12 +31,12 @@ var _ SQSClient = (*sqs.Client)(nil)
 // is zero.
 const DefaultSQSConcurrency = 10
 
-// ErrSQSConfig: the SQSConfig given to SQS is unusable. Every invocation of
+// ErrSQSConfig means the SQSConfig given to SQS is unusable. Every invocation of
 // the handler returns it (wrapped, with the reason), so the whole batch
 // comes back and nothing is lost while the deploy is fixed.
 var ErrSQSConfig = errors.New("handler: invalid SQSConfig")
 
-// ErrGroupBlocked: the record was not run because an earlier record of its
+// ErrGroupBlocked means the record was not run because an earlier record of its
 // FIFO message group failed in the same batch. Running it would break the
 // group's order; it comes back with the record that blocked it.
 var ErrGroupBlocked = errors.New("handler: not run: an earlier message of its FIFO group failed")

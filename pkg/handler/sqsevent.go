@@ -13,10 +13,10 @@ import (
 // Errors an SQS handler returns for an event it cannot process at all. The
 // whole batch then fails and comes back: nothing in it is dropped.
 var (
-	// ErrEmptyEvent: the event has no records. Lambda never sends one; a
+	// ErrEmptyEvent means the event has no records. Lambda never sends one; a
 	// hand-made test event or a wrong trigger does.
 	ErrEmptyEvent = errors.New("handler: SQS event has no records")
-	// ErrMalformedEvent: a record lacks what the processor needs to report
+	// ErrMalformedEvent means a record lacks what the processor needs to report
 	// on it (message id, receipt handle, source queue ARN, FIFO group id) or
 	// carries an unreadable receive count. The error text names the record.
 	ErrMalformedEvent = errors.New("handler: malformed SQS event")

@@ -9,24 +9,24 @@ import (
 // Sentinel errors. Match them with errors.Is; the typed errors below carry the
 // details and match their sentinel by type.
 var (
-	// ErrInProgress: another call holds a live lock on the key. The error's
+	// ErrInProgress means another call holds a live lock on the key. The error's
 	// concrete type is *InProgressError, whose RetryAt says when the lock dies.
 	ErrInProgress = errors.New("idempotency: request already in progress")
 
-	// ErrPayloadMismatch: the key was used before with a different payload.
+	// ErrPayloadMismatch means the key was used before with a different payload.
 	// The concrete type is *PayloadMismatchError; it is permanent.
 	ErrPayloadMismatch = errors.New("idempotency: payload does not match the stored request")
 
-	// ErrNoKey: the key is empty and Config.AllowMissingKey is false. The
+	// ErrNoKey means the key is empty and Config.AllowMissingKey is false. The
 	// error returned is permanent: a retry carries the same (missing) key.
 	ErrNoKey = errors.New("idempotency: no idempotency key")
 
-	// ErrLockLost: the caller's lock expired and another call took the key
+	// ErrLockLost means the caller's lock expired and another call took the key
 	// over, so the caller may neither complete nor release the record. The
 	// other call's record stands. It is retryable: the retry sees that record.
 	ErrLockLost = errors.New("idempotency: lock lost to another call")
 
-	// ErrResultTooLarge: the function succeeded but its result does not fit in
+	// ErrResultTooLarge means the function succeeded but its result does not fit in
 	// a record. The record is still COMPLETED, without data, so the side
 	// effect never runs again. The concrete type is *ResultTooLargeError; it
 	// is permanent.

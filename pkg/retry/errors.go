@@ -10,6 +10,7 @@ import (
 // one with Permanent. Its name is stable: Lambda shows it to callers as the
 // error type.
 type PermanentError struct {
+	// Err is the failure marked permanent.
 	Err error
 }
 
@@ -43,7 +44,9 @@ func (e *PermanentError) Is(target error) bool {
 // AfterError asks for a retry after a specific delay instead of the backoff
 // policy's. Create one with After.
 type AfterError struct {
-	Err   error
+	// Err is the failure to retry.
+	Err error
+	// Delay is how long the record waits before it comes back.
 	Delay time.Duration
 }
 
