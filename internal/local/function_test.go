@@ -113,3 +113,13 @@ Resources:
 		})
 	}
 }
+
+// Start stops what it started when a function fails to build; functions
+// after the failed one have no process yet.
+func TestStopBeforeEveryFunctionIsBuilt(t *testing.T) {
+	t.Parallel()
+	s := &Stack{cancel: func() {}, funcs: map[string]*function{"Unbuilt": {id: "Unbuilt"}}}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+}
