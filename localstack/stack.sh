@@ -164,6 +164,17 @@ down() {
   stop_one "$state/dynamodb.pid" BindLoopback
   stop_one "$state/moto.pid" moto_server
   rm -f "$envfile"
+  # A plain "down" (make emulators-down) also stops what runs of
+  # with-stack.sh left behind when they were killed before their trap ran.
+  if [ -z "${LATCH_RUN_DIR:-}" ]; then
+    local d
+    for d in "$repo"/.run/stack.*/; do
+      [ -d "$d" ] || continue
+      stop_one "$d/dynamodb.pid" BindLoopback
+      stop_one "$d/moto.pid" moto_server
+      rm -rf "$d"
+    done
+  fi
   [ "${1:-}" = quiet ] || log "stopped"
 }
 

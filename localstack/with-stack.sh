@@ -10,7 +10,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mkdir -p "$here/../.run"
 LATCH_RUN_DIR=$(mktemp -d "$(cd "$here/.." && pwd)/.run/stack.XXXXXX")
 export LATCH_RUN_DIR
-trap '"$here/stack.sh" down; rm -rf "$LATCH_RUN_DIR"' EXIT
+# On failure the run's emulator logs stay for a look; make emulators-down
+# clears them.
+trap 'rc=$?; "$here/stack.sh" down; if [ $rc -eq 0 ]; then rm -rf "$LATCH_RUN_DIR"; else echo "with-stack: emulator logs kept in $LATCH_RUN_DIR" >&2; fi' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 "$here/stack.sh" up
