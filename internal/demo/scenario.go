@@ -49,10 +49,10 @@ type Config struct {
 	Duplicates int // re-sent valid orders; default 30
 	Invalid    int // invalid orders (bad fields and undecodable bodies); default 30
 	// Deadline bounds the whole run; default 5 minutes. A typical run takes
-	// under a minute, but SQS delivers at least once: a receive whose answer
-	// is lost (moto under load) leaves its messages in flight for the
-	// queue's visibility timeout, 180 s for the orders queue, before they
-	// are delivered again. The deadline leaves room for that.
+	// under a minute, but SQS delivers at least once: a message whose
+	// receive or delete goes astray stays in flight for the queue's
+	// visibility timeout, 180 s for the orders queue, before it is
+	// delivered again. The deadline leaves room for one such round.
 	Deadline time.Duration
 	// Seed makes the order stream reproducible; default 1.
 	Seed uint64

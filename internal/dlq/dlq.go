@@ -88,7 +88,7 @@ func fromSQS(m types.Message) Message {
 	return out
 }
 
-// ErrNoQueue: the queue named does not exist.
+// ErrNoQueue is the error for a queue name that SQS does not know.
 var ErrNoQueue = errors.New("no such queue")
 
 // QueueURL resolves a queue given as a URL, an ARN or a name.

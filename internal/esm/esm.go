@@ -86,8 +86,8 @@ type Batch struct {
 	Kept []string
 }
 
-// ErrInvalidResponse: the function's batchItemFailures named an empty id or
-// one not in the batch. Lambda then treats the whole batch as failed, and
+// ErrInvalidResponse is the function's batchItemFailures naming an empty id
+// or one not in the batch. Lambda then treats the whole batch as failed, and
 // so does Poll: Batch.InvokeErr wraps it.
 var ErrInvalidResponse = errors.New("esm: invalid batchItemFailures in the function's response")
 
@@ -190,10 +190,18 @@ func Poll(ctx context.Context, cfg Config, fn Invoke) (Batch, error) {
 			del = append(del, m)
 		}
 	}
-	deleted, err := deleteAll(ctx, cfg, del)
+	// The function is done with these records: delete them even if ctx
+	// ended meanwhile (the runner is stopping), or they would be delivered
+	// again after their visibility timeout.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	defer cancel()
+	deleted, err := deleteAll(dctx, cfg, del)
 	b.Deleted = deleted
 	return b, err
 }
+
+// deleteTimeout bounds the deletes of a batch whose poll was cancelled.
+const deleteTimeout = 10 * time.Second
 
 // queueARN asks SQS for the queue's ARN.
 func queueARN(ctx context.Context, cfg Config) (string, error) {

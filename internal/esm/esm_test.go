@@ -42,7 +42,10 @@ func (s *scripted) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInput
 	return &sqs.ReceiveMessageOutput{Messages: a}, nil
 }
 
-func (s *scripted) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+func (s *scripted) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // as the SDK fails a call on a done context
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(in.Entries) > 10 {
@@ -163,5 +166,25 @@ func TestCheckResponse(t *testing.T) {
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrInvalidResponse)) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+}
+
+func TestPollDeletesWhatSucceededEvenWhenStopping(t *testing.T) {
+	t.Parallel()
+	c := &scripted{answers: [][]types.Message{messages(0, 3)}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b, err := Poll(ctx, Config{Client: c, QueueURL: "u"}, func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+		cancel() // the runner stops while the function answers
+		return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: "m1"}}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([][]string{{"rh0", "rh2"}}, c.deletes); diff != "" {
+		t.Errorf("deletes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"m1"}, b.Kept); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
 	}
 }

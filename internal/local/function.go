@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -237,7 +238,9 @@ func (s *Stack) readEvents(res *template.Resource, f *function) error {
 	for _, ev := range events {
 		path := "Resources." + res.LogicalID + ".Properties.Events." + ev.Name + ".Properties"
 		switch ev.Type {
-		case "Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent":
+		case "Schedule", "EventBridgeRule", "CloudWatchEvent":
+			// ScheduleV2 (EventBridge Scheduler) is not here: provisioning
+			// makes no rule of it, so it would never fire.
 			continue
 		case "SQS":
 		default:
@@ -248,6 +251,9 @@ func (s *Stack) readEvents(res *template.Resource, f *function) error {
 			return err
 		}
 		props, _ := template.AsMap(resolved)
+		if err := knownSQSProperties(path, props); err != nil {
+			return err
+		}
 		m := mapping{event: ev.Name, batchSize: 10, concurrency: DefaultMappingConcurrency}
 		var ok bool
 		if m.queueARN, ok = template.AsString(props["Queue"]); !ok {
@@ -268,9 +274,12 @@ func (s *Stack) readEvents(res *template.Resource, f *function) error {
 		if v, set := props["FunctionResponseTypes"]; set {
 			list, _ := template.AsList(v)
 			for _, t := range list {
-				if ts, _ := template.AsString(t); ts == "ReportBatchItemFailures" {
-					m.reportItemFailure = true
+				// A misspelt type would otherwise turn partial batch
+				// responses off without a word.
+				if ts, _ := template.AsString(t); ts != "ReportBatchItemFailures" {
+					return fmt.Errorf("%s.FunctionResponseTypes: %v is not ReportBatchItemFailures", path, t)
 				}
+				m.reportItemFailure = true
 			}
 		}
 		if v, set := props["ScalingConfig"]; set {
@@ -289,6 +298,26 @@ func (s *Stack) readEvents(res *template.Resource, f *function) error {
 		f.mappings = append(f.mappings, m)
 	}
 	return nil
+}
+
+// knownSQSProperties fails on an SQS event property the local mapping does
+// not apply, such as FilterCriteria: running the function on every message
+// while Lambda would filter some out must not pass unnoticed.
+func knownSQSProperties(path string, props map[string]any) error {
+	var unknown []string
+	for k := range props {
+		switch k {
+		case "Queue", "BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
+			"ScalingConfig", "Enabled", "MetricsConfig":
+		default:
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return fmt.Errorf("%s.%s is not supported by latch local", path, unknown[0])
 }
 
 // readInvokeConfig reads EventInvokeConfig: the async retries and the

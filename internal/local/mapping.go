@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -23,7 +24,7 @@ func (s *Stack) startMappings(ctx context.Context) error {
 				return fmt.Errorf("local: %s event %s: queue %s is not a queue of the template", id, m.event, m.queueARN)
 			}
 			cfg := esm.Config{
-				Client: s.sqs, QueueURL: url, QueueARN: m.queueARN,
+				Client: serialDelete{Client: s.sqs, mu: &sync.Mutex{}}, QueueURL: url, QueueARN: m.queueARN,
 				BatchSize: m.batchSize, MaxBatchingWindow: m.window,
 				Logger: s.log.With("function", id, "event", m.event),
 			}

@@ -78,8 +78,17 @@ func (s *Stack) startSchedules(ctx context.Context) error {
 }
 
 func (s *Stack) runSchedule(ctx context.Context, rule provision.Rule, sched schedule.Schedule) {
+	var last time.Time
 	for {
-		at := sched.Next(time.Now())
+		// The timer runs on the monotonic clock, ticks are wall-clock
+		// times: after a wall-clock step back, now can still be before the
+		// tick just fired, and it must not fire again.
+		from := time.Now()
+		if from.Before(last) {
+			from = last
+		}
+		at := sched.Next(from)
+		last = at
 		if at.IsZero() {
 			return
 		}

@@ -172,14 +172,19 @@ func (s *Stack) Functions() []string {
 }
 
 // Stop ends the pollers and schedule timers, waits for them, then stops
-// every function process. It is idempotent and returns the first error of
-// a function's Stop.
+// every function process. It is idempotent and returns the errors of the
+// functions' Stop, joined.
 func (s *Stack) Stop() error {
 	s.stopOnce.Do(func() {
 		s.cancel()
 		s.wg.Wait()
 		var errs []error
 		for _, f := range s.funcs {
+			if f.proc == nil {
+				// Start failed before this function was built: every
+				// function is named first, then each built in turn.
+				continue
+			}
 			if err := f.proc.Stop(); err != nil {
 				errs = append(errs, fmt.Errorf("stop %s: %w", f.id, err))
 			}

@@ -73,6 +73,7 @@ func (r *Rate) Next(after time.Time) time.Time {
 	return start.Add(k * r.Every).UTC()
 }
 
+// String returns the expression as written.
 func (r *Rate) String() string { return r.expr }
 
 var _ Schedule = (*Rate)(nil)

@@ -25,6 +25,7 @@ type Error struct {
 	Msg   string
 }
 
+// Error names the expression, the field at fault if one is, and the problem.
 func (e *Error) Error() string {
 	if e.Field == "" {
 		return fmt.Sprintf("schedule %q: %s", e.Expr, e.Msg)

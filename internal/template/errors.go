@@ -12,6 +12,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error says where in the template (path, line) the problem is, and what.
 func (e *Error) Error() string {
 	switch {
 	case e.Path != "" && e.Line > 0:

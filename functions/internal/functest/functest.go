@@ -52,6 +52,7 @@ type Log struct {
 	buf bytes.Buffer
 }
 
+// Write appends p; handlers of concurrent records log through it at once.
 func (l *Log) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

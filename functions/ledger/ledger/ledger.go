@@ -101,7 +101,7 @@ func New(db DynamoDBAPI, table string) (*Ledger, error) {
 	return &Ledger{db: db, table: table}, nil
 }
 
-// ErrConcurrentAppend: another writer took the entry's sequence number
+// ErrConcurrentAppend means another writer took the entry's sequence number
 // between the read and the write. With one consumer per message group it
 // does not happen; if it does, the retry reads the new last entry.
 var ErrConcurrentAppend = errors.New("ledger: sequence number taken by a concurrent append")

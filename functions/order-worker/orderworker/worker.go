@@ -56,7 +56,7 @@ type Worker struct {
 	cfg Config
 }
 
-// ErrConfig: the Config given to New is unusable.
+// ErrConfig is the error of New for an unusable Config.
 var ErrConfig = errors.New("orderworker: invalid config")
 
 // New checks cfg and returns a Worker.
