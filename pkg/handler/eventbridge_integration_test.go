@@ -28,6 +28,7 @@ import (
 // an event whose detail does not decode goes to the DLQ at once with the
 // reason.
 func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
+	t.Parallel()
 	env := awstest.New(t)
 	guard, table := dynamoGuard(t, env)
 	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 3, VisibilityTimeout: 30 * time.Second})

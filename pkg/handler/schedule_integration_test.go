@@ -26,6 +26,7 @@ import (
 // good and a payload that is not a tick land on the failure queue (moto)
 // with the reason, and their invocations succeed.
 func TestIntegrationScheduleTickOnce(t *testing.T) {
+	t.Parallel()
 	env := awstest.New(t)
 	guard, table := dynamoGuard(t, env)
 	failed := env.Queue(t, awstest.QueueSpec{})
