@@ -302,6 +302,7 @@ func TestDoErrorTypes(t *testing.T) {
 	claimSeed(t, e.store, hash, lock, sha256Hex("p1"))
 
 	t.Run("in progress carries the lock expiry", func(t *testing.T) {
+		t.Parallel()
 		_, _, err := e.do(ctx, call{key: idempotency.Key{ID: "k"}})
 		var ip *idempotency.InProgressError
 		if !errors.As(err, &ip) {
@@ -320,6 +321,7 @@ func TestDoErrorTypes(t *testing.T) {
 		}
 	})
 	t.Run("payload mismatch is permanent", func(t *testing.T) {
+		t.Parallel()
 		_, _, err := e.do(ctx, call{key: idempotency.Key{ID: "k", Payload: []byte("p2")}})
 		var pm *idempotency.PayloadMismatchError
 		if !errors.As(err, &pm) || pm.KeyHash != hash {
@@ -331,6 +333,7 @@ func TestDoErrorTypes(t *testing.T) {
 		}
 	})
 	t.Run("missing key is permanent", func(t *testing.T) {
+		t.Parallel()
 		_, _, err := e.do(ctx, call{})
 		var p permanent
 		if !errors.Is(err, idempotency.ErrNoKey) || !errors.As(err, &p) || !p.Permanent() {
@@ -338,6 +341,7 @@ func TestDoErrorTypes(t *testing.T) {
 		}
 	})
 	t.Run("too large is permanent and says why", func(t *testing.T) {
+		t.Parallel()
 		_, _, err := e.do(ctx, call{key: idempotency.Key{ID: "big"}, value: strings.Repeat("y", idempotency.MaxItemSize)})
 		var tl *idempotency.ResultTooLargeError
 		if !errors.As(err, &tl) || tl.Size != idempotency.MaxItemSize+2 || tl.Limit <= 0 || tl.Replayed {
@@ -353,6 +357,7 @@ func TestDoErrorTypes(t *testing.T) {
 		}
 	})
 	t.Run("store errors wrap the cause and are not permanent", func(t *testing.T) {
+		t.Parallel()
 		cause := errors.New("connection reset")
 		f := newEnv(t, idempotency.Config{Store: &faultyStore{Store: idempotency.NewMemoryStore(), claimErr: cause}})
 		_, ran, err := f.do(ctx, call{key: idempotency.Key{ID: "k"}})
@@ -514,6 +519,7 @@ func TestDoCache(t *testing.T) {
 	}
 
 	t.Run("in progress is never cached", func(t *testing.T) {
+		t.Parallel()
 		e := newEnv(t, idempotency.Config{CacheSize: 8})
 		claimSeed(t, e.store, e.guard.KeyHash("busy"), t0.Add(time.Minute), "")
 		for i := range 2 {
@@ -527,6 +533,7 @@ func TestDoCache(t *testing.T) {
 	})
 
 	t.Run("a record completed elsewhere is cached after one claim", func(t *testing.T) {
+		t.Parallel()
 		other := newEnv(t, idempotency.Config{})
 		mine, err := idempotency.NewGuard(idempotency.Config{Store: other.count, Namespace: "test", CacheSize: 8, Now: other.clock.Now})
 		if err != nil {
