@@ -25,7 +25,7 @@ SAM_DEPLOY_FLAGS ?=
 
 export LATCH_CACHE := $(CACHE)
 
-.PHONY: test unit integration demo lint build emulators-up emulators-down test-localstack clean \
+.PHONY: test unit integration demo bench bench-integration lint build emulators-up emulators-down test-localstack clean \
 	lint-template sam-build deploy
 
 ## test: unit tests (race), the integration suite on the local emulators, sam
@@ -39,6 +39,16 @@ unit:
 ## integration: start the emulators, run the integration suite, stop them
 integration:
 	localstack/with-stack.sh $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+
+## bench: every benchmark that needs nothing running, benchstat-friendly
+## (-count 6, -benchmem) into bench.txt; bench-integration: the ones on the
+## emulators (DynamoDB Local round trips) into bench-integration.txt
+BENCH_FLAGS ?= -run '^$$' -bench . -benchmem -count 6
+bench:
+	$(GO) test $(BENCH_FLAGS) ./... | tee bench.txt
+
+bench-integration:
+	localstack/with-stack.sh $(GO) test -tags integration $(BENCH_FLAGS) ./pkg/... | tee bench-integration.txt
 
 ## demo: start the emulators, run the example functions locally and drive the
 ## order scenario end to end (live progress, summary, invariants); stop them
