@@ -93,3 +93,24 @@ func (e *Env) createQueue(t testing.TB, name string, fifo bool, attrs map[string
 	}
 	return QueueRef{Name: name, URL: url, ARN: got.Attributes[string(types.QueueAttributeNameQueueArn)]}
 }
+
+// AssertQueueEmpty fails the test unless the queue holds nothing, visible
+// or in flight: every message was deleted, none waits for a retry.
+func (e *Env) AssertQueueEmpty(t testing.TB, url string) {
+	t.Helper()
+	out, err := e.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(url),
+		AttributeNames: []types.QueueAttributeName{
+			types.QueueAttributeNameApproximateNumberOfMessages,
+			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+		},
+	})
+	if err != nil {
+		t.Fatalf("awstest: attributes of %s: %v", url, err)
+	}
+	for k, v := range out.Attributes {
+		if v != "0" {
+			t.Errorf("queue %s: %s = %s, want 0", url, k, v)
+		}
+	}
+}

@@ -170,27 +170,7 @@ func TestPollEventShapeAndPartialFailure(t *testing.T) {
 	if len(back[0].Deleted) != 1 {
 		t.Errorf("deleted %v", back[0].Deleted)
 	}
-	assertEmpty(t, env, q.URL)
-}
-
-// assertEmpty checks that the queue holds nothing, visible or in flight.
-func assertEmpty(t *testing.T, env *awstest.Env, url string) {
-	t.Helper()
-	out, err := env.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(url),
-		AttributeNames: []types.QueueAttributeName{
-			types.QueueAttributeNameApproximateNumberOfMessages,
-			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range out.Attributes {
-		if v != "0" {
-			t.Errorf("queue %s: %s = %s, want 0", url, k, v)
-		}
-	}
+	env.AssertQueueEmpty(t, q.URL)
 }
 
 func TestPollKeepsEverythingOnFunctionError(t *testing.T) {
@@ -270,7 +250,7 @@ func TestPollBatchingWindowAndTimeout(t *testing.T) {
 	if !hasDeadline || time.Until(deadline) > 5*time.Second {
 		t.Errorf("invocation deadline %v (set: %v), want within the 5s function timeout", deadline, hasDeadline)
 	}
-	assertEmpty(t, env, q.URL)
+	env.AssertQueueEmpty(t, q.URL)
 }
 
 func TestPollFIFOAttributes(t *testing.T) {
@@ -334,7 +314,7 @@ func TestRunUntilCancelled(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
-	assertEmpty(t, env, q.URL)
+	env.AssertQueueEmpty(t, q.URL)
 }
 
 func TestRunBadConfig(t *testing.T) {

@@ -125,25 +125,6 @@ func receiveAll(t *testing.T, env *awstest.Env, url string) []types.Message {
 	}
 }
 
-func assertQueueEmpty(t *testing.T, env *awstest.Env, url string) {
-	t.Helper()
-	out, err := env.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(url),
-		AttributeNames: []types.QueueAttributeName{
-			types.QueueAttributeNameApproximateNumberOfMessages,
-			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range out.Attributes {
-		if v != "0" {
-			t.Errorf("queue %s: %s = %s, want 0", url, k, v)
-		}
-	}
-}
-
 func attr(m types.Message, name string) string {
 	v := m.MessageAttributes[name]
 	return aws.ToString(v.StringValue)
@@ -209,8 +190,8 @@ func TestIntegrationRetryThenSucceed(t *testing.T) {
 			t.Errorf("retry %d: back %v after its delay of %v ran out", i+1, late, want)
 		}
 	}
-	assertQueueEmpty(t, env, q.URL)
-	assertQueueEmpty(t, env, q.DLQ.URL)
+	env.AssertQueueEmpty(t, q.URL)
+	env.AssertQueueEmpty(t, q.DLQ.URL)
 }
 
 func TestIntegrationRetryableExhaustedGoesToDLQ(t *testing.T) {
@@ -228,7 +209,7 @@ func TestIntegrationRetryableExhaustedGoesToDLQ(t *testing.T) {
 	if calls != 3 {
 		t.Errorf("record function ran %d times, want maxReceiveCount = 3", calls)
 	}
-	assertQueueEmpty(t, env, q.URL)
+	env.AssertQueueEmpty(t, q.URL)
 	dlq := receiveAll(t, env, q.DLQ.URL)
 	if len(dlq) != 1 {
 		t.Fatalf("DLQ holds %d messages, want 1", len(dlq))
@@ -280,7 +261,7 @@ func TestIntegrationPermanentAndUndecodableGoToDLQAtOnce(t *testing.T) {
 	if calls != 1 {
 		t.Errorf("record function ran %d times, want 1 (the undecodable body never reaches it)", calls)
 	}
-	assertQueueEmpty(t, env, q.URL)
+	env.AssertQueueEmpty(t, q.URL)
 	reasons := map[string]string{}
 	for _, m := range receiveAll(t, env, q.DLQ.URL) {
 		if attr(m, handler.DLQAttrErrorClass) != "permanent" || attr(m, handler.DLQAttrReceiveCount) != "1" {
@@ -325,7 +306,7 @@ func TestIntegrationDLQSendFailsKeepsRecord(t *testing.T) {
 	if len(back) != 1 || aws.ToString(back[0].MessageId) != id || back[0].Attributes["ApproximateReceiveCount"] != "2" {
 		t.Fatalf("source queue gave back %d messages, want the record on its second receive", len(back))
 	}
-	assertQueueEmpty(t, env, q.DLQ.URL)
+	env.AssertQueueEmpty(t, q.DLQ.URL)
 }
 
 func TestIntegrationFIFOGroups(t *testing.T) {
@@ -365,8 +346,8 @@ func TestIntegrationFIFOGroups(t *testing.T) {
 	if rs := log.of(a[2]); len(rs) != 2 || !errors.Is(rs[0].Err, handler.ErrGroupBlocked) || rs[0].Outcome != handler.RetryScheduled {
 		t.Errorf("a3 reports %+v; want blocked behind a2, then succeeded", rs)
 	}
-	assertQueueEmpty(t, env, q.URL)
-	assertQueueEmpty(t, env, q.DLQ.URL)
+	env.AssertQueueEmpty(t, q.URL)
+	env.AssertQueueEmpty(t, q.DLQ.URL)
 }
 
 // of returns the reports of the record with the id.

@@ -115,8 +115,8 @@ func TestIntegrationIdempotentSideEffects(t *testing.T) {
 	if n := log.count(handler.Failed) + log.count(handler.DeadLettered); n != 0 {
 		t.Errorf("%d records failed or were dead-lettered", n)
 	}
-	assertQueueEmpty(t, env, q.URL)
-	assertQueueEmpty(t, env, q.DLQ.URL)
+	env.AssertQueueEmpty(t, q.URL)
+	env.AssertQueueEmpty(t, q.DLQ.URL)
 }
 
 // settled returns how many distinct records ended succeeded or duplicate.
