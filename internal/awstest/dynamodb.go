@@ -36,7 +36,6 @@ func (e *Env) TableWith(t testing.TB, spec TableSpec) string {
 	if spec.TTLAttribute == "" {
 		spec.TTLAttribute = "expiration"
 	}
-	name := UniqueName(t, "tbl")
 	attrs := []types.AttributeDefinition{{AttributeName: aws.String(spec.PartitionKey), AttributeType: types.ScalarAttributeTypeS}}
 	keys := []types.KeySchemaElement{{AttributeName: aws.String(spec.PartitionKey), KeyType: types.KeyTypeHash}}
 	if spec.SortKey != "" {
@@ -45,12 +44,33 @@ func (e *Env) TableWith(t testing.TB, spec TableSpec) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := e.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(name),
+	name := e.CreateTable(t, &dynamodb.CreateTableInput{
 		AttributeDefinitions: attrs,
 		KeySchema:            keys,
 		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
+	})
+	if spec.TTLAttribute != "-" {
+		if _, err := e.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+			TableName:               aws.String(name),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(spec.TTLAttribute), Enabled: aws.Bool(true)},
+		}); err != nil {
+			t.Fatalf("awstest: enable TTL on %s: %v", name, err)
+		}
+	}
+	return name
+}
+
+// CreateTable creates the table in describes under a unique name (in's
+// TableName is replaced), waits until it is active, deletes it at cleanup,
+// and returns its name: for the shapes TableSpec does not cover, such as
+// number keys and secondary indexes.
+func (e *Env) CreateTable(t testing.TB, in *dynamodb.CreateTableInput) string {
+	t.Helper()
+	name := UniqueName(t, "tbl")
+	in.TableName = aws.String(name)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := e.DynamoDB.CreateTable(ctx, in); err != nil {
 		t.Fatalf("awstest: create table %s: %v", name, err)
 	}
 	t.Cleanup(func() {
@@ -61,19 +81,8 @@ func (e *Env) TableWith(t testing.TB, spec TableSpec) string {
 		}
 	})
 	if err := dynamodb.NewTableExistsWaiter(e.DynamoDB).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 20*time.Second,
-		func(o *dynamodb.TableExistsWaiterOptions) {
-			o.MinDelay = 50 * time.Millisecond
-			o.MaxDelay = 500 * time.Millisecond
-		}); err != nil {
+		func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond; o.MaxDelay = 500 * time.Millisecond }); err != nil {
 		t.Fatalf("awstest: table %s not active: %v", name, err)
-	}
-	if spec.TTLAttribute != "-" {
-		if _, err := e.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-			TableName:               aws.String(name),
-			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(spec.TTLAttribute), Enabled: aws.Bool(true)},
-		}); err != nil {
-			t.Fatalf("awstest: enable TTL on %s: %v", name, err)
-		}
 	}
 	return name
 }

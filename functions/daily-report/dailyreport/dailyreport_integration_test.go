@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -25,16 +24,13 @@ import (
 )
 
 // ordersTable creates a table shaped as OrdersTable in infra/template.yaml,
-// with its byDay index (the harness makes no indexes).
+// with its byDay index (TableSpec makes no indexes).
 func ordersTable(t *testing.T, e *awstest.Env) string {
 	t.Helper()
-	name := awstest.UniqueName(t, "orders")
 	s := func(n string) ddbtypes.AttributeDefinition {
 		return ddbtypes.AttributeDefinition{AttributeName: aws.String(n), AttributeType: ddbtypes.ScalarAttributeTypeS}
 	}
-	ctx := context.Background()
-	if _, err := e.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(name),
+	return e.CreateTable(t, &dynamodb.CreateTableInput{
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{s("orderId"), s("day"), s("acceptedAt")},
 		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("orderId"), KeyType: ddbtypes.KeyTypeHash}},
 		GlobalSecondaryIndexes: []ddbtypes.GlobalSecondaryIndex{{
@@ -46,16 +42,7 @@ func ordersTable(t *testing.T, e *awstest.Env) string {
 			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeInclude, NonKeyAttributes: []string{"customerId", "amountCents", "currency"}},
 		}},
 		BillingMode: ddbtypes.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = e.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 	})
-	if err := dynamodb.NewTableExistsWaiter(e.DynamoDB).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 20*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return name
 }
 
 func putOrder(t *testing.T, e *awstest.Env, table, id, customer string, amount int64, currency, acceptedAt string) {

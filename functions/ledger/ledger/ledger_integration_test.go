@@ -6,7 +6,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,14 +23,11 @@ import (
 )
 
 // ledgerTable creates a table shaped as LedgerTable in infra/template.yaml
-// (partition key customerId, sort key seq, a Number); the harness makes
+// (partition key customerId, sort key seq, a Number); TableSpec makes
 // string keys only.
 func ledgerTable(t *testing.T, e *awstest.Env) string {
 	t.Helper()
-	name := awstest.UniqueName(t, "ledger")
-	ctx := context.Background()
-	if _, err := e.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(name),
+	return e.CreateTable(t, &dynamodb.CreateTableInput{
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{
 			{AttributeName: aws.String("customerId"), AttributeType: ddbtypes.ScalarAttributeTypeS},
 			{AttributeName: aws.String("seq"), AttributeType: ddbtypes.ScalarAttributeTypeN},
@@ -41,16 +37,7 @@ func ledgerTable(t *testing.T, e *awstest.Env) string {
 			{AttributeName: aws.String("seq"), KeyType: ddbtypes.KeyTypeRange},
 		},
 		BillingMode: ddbtypes.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = e.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
 	})
-	if err := dynamodb.NewTableExistsWaiter(e.DynamoDB).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 20*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return name
 }
 
 type entry struct {
