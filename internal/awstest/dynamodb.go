@@ -81,7 +81,10 @@ func (e *Env) CreateTable(t testing.TB, in *dynamodb.CreateTableInput) string {
 		}
 	})
 	if err := dynamodb.NewTableExistsWaiter(e.DynamoDB).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 20*time.Second,
-		func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond; o.MaxDelay = 500 * time.Millisecond }); err != nil {
+		func(o *dynamodb.TableExistsWaiterOptions) {
+			o.MinDelay = 50 * time.Millisecond
+			o.MaxDelay = 500 * time.Millisecond
+		}); err != nil {
 		t.Fatalf("awstest: table %s not active: %v", name, err)
 	}
 	return name
