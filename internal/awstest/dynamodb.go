@@ -89,3 +89,31 @@ func (e *Env) CreateTable(t testing.TB, in *dynamodb.CreateTableInput) string {
 	}
 	return name
 }
+
+// Items returns every item of the table, read consistently, all pages: what
+// a test asserts on after the code under test has written.
+func (e *Env) Items(t testing.TB, table string) []map[string]types.AttributeValue {
+	t.Helper()
+	var items []map[string]types.AttributeValue
+	p := dynamodb.NewScanPaginator(e.DynamoDB, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("awstest: scan %s: %v", table, err)
+		}
+		items = append(items, out.Items...)
+	}
+	return items
+}
+
+// Scalar returns the text of a string or number attribute, and false for
+// any other type or a missing attribute.
+func Scalar(v types.AttributeValue) (string, bool) {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value, true
+	case *types.AttributeValueMemberN:
+		return v.Value, true
+	}
+	return "", false
+}

@@ -65,22 +65,17 @@ func putOrder(t *testing.T, e *awstest.Env, table, id, customer string, amount i
 
 func reports(t *testing.T, e *awstest.Env, table string) map[string]map[string]any {
 	t.Helper()
-	out, err := e.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := map[string]map[string]any{}
-	for _, it := range out.Items {
+	for _, it := range e.Items(t, table) {
 		flat := map[string]any{}
 		for k, v := range it {
-			switch v := v.(type) {
-			case *ddbtypes.AttributeValueMemberS:
-				flat[k] = v.Value
-			case *ddbtypes.AttributeValueMemberN:
-				flat[k] = v.Value
-			case *ddbtypes.AttributeValueMemberM:
+			if text, ok := awstest.Scalar(v); ok {
+				flat[k] = text
+				continue
+			}
+			if nested, ok := v.(*ddbtypes.AttributeValueMemberM); ok {
 				m := map[string]string{}
-				for mk, mv := range v.Value {
+				for mk, mv := range nested.Value {
 					if n, ok := mv.(*ddbtypes.AttributeValueMemberN); ok {
 						m[mk] = n.Value
 					}

@@ -46,21 +46,14 @@ type entry struct {
 
 func entries(t *testing.T, e *awstest.Env, table string) []entry {
 	t.Helper()
-	out, err := e.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := func(it map[string]ddbtypes.AttributeValue, k string) string {
-		switch v := it[k].(type) {
-		case *ddbtypes.AttributeValueMemberS:
-			return v.Value
-		case *ddbtypes.AttributeValueMemberN:
-			return v.Value
+		if text, ok := awstest.Scalar(it[k]); ok {
+			return text
 		}
 		return "<" + k + " missing>"
 	}
 	var got []entry
-	for _, it := range out.Items {
+	for _, it := range e.Items(t, table) {
 		if _, ok := it["seq"].(*ddbtypes.AttributeValueMemberN); !ok {
 			t.Errorf("seq of %v is not a Number", it)
 		}

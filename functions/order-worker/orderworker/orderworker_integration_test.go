@@ -13,8 +13,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
@@ -75,22 +73,15 @@ func (s stack) handler(t *testing.T) (handler.Func[events.SQSEvent, events.SQSEv
 	return h, log
 }
 
-// orders returns the orders table's items by order id.
+// orderItems returns the orders table's items by order id.
 func (s stack) orderItems(t *testing.T) map[string]map[string]string {
 	t.Helper()
-	out, err := s.env.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(s.orders), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	items := map[string]map[string]string{}
-	for _, it := range out.Items {
+	for _, it := range s.env.Items(t, s.orders) {
 		flat := map[string]string{}
 		for k, v := range it {
-			switch v := v.(type) {
-			case *ddbtypes.AttributeValueMemberS:
-				flat[k] = v.Value
-			case *ddbtypes.AttributeValueMemberN:
-				flat[k] = v.Value
+			if text, ok := awstest.Scalar(v); ok {
+				flat[k] = text
 			}
 		}
 		if _, dup := items[flat["orderId"]]; dup {
