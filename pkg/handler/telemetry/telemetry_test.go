@@ -54,11 +54,6 @@ func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
 
 var testEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newTestTelemetry(t *testing.T, l *slog.Logger, emf *bytes.Buffer) *telemetry.Telemetry {
-	t.Helper()
-	return newTelemetryWith(t, l, emf, &spantest.Recorder{}, false)
-}
-
 func newTelemetryWith(t *testing.T, l *slog.Logger, emf *bytes.Buffer, tr handler.Tracer, bodies bool) *telemetry.Telemetry {
 	t.Helper()
 	m, err := metrics.New(metrics.Config{Namespace: "test", Service: "svc", Writer: emf, Clock: fixedClock(testEpoch, 0)})
