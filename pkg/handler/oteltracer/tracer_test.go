@@ -115,7 +115,8 @@ func observed(t *testing.T, tr handler.Tracer, client *sqs.Client) handler.Func[
 // trace header h.
 func lambdaCtx(h string) context.Context {
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
-	return context.WithValue(ctx, "x-amzn-trace-id", h) //nolint:staticcheck // aws-lambda-go's own string key
+	//lint:ignore SA1029 aws-lambda-go's own string key
+	return context.WithValue(ctx, "x-amzn-trace-id", h)
 }
 
 // byName indexes spans by name, records by name and message id.
@@ -276,5 +277,38 @@ func TestUnsampledHeader(t *testing.T) {
 	s.End(nil)
 	if spans := exp.GetSpans(); len(spans) != 0 {
 		t.Errorf("exported %d spans of an unsampled request", len(spans))
+	}
+}
+
+// BenchmarkTracer measures a span's Start, two annotations and End, as
+// package xray's benchmark of the same name does: with the global no-op
+// provider (tracing not set up), in an unsampled invocation, and recorded
+// by an SDK provider whose exporter drops the spans.
+func BenchmarkTracer(b *testing.B) {
+	tp := oteltracer.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	sdk := oteltracer.New(oteltracer.Config{TracerProvider: tp})
+	sampled := handler.ContextWithInvocation(context.Background(), handler.Invocation{TraceHeader: sampledHeader})
+	hctx, hspan := sdk.Start(sampled, handler.SpanHandler)
+	defer hspan.End(nil)
+	cases := []struct {
+		name string
+		tr   handler.Tracer
+		ctx  context.Context
+	}{
+		{name: "no-provider", tr: oteltracer.New(oteltracer.Config{}), ctx: sampled},
+		{name: "unsampled", tr: sdk, ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{TraceHeader: "Root=" + testTraceID + ";Parent=" + testParentID + ";Sampled=0"})},
+		{name: "emitting", tr: sdk, ctx: hctx},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, span := c.tr.Start(c.ctx, handler.SpanRecord)
+				span.Annotate(handler.AnnotationOutcome, "succeeded")
+				span.Annotate(handler.AnnotationColdStart, false)
+				span.End(nil)
+			}
+		})
 	}
 }

@@ -44,6 +44,7 @@ func (Tracer) Start(ctx context.Context, name string) (context.Context, handler.
 			if inv.TraceHeader == "" {
 				return ctx, nopSpan{}
 			}
+			//lint:ignore SA1029 the SDK reads the header under aws-lambda-go's own string key
 			ctx = context.WithValue(ctx, lambdaTraceHeaderKey, inv.TraceHeader)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sdkxray "github.com/aws/aws-xray-sdk-go/v2/xray"
+	"github.com/aws/aws-xray-sdk-go/v2/xraylog"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
@@ -29,6 +30,10 @@ import (
 	"github.com/latchkit/latch/pkg/idempotency"
 	"github.com/latchkit/latch/pkg/retry"
 )
+
+// The SDK's own log lines (the daemon address it uses) are not what the
+// tests look at.
+func init() { sdkxray.SetLogger(xraylog.NullLogger) }
 
 const (
 	testTraceID   = "1-5759e988-bd862e3fe1be46a994272793"
@@ -94,7 +99,7 @@ func (d *daemon) next(t *testing.T) map[string]any {
 // subsegment in a fresh sampled trace and expects it first.
 func (d *daemon) none(t *testing.T) {
 	t.Helper()
-	_, span := xraysdk.Tracer{}.Start(context.WithValue(context.Background(), sdkxray.LambdaTraceHeaderKey, sampledHeader), "sentinel")
+	_, span := xraysdk.Tracer{}.Start(withHeader(context.Background(), sampledHeader), "sentinel")
 	span.End(nil)
 	if doc := d.next(t); doc["name"] != "sentinel" {
 		t.Errorf("the daemon received %v before the sentinel: want nothing sent", doc)
@@ -161,13 +166,19 @@ func fakeSQS(t *testing.T, tr handler.Tracer) (*sqs.Client, func() []string) {
 	}
 }
 
+// withHeader is ctx with the trace header h where aws-lambda-go puts it.
+func withHeader(ctx context.Context, h string) context.Context {
+	//lint:ignore SA1029 aws-lambda-go's own string key, which the SDK reads
+	return context.WithValue(ctx, sdkxray.LambdaTraceHeaderKey, h)
+}
+
 // lambdaInvoke runs f as Lambda's Go runtime would for a request with the
 // trace header h: through handler.NewLambdaHandler, with the header in the
 // context under aws-lambda-go's key.
 func lambdaInvoke(t *testing.T, f handler.Func[int, int], h string) {
 	t.Helper()
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
-	ctx = context.WithValue(ctx, sdkxray.LambdaTraceHeaderKey, h)
+	ctx = withHeader(ctx, h)
 	if _, err := handler.NewLambdaHandler(f).Invoke(ctx, []byte("1")); err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +287,7 @@ func TestUntracedIsSilent(t *testing.T) {
 		ctx  context.Context
 	}{
 		{name: "no trace header", ctx: context.Background()},
-		{name: "unsampled", ctx: context.WithValue(context.Background(), sdkxray.LambdaTraceHeaderKey, "Root="+testTraceID+";Parent="+testParentID+";Sampled=0")},
+		{name: "unsampled", ctx: withHeader(context.Background(), "Root="+testTraceID+";Parent="+testParentID+";Sampled=0")},
 		{name: "invocation without header", ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "r"})},
 	}
 	for _, tt := range tests {
@@ -306,5 +317,51 @@ func TestHeaderFromInvocation(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]any{"attempt": 2.0, "bad_key_": "v"}, doc["annotations"]); diff != "" {
 		t.Errorf("annotations (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkTracer measures a span's Start, two annotations and End, as
+// package xray's benchmark of the same name does: outside Lambda, in an
+// unsampled invocation, and under a traced handler span (the SDK sends the
+// records with their parent, or streams them past 20).
+func BenchmarkTracer(b *testing.B) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	go func() {
+		buf := make([]byte, 64*1024)
+		for {
+			if _, _, err := conn.ReadFromUDP(buf); err != nil {
+				return
+			}
+		}
+	}()
+	b.Setenv("AWS_XRAY_DAEMON_ADDRESS", conn.LocalAddr().String())
+	if err := sdkxray.Configure(sdkxray.Config{DaemonAddr: conn.LocalAddr().String()}); err != nil {
+		b.Fatal(err)
+	}
+	tr := xraysdk.Tracer{}
+	hctx, hspan := tr.Start(withHeader(context.Background(), sampledHeader), handler.SpanHandler)
+	defer hspan.End(nil)
+	contexts := []struct {
+		name string
+		ctx  context.Context
+	}{
+		{name: "outside-lambda", ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "r"})},
+		{name: "unsampled", ctx: withHeader(context.Background(), "Root="+testTraceID+";Parent="+testParentID+";Sampled=0")},
+		{name: "emitting", ctx: hctx},
+	}
+	for _, c := range contexts {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, span := tr.Start(c.ctx, handler.SpanRecord)
+				span.Annotate(handler.AnnotationOutcome, "succeeded")
+				span.Annotate(handler.AnnotationColdStart, false)
+				span.End(nil)
+			}
+		})
 	}
 }
