@@ -12,7 +12,7 @@ import (
 // record. With the store's AWS client instrumented by the same tracer, the
 // DynamoDB call appears inside that span. A nil tracer returns store as is.
 //
-//	store := idempotency.NewDynamoDBStore(...)
+//	store, err := idempotency.NewDynamoDBStore(...)
 //	guard, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(store, tel.Tracer())})
 func TraceStore(store idempotency.Store, tracer Tracer) idempotency.Store {
 	if tracer == nil {

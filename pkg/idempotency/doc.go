@@ -51,7 +51,10 @@
 //
 // # Example
 //
-//	store := idempotency.NewDynamoDBStore(dynamodb.NewFromConfig(cfg), idempotency.DynamoDBConfig{Table: os.Getenv("IDEMPOTENCY_TABLE")})
+//	store, err := idempotency.NewDynamoDBStore(dynamodb.NewFromConfig(cfg), idempotency.DynamoDBConfig{Table: os.Getenv("IDEMPOTENCY_TABLE")})
+//	if err != nil {
+//		return err
+//	}
 //	guard := idempotency.MustNewGuard(idempotency.Config{Store: store, CacheSize: 256})
 //
 //	key := idempotency.Key{ID: order.ID, Payload: fmt.Appendf(nil, "%s/%d", order.Currency, order.Amount)}

@@ -70,7 +70,10 @@ func Handler(ctx context.Context, e Env, tel *handler.Telemetry) (handler.Func[e
 	}
 	tel.Tracer().InstrumentAWS(&cfg)
 	db := dynamodb.NewFromConfig(cfg)
-	store := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	store, err := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	if err != nil {
+		return nil, fmt.Errorf("orderworker: %w", err)
+	}
 	guard, err := idempotency.NewGuard(idempotency.Config{
 		Store:     handler.TraceStore(store, tel.Tracer()),
 		Namespace: e.IdempotencyNamespace,
