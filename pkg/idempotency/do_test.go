@@ -396,6 +396,10 @@ func TestDoLockLost(t *testing.T) {
 				if !errors.Is(err, idempotency.ErrLockLost) || !errors.Is(err, errA) {
 					t.Errorf("A's error = %v, want A's error joined with ErrLockLost", err)
 				}
+				// It ends up in one log line and one DLQ attribute.
+				if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, errA.Error()) || !strings.Contains(msg, idempotency.ErrLockLost.Error()) {
+					t.Errorf("A's error prints %q, want one line naming both errors", msg)
+				}
 			},
 		},
 	}
@@ -427,25 +431,28 @@ func TestDoLockLost(t *testing.T) {
 }
 
 // TestDoLockExpiry: the lock dies at the context deadline, capped by
-// MaxLock, and MaxLock alone applies without a deadline.
+// MaxLock; without a deadline it lasts LockWithoutDeadline, capped too.
 func TestDoLockExpiry(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		maxLock  time.Duration
-		deadline time.Duration // 0: none
+		name       string
+		maxLock    time.Duration
+		noDeadline time.Duration
+		deadline   time.Duration // 0: none
 		// the lock must die within [want-slack, want] of t0
 		want, slack time.Duration
 	}{
-		{name: "no deadline, default cap", want: idempotency.DefaultMaxLock},
-		{name: "no deadline, configured cap", maxLock: 2 * time.Minute, want: 2 * time.Minute},
+		{name: "no deadline, default", want: idempotency.DefaultLockWithoutDeadline},
+		{name: "no deadline, configured", noDeadline: 2 * time.Minute, want: 2 * time.Minute},
+		{name: "no deadline, capped", noDeadline: 2 * time.Minute, maxLock: time.Minute, want: time.Minute},
+		{name: "deadline beyond the no-deadline length", deadline: time.Hour, want: idempotency.DefaultMaxLock},
 		{name: "deadline before cap", maxLock: 2 * time.Minute, deadline: 20 * time.Second, want: 20 * time.Second, slack: 5 * time.Second},
 		{name: "cap before deadline", maxLock: 10 * time.Second, deadline: time.Hour, want: 10 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, idempotency.Config{MaxLock: tt.maxLock})
+			e := newEnv(t, idempotency.Config{MaxLock: tt.maxLock, LockWithoutDeadline: tt.noDeadline})
 			ctx := context.Background()
 			if tt.deadline > 0 {
 				var cancel context.CancelFunc
@@ -473,8 +480,21 @@ func TestDoLockExpiry(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, ran, err := e.do(ctx, call{key: idempotency.Key{ID: "k"}})
-		if !errors.Is(err, context.Canceled) || ran || e.record(t, "k") != nil {
-			t.Errorf("error %v, ran %t, record %v: want context.Canceled, nothing run or stored", err, ran, e.record(t, "k"))
+		var se *idempotency.StoreError
+		if !errors.Is(err, context.Canceled) || !errors.As(err, &se) || se.Op != "claim" || ran || e.record(t, "k") != nil {
+			t.Errorf("error %v, ran %t, record %v: want a claim *StoreError wrapping context.Canceled, nothing run or stored", err, ran, e.record(t, "k"))
+		}
+	})
+
+	t.Run("deadline already passed", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, idempotency.Config{})
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		defer cancel()
+		_, ran, err := e.do(ctx, call{key: idempotency.Key{ID: "k"}})
+		var se *idempotency.StoreError
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &se) || se.Op != "claim" || ran {
+			t.Errorf("error %v, ran %t: want a claim *StoreError wrapping context.DeadlineExceeded, nothing run", err, ran)
 		}
 	})
 }
