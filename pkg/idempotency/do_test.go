@@ -332,6 +332,35 @@ func TestDoErrorTypes(t *testing.T) {
 			t.Errorf("payload mismatch is not permanent")
 		}
 	})
+	t.Run("errors name the key by its display form, the table keeps the hash", func(t *testing.T) {
+		t.Parallel()
+		d := newEnv(t, idempotency.Config{CacheSize: 4})
+		key := func(payload string) idempotency.Key {
+			return idempotency.Key{ID: "o-17", Display: "order o-17", Payload: []byte(payload)}
+		}
+		res, _, err := d.do(ctx, call{key: key("a"), value: "v"})
+		if err != nil || res.Key != "order o-17" {
+			t.Fatalf("first call = %+v, %v; want Result.Key %q", res, err, "order o-17")
+		}
+		for _, name := range []string{"from the store", "from the cache"} {
+			if name == "from the store" {
+				// A fresh guard on the same store: no cache to answer.
+				g, err := idempotency.NewGuard(idempotency.Config{Store: d.store, Namespace: "test", Now: d.clock.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = idempotency.Do(ctx, g, key("b"), func(context.Context) (string, error) { return "", nil })
+				checkDisplayed(t, name, err, d.guard.KeyHash("o-17"))
+				continue
+			}
+			_, _, err := d.do(ctx, call{key: key("b")})
+			checkDisplayed(t, name, err, d.guard.KeyHash("o-17"))
+		}
+		r := d.record(t, "o-17")
+		if r == nil || strings.Contains(r.Key, "o-17") || strings.Contains(string(r.Data), "o-17") {
+			t.Errorf("record %+v: want it stored under the hash only", r)
+		}
+	})
 	t.Run("missing key is permanent", func(t *testing.T) {
 		t.Parallel()
 		_, _, err := e.do(ctx, call{})
@@ -794,5 +823,18 @@ func TestWrap(t *testing.T) {
 		if got != tt.want || runs.Load() != tt.wantRuns {
 			t.Errorf("%s: = %q after %d runs, want %q after %d", tt.name, got, runs.Load(), tt.want, tt.wantRuns)
 		}
+	}
+}
+
+// checkDisplayed asserts err is a payload mismatch that names the key by its
+// display form and still carries the hash.
+func checkDisplayed(t *testing.T, name string, err error, hash string) {
+	t.Helper()
+	var pm *idempotency.PayloadMismatchError
+	if !errors.As(err, &pm) || pm.KeyHash != hash || pm.Key != "order o-17" {
+		t.Fatalf("%s: error %#v, want *PayloadMismatchError with Key and KeyHash", name, err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, `"order o-17"`) || strings.Contains(msg, hash) {
+		t.Errorf("%s: error says %q, want the display form instead of the hash", name, msg)
 	}
 }

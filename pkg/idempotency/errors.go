@@ -37,13 +37,16 @@ var (
 type InProgressError struct {
 	// KeyHash is the stored id of the key (safe to log).
 	KeyHash string
+	// Key is the key's display form (Key.Display); empty when the caller
+	// gave none, and then the message names KeyHash.
+	Key string
 	// LockExpiry is when the holder's lock dies; a retry at or after it can
 	// take the key over if the holder has not finished by then.
 	LockExpiry time.Time
 }
 
 func (e *InProgressError) Error() string {
-	return fmt.Sprintf("idempotency: key %s in progress until %s", e.KeyHash, e.LockExpiry.UTC().Format(time.RFC3339Nano))
+	return fmt.Sprintf("idempotency: key %s in progress until %s", keyName(e.Key, e.KeyHash), e.LockExpiry.UTC().Format(time.RFC3339Nano))
 }
 
 // Is matches ErrInProgress.
@@ -58,10 +61,13 @@ func (e *InProgressError) RetryAt() time.Time { return e.LockExpiry }
 type PayloadMismatchError struct {
 	// KeyHash is the stored id of the key (safe to log).
 	KeyHash string
+	// Key is the key's display form (Key.Display); empty when the caller
+	// gave none, and then the message names KeyHash.
+	Key string
 }
 
 func (e *PayloadMismatchError) Error() string {
-	return "idempotency: key " + e.KeyHash + " was used before with a different payload"
+	return "idempotency: key " + keyName(e.Key, e.KeyHash) + " was used before with a different payload"
 }
 
 // Is matches ErrPayloadMismatch.
@@ -77,6 +83,9 @@ func (e *PayloadMismatchError) Permanent() bool { return true }
 type ResultTooLargeError struct {
 	// KeyHash is the stored id of the key (safe to log).
 	KeyHash string
+	// Key is the key's display form (Key.Display); empty when the caller
+	// gave none, and then the message names KeyHash.
+	Key string
 	// Size is the encoded result's size in bytes (0 on a replay: unknown).
 	Size int
 	// Limit is the largest result the store accepts for this key (0 on a
@@ -89,9 +98,9 @@ type ResultTooLargeError struct {
 
 func (e *ResultTooLargeError) Error() string {
 	if e.Replayed {
-		return "idempotency: key " + e.KeyHash + " completed without a stored result (it was too large to keep)"
+		return "idempotency: key " + keyName(e.Key, e.KeyHash) + " completed without a stored result (it was too large to keep)"
 	}
-	return fmt.Sprintf("idempotency: key %s: result of %d bytes exceeds the %d bytes a record can hold; recorded as completed without data", e.KeyHash, e.Size, e.Limit)
+	return fmt.Sprintf("idempotency: key %s: result of %d bytes exceeds the %d bytes a record can hold; recorded as completed without data", keyName(e.Key, e.KeyHash), e.Size, e.Limit)
 }
 
 // Is matches ErrResultTooLarge.

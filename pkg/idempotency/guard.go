@@ -171,10 +171,14 @@ type ticket struct {
 	hash       string
 	owner      string // set when this call holds the lock
 	validation string
+	display    string // Key.Display
 	bypass     bool   // no key and AllowMissingKey: run without a record
 	replay     bool   // a COMPLETED record answers: return data
 	data       []byte // the stored result; nil if stored without one
 }
+
+// name is how errors name the ticket's key.
+func (t *ticket) name() string { return keyName(t.display, t.hash) }
 
 // begin answers from the cache or claims the key.
 func (g *Guard) begin(ctx context.Context, key Key) (ticket, error) {
@@ -184,7 +188,7 @@ func (g *Guard) begin(ctx context.Context, key Key) (ticket, error) {
 		}
 		return ticket{}, errNoKey
 	}
-	t := ticket{hash: keyHash(g.prefix, key.ID)}
+	t := ticket{hash: keyHash(g.prefix, key.ID), display: key.Display}
 	if key.Payload != nil {
 		t.validation = hashHex(key.Payload)
 	}
@@ -228,9 +232,9 @@ func (g *Guard) begin(ctx context.Context, key Key) (ticket, error) {
 		return t, nil
 	}
 	if mismatch(held.Validation, t.validation) {
-		return t, &PayloadMismatchError{KeyHash: t.hash}
+		return t, &PayloadMismatchError{KeyHash: t.hash, Key: t.display}
 	}
-	return t, &InProgressError{KeyHash: t.hash, LockExpiry: held.LockExpiry}
+	return t, &InProgressError{KeyHash: t.hash, Key: t.display, LockExpiry: held.LockExpiry}
 }
 
 // lockFor returns how long a claim made now under ctx holds its lock. A
@@ -255,7 +259,7 @@ func (g *Guard) lockFor(ctx context.Context) (time.Duration, error) {
 // hash differs.
 func (t *ticket) replayOf(r *Record) error {
 	if mismatch(r.Validation, t.validation) {
-		return &PayloadMismatchError{KeyHash: t.hash}
+		return &PayloadMismatchError{KeyHash: t.hash, Key: t.display}
 	}
 	t.replay = true
 	t.data = r.Data
@@ -280,8 +284,12 @@ func (g *Guard) complete(ctx context.Context, t ticket, data []byte, encErr erro
 	case err == nil:
 	case errors.Is(err, ErrResultTooLarge):
 		data = nil
+		var tl *ResultTooLargeError
+		if errors.As(err, &tl) {
+			tl.Key = t.display
+		}
 	case errors.Is(err, ErrLockLost):
-		return fmt.Errorf("%w (completing key %s)", err, t.hash)
+		return fmt.Errorf("%w (completing key %s)", err, t.name())
 	default:
 		return err
 	}
@@ -296,7 +304,7 @@ func (g *Guard) complete(ctx context.Context, t ticket, data []byte, encErr erro
 		})
 	}
 	if encErr != nil {
-		return &permanentError{err: fmt.Errorf("idempotency: key %s: result not stored, recorded as completed without data: %w", t.hash, encErr)}
+		return &permanentError{err: fmt.Errorf("idempotency: key %s: result not stored, recorded as completed without data: %w", t.name(), encErr)}
 	}
 	return err
 }
@@ -312,7 +320,7 @@ func (g *Guard) release(ctx context.Context, t ticket, fnErr error) error {
 		return fnErr
 	}
 	if errors.Is(err, ErrLockLost) {
-		err = fmt.Errorf("%w (releasing key %s)", err, t.hash)
+		err = fmt.Errorf("%w (releasing key %s)", err, t.name())
 	}
 	if fnErr == nil {
 		return err
