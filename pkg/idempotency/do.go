@@ -54,18 +54,7 @@ func Do[T any](ctx context.Context, g *Guard, key Key, fn func(context.Context) 
 		res.Value, err = fn(ctx)
 		return res, err
 	case t.replay:
-		res.Replayed = true
-		if t.data == nil {
-			return res, &ResultTooLargeError{KeyHash: t.hash, Key: t.display, Replayed: true}
-		}
-		if err := json.Unmarshal(t.data, &res.Value); err != nil {
-			// The stored result no longer fits T (a deploy changed the type):
-			// retrying cannot help until the record expires.
-			var zero T
-			res.Value = zero
-			return res, &permanentError{err: fmt.Errorf("idempotency: key %s: decode stored result into %T: %w", t.name(), zero, err)}
-		}
-		return res, nil
+		return replay[T](t)
 	}
 	v, err := run(ctx, g, t, fn)
 	if err != nil {
@@ -115,4 +104,20 @@ func Wrap[In, Out any](g *Guard, key func(In) (Key, error), next func(context.Co
 		res, err := Do(ctx, g, k, func(ctx context.Context) (Out, error) { return next(ctx, in) })
 		return res.Value, err
 	}
+}
+
+// replay returns the stored result t holds.
+func replay[T any](t ticket) (Result[T], error) {
+	res := Result[T]{KeyHash: t.hash, Key: t.display, Replayed: true}
+	if t.data == nil {
+		return res, &ResultTooLargeError{KeyHash: t.hash, Key: t.display, Replayed: true}
+	}
+	if err := json.Unmarshal(t.data, &res.Value); err != nil {
+		// The stored result no longer fits T (a deploy changed the type):
+		// retrying cannot help until the record expires.
+		var zero T
+		res.Value = zero
+		return res, &permanentError{err: fmt.Errorf("idempotency: key %s: decode stored result into %T: %w", t.name(), zero, err)}
+	}
+	return res, nil
 }

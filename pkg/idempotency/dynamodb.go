@@ -18,6 +18,7 @@ type DynamoDBClient interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 var _ DynamoDBClient = (*dynamodb.Client)(nil)
@@ -104,7 +105,7 @@ type DynamoDBStore struct {
 	ownerNames  map[string]string
 }
 
-var _ Store = (*DynamoDBStore)(nil)
+var _ TxStore = (*DynamoDBStore)(nil)
 
 // Construction errors of NewDynamoDBStore. Both are deployment mistakes no
 // retry can fix: return them from the function's cold start.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Sentinel errors. Match them with errors.Is; the typed errors below carry the
@@ -114,7 +116,8 @@ func (e *ResultTooLargeError) Permanent() bool { return true }
 // missing table). It wraps the underlying (SDK) error, so error classifiers
 // see it; it is retryable unless the wrapped error says otherwise.
 type StoreError struct {
-	// Op is the store operation: "claim", "complete", "release" or "get".
+	// Op is the store operation: "claim", "complete", "release", "transact"
+	// or "get".
 	Op string
 	// Err is the underlying error.
 	Err error
@@ -133,3 +136,82 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string   { return e.err.Error() }
 func (e *permanentError) Unwrap() error   { return e.err }
 func (e *permanentError) Permanent() bool { return true }
+
+// Errors of Transact.
+var (
+	// ErrConditionFailed means a condition of one of the function's own
+	// writes failed, so Transact committed nothing. The concrete type is
+	// *ConditionFailedError; Tx.ConditionFailed decides its class.
+	ErrConditionFailed = errors.New("idempotency: a condition of the transaction's writes failed")
+
+	// ErrInvalidTransaction means the writes cannot be committed as they
+	// are (too many, too large, two on one item, one on the record itself, a
+	// result too large for the record). Nothing was written; the concrete
+	// type is *InvalidTransactionError and it is permanent.
+	ErrInvalidTransaction = errors.New("idempotency: transaction cannot be committed")
+
+	// ErrTransactionConflict means DynamoDB cancelled the transaction
+	// because another request was changing one of its items at the same
+	// time. Transact retries it a few times; when it persists the error
+	// comes back inside a *StoreError and is retryable.
+	ErrTransactionConflict = errors.New("idempotency: transaction conflict")
+
+	// ErrNoTxStore means Transact was called on a Guard whose Store does not
+	// implement TxStore: a wiring mistake, permanent.
+	ErrNoTxStore = errors.New("idempotency: the guard's store cannot commit transactions (it does not implement TxStore)")
+)
+
+// ConditionFailedError says that one of the function's own writes failed its
+// condition: the data changed since the function read it, or the write was
+// never allowed. Nothing was committed, the idempotency record included.
+type ConditionFailedError struct {
+	// KeyHash is the stored id of the key (safe to log).
+	KeyHash string
+	// Key is the key's display form (Key.Display), if any.
+	Key string
+	// Index is the position of the failed write in Tx.Writes.
+	Index int
+	// Item is the item as it was, when that write asked for it with
+	// ReturnValuesOnConditionCheckFailure=ALL_OLD; nil otherwise.
+	Item map[string]types.AttributeValue
+	// Err is the store's error (the SDK's TransactionCanceledException).
+	Err error
+}
+
+func (e *ConditionFailedError) Error() string {
+	return fmt.Sprintf("idempotency: key %s: condition of write %d failed, nothing committed: %v", keyName(e.Key, e.KeyHash), e.Index, e.Err)
+}
+
+// Is matches ErrConditionFailed.
+func (e *ConditionFailedError) Is(target error) bool { return target == ErrConditionFailed }
+
+// Unwrap returns the store's error.
+func (e *ConditionFailedError) Unwrap() error { return e.Err }
+
+// InvalidTransactionError says why a transaction cannot be committed. It is
+// found before the call, so nothing was written.
+type InvalidTransactionError struct {
+	// KeyHash is the stored id of the key (safe to log).
+	KeyHash string
+	// Key is the key's display form (Key.Display), if any.
+	Key string
+	// Index is the position in Tx.Writes of the offending write, -1 when the
+	// transaction as a whole is at fault.
+	Index int
+	// Reason says what is wrong, for people.
+	Reason string
+}
+
+func (e *InvalidTransactionError) Error() string {
+	where := ""
+	if e.Index >= 0 {
+		where = fmt.Sprintf(" write %d:", e.Index)
+	}
+	return fmt.Sprintf("idempotency: key %s:%s %s; nothing committed", keyName(e.Key, e.KeyHash), where, e.Reason)
+}
+
+// Is matches ErrInvalidTransaction.
+func (e *InvalidTransactionError) Is(target error) bool { return target == ErrInvalidTransaction }
+
+// Permanent reports true: the same writes fail the same way on a retry.
+func (e *InvalidTransactionError) Permanent() bool { return true }

@@ -222,19 +222,7 @@ func (g *Guard) begin(ctx context.Context, key Key) (ticket, error) {
 		t.owner = owner
 		return t, nil
 	}
-	if held.Status == StatusCompleted {
-		if err := t.replayOf(held); err != nil {
-			return t, err
-		}
-		if g.cache != nil {
-			g.cache.Add(t.hash, *held)
-		}
-		return t, nil
-	}
-	if mismatch(held.Validation, t.validation) {
-		return t, &PayloadMismatchError{KeyHash: t.hash, Key: t.display}
-	}
-	return t, &InProgressError{KeyHash: t.hash, Key: t.display, LockExpiry: held.LockExpiry}
+	return t, g.answer(&t, held)
 }
 
 // lockFor returns how long a claim made now under ctx holds its lock. A
