@@ -3,6 +3,7 @@ package idempotency_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"strings"
 	"sync"
@@ -63,7 +64,9 @@ func testTxStoreSemantics(t *testing.T, s txInspectable, fx effects) {
 
 	commit := func(key, owner string, now time.Time, writes ...types.TransactWriteItem) idempotency.TxCommit {
 		return idempotency.TxCommit{
-			Key: key, Owner: owner, Token: owner, Now: now, Expiry: exp,
+			// A token per request: DynamoDB refuses one token for two
+			// different requests.
+			Key: key, Owner: owner, Token: rand.Text(), Now: now, Expiry: exp,
 			Validation: "v-" + key, Data: []byte(`"` + owner + `"`), Writes: writes,
 		}
 	}
