@@ -151,6 +151,14 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 	}
 }
 
+// CanTransact reports whether g's store implements TxStore, so that a
+// handler given a transactional function can refuse a guard that cannot
+// run it at cold start rather than on every record.
+func (g *Guard) CanTransact() bool {
+	_, ok := g.store.(TxStore)
+	return ok
+}
+
 // beginTx is begin without the claim: a missing key, the cache, a context
 // already done.
 func (g *Guard) beginTx(ctx context.Context, key Key) (ticket, error) {
