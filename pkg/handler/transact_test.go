@@ -124,7 +124,9 @@ func TestSQSTxFailures(t *testing.T) {
 
 func TestSQSTxBadConfig(t *testing.T) {
 	t.Parallel()
-	fn := func(context.Context, handler.Message[string]) (idempotency.Tx[int], error) { return idempotency.Tx[int]{}, nil }
+	fn := func(context.Context, handler.Message[string]) (idempotency.Tx[int], error) {
+		return idempotency.Tx[int]{}, nil
+	}
 	plain := newGuard(t, idempotency.Config{Store: struct{ idempotency.Store }{idempotency.NewMemoryStore()}})
 	for _, tc := range []struct {
 		name    string
