@@ -41,6 +41,21 @@ type Tx[T any] struct {
 	ConditionFailed func(err *ConditionFailedError) error
 }
 
+// Applied returns what Tx.ConditionFailed returns to say that the failed
+// condition shows the effect already in place, written by an earlier run
+// whose idempotency record is gone (expired, or never written by a
+// non-transactional version of the function), with v as that run's result
+// (read from the item ConditionFailedError.Item returns). Transact then
+// commits the record alone, with v, in one more round trip, and returns v.
+// Like fs.SkipDir it is an error value that steers, not a failure.
+func Applied[T any](v T) error { return &appliedError[T]{v: v} }
+
+type appliedError[T any] struct{ v T }
+
+func (e *appliedError[T]) Error() string {
+	return "idempotency: the effect was applied before (Applied returned from Tx.ConditionFailed)"
+}
+
 // txAttempts is how often Transact sends a transaction that DynamoDB
 // cancels for a conflict with a concurrent request. Concurrent first calls
 // of one key conflict on its record; sending again lets the loser see the
@@ -142,7 +157,18 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 			var cf *ConditionFailedError
 			if errors.As(err, &cf) && tx.ConditionFailed != nil {
 				cf.KeyHash, cf.Key = t.hash, t.display
-				if mapped := tx.ConditionFailed(cf); mapped != nil {
+				mapped := tx.ConditionFailed(cf)
+				var ap *appliedError[T]
+				if errors.As(mapped, &ap) {
+					// The effect is in place already: commit the record
+					// alone, with the value the caller read from it.
+					if data, err = json.Marshal(ap.v); err != nil {
+						return res, &permanentError{err: fmt.Errorf("idempotency: key %s: encode result %T: %w; nothing committed", t.name(), ap.v, err)}
+					}
+					tx = Tx[T]{Value: ap.v}
+					continue
+				}
+				if mapped != nil {
 					return res, mapped
 				}
 			}

@@ -457,3 +457,32 @@ func TestTransactConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestTransactApplied: a ConditionFailed that finds the effect in place
+// (an earlier run whose record is gone) commits the record alone with the
+// value it read, and the call succeeds; duplicates then replay that value.
+func TestTransactApplied(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newTxEnv(t, idempotency.Config{})
+	fn := func(context.Context) idempotency.Tx[int] {
+		return idempotency.Tx[int]{
+			Value:  1,
+			Writes: []types.TransactWriteItem{put(e.fx, "c1"), mustExist(e.fx, "absent")},
+			ConditionFailed: func(*idempotency.ConditionFailedError) error {
+				return idempotency.Applied(7)
+			},
+		}
+	}
+	res, err := idempotency.Transact(ctx, e.guard, idempotency.Key{ID: "k"}, func(ctx context.Context) (idempotency.Tx[int], error) { return fn(ctx), nil })
+	if err != nil || res.Value != 7 || res.Replayed {
+		t.Fatalf("= %+v, %v; want the applied value, fresh", res, err)
+	}
+	if r := e.record(t, "k"); r == nil || r.Status != idempotency.StatusCompleted || string(r.Data) != "7" || e.fx.has(t, "c1") {
+		t.Errorf("record %+v, effect %t; want COMPLETED with 7 and no new effect", r, e.fx.has(t, "c1"))
+	}
+	res, err = idempotency.Transact(ctx, e.guard, idempotency.Key{ID: "k"}, func(ctx context.Context) (idempotency.Tx[int], error) { return fn(ctx), nil })
+	if err != nil || res.Value != 7 || !res.Replayed {
+		t.Errorf("duplicate = %+v, %v; want 7 replayed", res, err)
+	}
+}
