@@ -18,12 +18,18 @@ import (
 // record nor twice, and a first delivery costs one round trip.
 //
 // fn runs on duplicates too (their own transaction is cancelled and the
-// stored value returned), so it must only read and compute. then, optional,
-// runs after the commit with the committed value, on a duplicate as well
-// (with the first delivery's value): the place for an effect that is not a
-// DynamoDB write, such as publishing an event, which is thereby at least
-// once. Its failure is the record's failure; the retry is a duplicate and
-// runs then again.
+// stored value returned), so it must only read and compute.
+//
+// then, optional, is the place for an effect that is not a DynamoDB write,
+// such as publishing an event: it runs with the committed value after a
+// fresh commit, and after a replay when the message is a redelivery
+// (Attempt > 1), with the value first committed. Its failure is the
+// record's failure; the message comes back as a redelivery whose commit is
+// a replay, and then runs again, so its effect is at least once and never
+// lost to a commit that went through. A duplicate sent as another message,
+// on its first delivery, does not run then. A message redelivered after a
+// full success (Lambda could not delete it) runs then again: make its
+// effect idempotent downstream.
 //
 // cfg.Idempotency and cfg.Key are required, and the guard's store must
 // implement idempotency.TxStore (handler.TraceStore keeps it). Everything
@@ -42,7 +48,7 @@ func SQSTx[T, R any](fn func(ctx context.Context, m Message[T]) (idempotency.Tx[
 			})
 			return err
 		})
-		if err == nil && then != nil {
+		if err == nil && then != nil && (!res.Replayed || m.Attempt > 1) {
 			err = p.protect(r, func() error { return then(r.ctx, m, res.Value) })
 		}
 		return res.Replayed, res.KeyHash, err

@@ -64,9 +64,26 @@ func TestSQSTx(t *testing.T) {
 	if diff := cmp.Diff([]string{"o-1", "o-2"}, committed(store)); diff != "" {
 		t.Errorf("committed orders (-want +got):\n%s", diff)
 	}
-	// then runs on the duplicate too, with the first delivery's value.
-	if diff := cmp.Diff([]string{"m1:accepted-by-m1", "m2:accepted-by-m2", "m3:accepted-by-m1"}, then); diff != "" {
+	// then runs after each commit, not for a duplicate's first delivery.
+	if diff := cmp.Diff([]string{"m1:accepted-by-m1", "m2:accepted-by-m2"}, then); diff != "" {
 		t.Errorf("then calls (-want +got):\n%s", diff)
+	}
+	// A redelivery whose commit is a replay runs then again, with the value
+	// first committed: the earlier attempt may have failed in then.
+	ev := sqsEvent("orders", msg{id: "m3", body: body("o-1")})
+	ev.Records[0].Attributes["ApproximateReceiveCount"] = "2"
+	obs2 := &recorder{}
+	h2 := handler.SQSTx(func(_ context.Context, m handler.Message[order]) (idempotency.Tx[string], error) {
+		return idempotency.Tx[string]{Value: "accepted-by-" + m.Raw.MessageId, Writes: []types.TransactWriteItem{orderPut(m.Body.ID)}}, nil
+	}, func(_ context.Context, m handler.Message[order], v string) error {
+		then = append(then, m.Raw.MessageId+":"+v)
+		return nil
+	}, handler.SQSConfig{Client: client, Idempotency: guard, Key: handler.KeyJSONField("order_id"), Observer: obs2, Logger: discard})
+	if _, err := h2(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if got := obs2.outcomes()["m3"]; got != handler.Duplicate || len(then) != 3 || then[2] != "m3:accepted-by-m1" {
+		t.Errorf("redelivery: outcome %s, then calls %v; want a duplicate that ran then with m1's value", got, then)
 	}
 	if got, want := obs.report("m3").KeyHash, guard.KeyHash("o-1"); got != want {
 		t.Errorf("key hash %q, want %q", got, want)
@@ -90,7 +107,7 @@ func TestSQSTxFailures(t *testing.T) {
 		{name: "failed user condition is retryable by default", conditionFails: true, want: handler.RetryScheduled},
 		{name: "failed user condition mapped permanent is dead-lettered", conditionFails: true,
 			mapper: func(err *idempotency.ConditionFailedError) error { return retry.Permanent(err) }, want: handler.DeadLettered},
-		{name: "then fails after the commit: retried, record kept", thenErr: errPublish, want: handler.RetryScheduled, wantCommitted: []string{"o-1"}},
+		{name: "then fails after the commit: retried, commit kept", thenErr: errPublish, want: handler.RetryScheduled, wantCommitted: []string{"o-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
