@@ -5,7 +5,7 @@
 // SDK's own awsv2 instrumentation.
 //
 // It costs more than package xray, latch's default: the SDK links grpc and
-// fasthttp, and takes the order-worker example from about 10.6 MB to 19.5 MB
+// fasthttp, and takes the order-worker example from about 10.7 MB to 19.5 MB
 // (stripped, linux/arm64). A function that does not import this package
 // links none of it.
 //
