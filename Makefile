@@ -31,13 +31,13 @@ BACKEND ?= default
 # WITH_STACK runs a command against a stack of its own ('latch emulators exec').
 WITH_STACK := localstack/with-stack.sh
 
-.PHONY: test unit integration integration-localstack demo bench bench-integration lint build \
+.PHONY: test unit integration integration-localstack emulators-check demo bench bench-integration lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean \
 	lint-template sam-build deploy
 
 ## test: unit tests (race), the integration suite on both emulator backends,
 ## sam build, then the demo
-test: unit integration integration-localstack sam-build demo
+test: unit integration integration-localstack emulators-check sam-build demo
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:
@@ -50,6 +50,12 @@ integration:
 
 integration-localstack:
 	LATCH_BACKEND=localstack $(WITH_STACK) $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+
+## emulators-check: a built latch, from an empty directory, starts each
+## backend, reaches a queue and a table through 'latch emulators env', stops
+## it, and leaves no process behind
+emulators-check:
+	$(GO) test -count=1 -tags emulators -run TestFromAnEmptyDirectory -v ./internal/emulators/
 
 ## bench: every benchmark that needs nothing running, benchstat-friendly
 ## (-count 6, -benchmem) into bench.txt; bench-integration: the ones on the
