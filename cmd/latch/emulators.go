@@ -158,3 +158,30 @@ func notRunning(err error) error {
 	}
 	return err
 }
+
+// useBackend points this process's AWS SDK at the project's running stack
+// of the backend (latch local, latch demo), unless the environment names
+// endpoints already (eval "$(latch emulators env)", latch emulators exec);
+// then it checks that they are the backend's. Without either it is an
+// error: a local run must not reach a real account by accident.
+func useBackend(cfg emulators.Config) error {
+	if os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_SQS") != "" {
+		if have := os.Getenv("LATCH_BACKEND"); have != "" && have != string(cfg.Backend) {
+			return usagef("--backend %s, but the environment points at the %s stack (LATCH_BACKEND)", cfg.Backend, have)
+		}
+		return nil
+	}
+	st, err := emulators.Status(cfg)
+	if err != nil {
+		return fmt.Errorf("no AWS_ENDPOINT_URL_* set and %w; start it with 'latch emulators up --backend %s'", err, cfg.Backend)
+	}
+	if st.Backend != cfg.Backend {
+		return fmt.Errorf("--backend %s, but this project's stack is %s; 'latch emulators down' and up the other, or pass --backend %s", cfg.Backend, st.Backend, st.Backend)
+	}
+	for _, v := range st.Env {
+		if err := os.Setenv(v.Name, v.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}

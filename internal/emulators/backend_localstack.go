@@ -23,6 +23,9 @@ var localStackVenv = venvSpec{
 var LocalStackServices = []string{"sqs", "events", "dynamodb", "scheduler",
 	"cloudformation", "s3", "iam", "sts", "lambda", "logs", "cloudwatch"}
 
+// localStackRoot is LocalStack's FILESYSTEM_ROOT in the state directory.
+const localStackRoot = "localstack"
+
 // localStackBackend is LocalStack in host mode: a Python process, no
 // Docker, DynamoDB through DynamoDB Local as LocalStack itself does.
 type localStackBackend struct{}
@@ -37,7 +40,7 @@ func (localStackBackend) install(ctx context.Context, c Config) error {
 
 func (localStackBackend) start(ctx context.Context, c Config, st *State) error {
 	venv := filepath.Join(c.CacheDir, localStackVenv.dir())
-	root := filepath.Join(st.Dir, "localstack")
+	root := filepath.Join(st.Dir, localStackRoot)
 	// A fresh filesystem root per run: LocalStack keeps its state and
 	// DynamoDB Local's files under it, and two runs must not share them.
 	if err := os.RemoveAll(root); err != nil {

@@ -135,6 +135,11 @@ func Down(cfg Config) error {
 		if err := os.Remove(filepath.Join(c.StateDir, stateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
+		// LocalStack's filesystem root (its state, DynamoDB's files) is
+		// of no use once it stopped; the logs stay for a look.
+		if err := os.RemoveAll(filepath.Join(c.StateDir, localStackRoot)); err != nil {
+			errs = append(errs, err)
+		}
 	case !errors.Is(err, ErrNotRunning):
 		errs = append(errs, err)
 	}
