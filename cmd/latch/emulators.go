@@ -34,10 +34,17 @@ func emulatorsConfig(env *Env, backend string) (emulators.Config, error) {
 func emulatorsLeaf(name, args, short, long string, run func(ctx context.Context, env *Env, cfg emulators.Config, args []string) error) *Command {
 	return &Command{Name: name, Args: args, Short: short, Long: long, Setup: func(fs *flag.FlagSet) Runner {
 		backend := backendFlag(fs)
+		var deploy *bool
+		if name == "up" || name == "exec" {
+			deploy = fs.Bool("deploy", false, "localstack: also start what sam deploy needs (CloudFormation, S3, IAM, STS, Lambda, Logs, CloudWatch, SNS, KMS); slower to start")
+		}
 		return func(ctx context.Context, env *Env, pos []string) error {
 			cfg, err := emulatorsConfig(env, *backend)
 			if err != nil {
 				return err
+			}
+			if deploy != nil {
+				cfg.Deploy = *deploy
 			}
 			return run(ctx, env, cfg, pos)
 		}

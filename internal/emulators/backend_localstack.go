@@ -18,10 +18,16 @@ var localStackVenv = venvSpec{
 }
 
 // LocalStackServices are the services the localstack backend starts: what
-// the suite and latch local use, and what sam deploy needs (CloudFormation,
-// S3 for the artifact bucket, IAM, STS, Lambda, Logs, CloudWatch).
-var LocalStackServices = []string{"sqs", "events", "dynamodb", "scheduler",
-	"cloudformation", "s3", "iam", "sts", "lambda", "logs", "cloudwatch"}
+// the integration suite, latch local and the demo use.
+var LocalStackServices = []string{"sqs", "events", "dynamodb", "scheduler"}
+
+// LocalStackDeployServices are the services it adds with Config.Deploy, for
+// sam deploy: CloudFormation, S3 for the artifact bucket, IAM and STS, and
+// the template's Lambda, Logs, CloudWatch and SNS resources, and KMS (for
+// the tables' server-side encryption). They load
+// eagerly, like the rest, and make start-up several times slower, so only
+// a deploy asks for them.
+var LocalStackDeployServices = []string{"cloudformation", "s3", "iam", "sts", "lambda", "logs", "cloudwatch", "sns", "kms"}
 
 // localStackRoot is LocalStack's FILESYSTEM_ROOT in the state directory.
 const localStackRoot = "localstack"
@@ -54,6 +60,10 @@ func (localStackBackend) start(ctx context.Context, c Config, st *State) error {
 		return err
 	}
 	url := loopbackURL(port)
+	services := LocalStackServices
+	if c.Deploy {
+		services = append(append([]string(nil), services...), LocalStackDeployServices...)
+	}
 	cmd := exec.Command(filepath.Join(venv, "bin", "python"), "-m", "localstack.runtime.main")
 	cmd.Dir = root
 	cmd.Env = append(withoutAWSEndpoints(os.Environ()),
@@ -61,7 +71,7 @@ func (localStackBackend) start(ctx context.Context, c Config, st *State) error {
 		// it runs in its own image and write to /var/lib, /etc, /usr/lib.
 		"OVERRIDE_IN_DOCKER=0",
 		"FILESYSTEM_ROOT="+root,
-		"SERVICES="+strings.Join(LocalStackServices, ","),
+		"SERVICES="+strings.Join(services, ","),
 		"GATEWAY_LISTEN=127.0.0.1:"+strconv.Itoa(port),
 		// The default server binds 0.0.0.0 whatever GATEWAY_LISTEN says.
 		"GATEWAY_SERVER=hypercorn",

@@ -51,6 +51,11 @@ type Config struct {
 	// StateDir holds one stack's run state: pids, logs, the environment.
 	// Zero: StateDir(<project of the working directory>), one per project.
 	StateDir string
+	// Deploy starts, on the localstack backend, the services sam deploy
+	// needs as well (LocalStackDeployServices). Zero: only the services
+	// latch's functions use, which start several times faster. The default
+	// backend has no deploy services and ignores it.
+	Deploy bool
 	// Log receives progress lines (installs, readiness). Zero: os.Stderr.
 	Log io.Writer
 	// ReadyTimeout bounds how long Up waits for each emulator to answer.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -73,6 +74,7 @@ func execIn(ctx context.Context, c Config, argv []string) (int, error) {
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	err = cmd.Run()
+	logPeakRSS(c, st)
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -109,4 +111,35 @@ func reapExecDirs(c Config) []error {
 		}
 	}
 	return errs
+}
+
+// logPeakRSS logs the peak resident memory of the stack's processes, each
+// and summed, for the numbers people compare backends by.
+func logPeakRSS(c Config, st *State) {
+	var parts []string
+	var total uint64
+	seen := map[int]bool{}
+	for _, p := range st.Procs {
+		procs := append([]Proc{p}, descendants(p.PID)...)
+		for _, q := range procs {
+			if seen[q.PID] {
+				continue
+			}
+			seen[q.PID] = true
+			if rss := peakRSS(q.PID); rss > 0 {
+				total += rss
+				parts = append(parts, fmt.Sprintf("%s %d MiB", nameOr(q.Name, p.Name+" child"), rss>>20))
+			}
+		}
+	}
+	if total > 0 {
+		c.logf("peak RSS %d MiB (%s)", total>>20, strings.Join(parts, ", "))
+	}
+}
+
+func nameOr(name, alt string) string {
+	if name != "" {
+		return name
+	}
+	return alt
 }

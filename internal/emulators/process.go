@@ -30,11 +30,11 @@ type Proc struct {
 	Group bool `json:"group,omitempty"`
 }
 
-// startProc starts cmd in a process group of its own, its output appended
+// startProc starts cmd in a process group of its own, its output written
 // to logPath, and returns its record. The group lets Down stop whatever the
 // emulator forks, still only what this stack started.
 func startProc(name string, cmd *exec.Cmd, logPath string) (Proc, error) {
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return Proc{}, err
 	}
@@ -198,4 +198,23 @@ func waitGone(procs []Proc, d time.Duration) {
 		}
 		<-tick.C
 	}
+}
+
+// peakRSS returns the process's peak resident set size (VmHWM) in bytes,
+// 0 where /proc does not tell.
+func peakRSS(pid int) uint64 {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				n, _ := strconv.ParseUint(f[0], 10, 64)
+				return n * 1024
+			}
+		}
+	}
+	return 0
 }
