@@ -43,8 +43,11 @@ event sources as Lambda's event source mappings do, and fires schedule
 rules at their times. Function output goes to stderr. Ctrl-C stops
 everything it started.
 
-The emulator endpoints come from the AWS_ENDPOINT_URL_* variables; start
-the emulators with 'make emulators-up' and source the env file it names.
+The emulator endpoints come from the AWS_ENDPOINT_URL_* variables, else
+from this project's stack of --backend ('latch emulators up'). On the
+localstack backend, rules with SQS targets fire by themselves (LocalStack
+delivers them); latch fires only function targets, which the emulator never
+sees, so no tick is delivered twice.
 
 Subcommands:
   latch local fire RULE [--time T]   fire a schedule rule once, now`,
@@ -55,7 +58,13 @@ Subcommands:
 			// 'local' is a command and 'local fire' a mode of it rather than
 			// a subcommand, so the shared flag set carries fire's flag too.
 			at := fs.String("time", "", "with fire: the tick's scheduled time, RFC 3339; default now")
+			backend := backendFlag(fs)
 			return func(ctx context.Context, env *Env, args []string) error {
+				if cfg, err := emulatorsConfig(env, *backend); err != nil {
+					return err
+				} else if err := useBackend(cfg); err != nil {
+					return err
+				}
 				if len(args) > 0 && args[0] == "fire" {
 					return fireCommand(ctx, env, *tmpl, params, *at, args[1:])
 				}
