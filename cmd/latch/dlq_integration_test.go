@@ -14,13 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // putDeadLettered puts a message in q's DLQ the way latch's SQS processor
 // does, with its reason attributes.
-func putDeadLettered(t *testing.T, env *awstest.Env, q awstest.Queue, body, reason string) {
+func putDeadLettered(t *testing.T, env *emulator.Env, q emulator.Queue, body, reason string) {
 	t.Helper()
 	str := func(s string) types.MessageAttributeValue {
 		return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(s)}
@@ -42,8 +42,8 @@ func putDeadLettered(t *testing.T, env *awstest.Env, q awstest.Queue, body, reas
 }
 
 func TestDLQCommands(t *testing.T) {
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 3})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3})
 	putDeadLettered(t, env, q, `{"order_id":"o-1"}`, "order o-1: amount must be positive")
 	putDeadLettered(t, env, q, `{"order_id":"o-2"}`, "order o-2: unknown currency\n\"XYZ\"")
 

@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/dlq"
 	"github.com/latchkit/latch/internal/esm"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 	"github.com/latchkit/latch/pkg/retry"
 )
 
@@ -30,7 +30,7 @@ var errRejected = errors.New("order rejected")
 // processor on them through the local event source mapping with a record
 // function that fails permanently, so latch dead-letters every one with its
 // reason, exactly as in a deployed function.
-func deadLetter(t *testing.T, env *awstest.Env, q awstest.Queue, group string, bodies ...string) {
+func deadLetter(t *testing.T, env *emulator.Env, q emulator.Queue, group string, bodies ...string) {
 	t.Helper()
 	ctx := context.Background()
 	for i, b := range bodies {
@@ -62,7 +62,7 @@ func deadLetter(t *testing.T, env *awstest.Env, q awstest.Queue, group string, b
 	}
 }
 
-func depth(t *testing.T, env *awstest.Env, url string) int {
+func depth(t *testing.T, env *emulator.Env, url string) int {
 	t.Helper()
 	out, err := env.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(url),
@@ -77,7 +77,7 @@ func depth(t *testing.T, env *awstest.Env, url string) int {
 }
 
 // drain receives and deletes everything in a queue, in receive order.
-func drain(t *testing.T, env *awstest.Env, url string) []types.Message {
+func drain(t *testing.T, env *emulator.Env, url string) []types.Message {
 	t.Helper()
 	var all []types.Message
 	for {
@@ -111,8 +111,8 @@ func bodies(n int) []string {
 
 func TestListAndRedriveStandard(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 5})
 	sent := bodies(13) // more than one receive batch
 	deadLetter(t, env, q, "", sent...)
 	ctx := context.Background()
@@ -207,14 +207,14 @@ func stringAttrs(m map[string]types.MessageAttributeValue) map[string]string {
 
 func TestRedriveLosesNothingWhenTheSendFails(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 5})
 	sent := bodies(3)
 	deadLetter(t, env, q, "", sent...)
 	ctx := context.Background()
 
 	// A destination that no longer exists: every send fails.
-	gone, err := env.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.UniqueName(t, "gone"))})
+	gone, err := env.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(emulator.UniqueName(t, "gone"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,8 +258,8 @@ func TestRedriveLosesNothingWhenTheSendFails(t *testing.T) {
 
 func TestRedriveFIFOKeepsGroupsInOrder(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{FIFO: true, MaxReceiveCount: 5})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{FIFO: true, MaxReceiveCount: 5})
 	deadLetter(t, env, q, "alice", "a1", "a2", "a3")
 	deadLetter(t, env, q, "bob", "b1", "b2")
 	ctx := context.Background()

@@ -19,8 +19,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/local"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // syncBuffer is function output the test reads while functions write it.
@@ -57,9 +57,9 @@ func (s *syncBuffer) lines(key string) []json.RawMessage {
 	return out
 }
 
-func startStack(t *testing.T) (*local.Stack, *syncBuffer, *awstest.Env) {
+func startStack(t *testing.T) (*local.Stack, *syncBuffer, *emulator.Env) {
 	t.Helper()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	out := &syncBuffer{}

@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/xray"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of records
@@ -65,11 +65,11 @@ func (e *effects) get(k string) int {
 
 // dynamoGuard is a Guard on a fresh table of DynamoDB Local, its store
 // traced as in production.
-func dynamoGuard(t *testing.T, env *awstest.Env) (*idempotency.Guard, string) {
+func dynamoGuard(t *testing.T, env *emulator.Env) (*idempotency.Guard, string) {
 	t.Helper()
 	table := env.Table(t)
 	store := idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
-	g, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(store, xray.Tracer{}), Namespace: awstest.UniqueName(t, "ns")})
+	g, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(store, xray.Tracer{}), Namespace: emulator.UniqueName(t, "ns")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func dynamoGuard(t *testing.T, env *awstest.Env) (*idempotency.Guard, string) {
 }
 
 // storedStatus reads the idempotency record of id from the table.
-func storedStatus(t *testing.T, env *awstest.Env, table, keyHash string) string {
+func storedStatus(t *testing.T, env *emulator.Env, table, keyHash string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -97,7 +97,7 @@ func storedStatus(t *testing.T, env *awstest.Env, table, keyHash string) string 
 }
 
 // receiveAll long-polls q until it has want messages or the deadline.
-func receiveN(t *testing.T, env *awstest.Env, url string, want int) []sqstypes.Message {
+func receiveN(t *testing.T, env *emulator.Env, url string, want int) []sqstypes.Message {
 	t.Helper()
 	var got []sqstypes.Message
 	deadline := time.Now().Add(20 * time.Second)

@@ -14,12 +14,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/metrics"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 	"github.com/latchkit/latch/pkg/retry"
 )
 
@@ -30,9 +30,9 @@ import (
 // with the reason, and their invocations succeed.
 func TestIntegrationScheduleTickOnce(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	guard, table := dynamoGuard(t, env)
-	failed := env.Queue(t, awstest.QueueSpec{})
+	failed := env.Queue(t, emulator.QueueSpec{})
 
 	var logs syncBuffer
 	m, err := metrics.New(metrics.Config{Namespace: "latch-test", Service: "reports", Writer: &syncBuffer{}})
@@ -62,11 +62,11 @@ func TestIntegrationScheduleTickOnce(t *testing.T) {
 	// As Lambda runs it: JSON bytes in, through Start's entry point.
 	fn := handler.NewLambdaHandler(handler.Chain(sched, telemetry.Observe[json.RawMessage, struct{}](tel)))
 
-	rule := awstest.UniqueName(t, "nightly")
+	rule := emulator.UniqueName(t, "nightly")
 	at := time.Now().UTC().Truncate(time.Minute)
 	ruleTick := fmt.Sprintf(`{"version":"0","id":"%s","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012",`+
 		`"time":%q,"region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/%s"],"detail":{}}`,
-		awstest.UniqueName(t, "ev"), at.Format(time.RFC3339), rule)
+		emulator.UniqueName(t, "ev"), at.Format(time.RFC3339), rule)
 	schedulerTick := fmt.Sprintf(`{"schedule":%q,"scheduledTime":%q,"executionId":"exec-1","attempt":"2"}`, rule, at.Format(time.RFC3339))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // BenchmarkSQSDynamoDB runs batches through the processor with the
@@ -26,7 +26,7 @@ import (
 // one by one and ten at once; the target is a concurrent batch of ten
 // costing at most three single records.
 func BenchmarkSQSDynamoDB(b *testing.B) {
-	env := awstest.New(b)
+	env := emulator.New(b)
 	idemTable := env.Table(b)
 	effects := env.Table(b)
 	store := idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: idemTable})

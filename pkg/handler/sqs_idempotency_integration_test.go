@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/esm"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // TestIntegrationIdempotentSideEffects sends 200 messages carrying 50
@@ -28,8 +28,8 @@ import (
 // side effect must run exactly once, and every message must leave the queue.
 func TestIntegrationIdempotentSideEffects(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 10, VisibilityTimeout: 30 * time.Second})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 10, VisibilityTimeout: 30 * time.Second})
 	table := env.Table(t)
 
 	const orders, copies = 50, 4

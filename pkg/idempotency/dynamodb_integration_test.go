@@ -19,8 +19,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // opCounter is an SDK middleware that counts DynamoDB operations by name.
@@ -52,7 +52,7 @@ func (c *opCounter) take() map[string]int {
 
 // dynamoStore returns a DynamoDBStore on a fresh table (unless cfg names
 // one) through a client that counts its operations.
-func dynamoStore(t testing.TB, stack *awstest.Env, cfg idempotency.DynamoDBConfig) (*idempotency.DynamoDBStore, *opCounter) {
+func dynamoStore(t testing.TB, stack *emulator.Env, cfg idempotency.DynamoDBConfig) (*idempotency.DynamoDBStore, *opCounter) {
 	t.Helper()
 	if cfg.Table == "" {
 		cfg.Table = stack.Table(t)
@@ -84,7 +84,7 @@ func guardOn(t testing.TB, store idempotency.Store, clock *fakeClock, cfg idempo
 
 func TestDynamoDBStoreSemantics(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 
 	t.Run("default table", func(t *testing.T) {
 		t.Parallel()
@@ -94,7 +94,7 @@ func TestDynamoDBStoreSemantics(t *testing.T) {
 
 	t.Run("single-table design with sort key and own attribute names", func(t *testing.T) {
 		t.Parallel()
-		table := stack.TableWith(t, awstest.TableSpec{PartitionKey: "pk", SortKey: "sk", TTLAttribute: "ttl"})
+		table := stack.TableWith(t, emulator.TableSpec{PartitionKey: "pk", SortKey: "sk", TTLAttribute: "ttl"})
 		store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{
 			Table: table, PartitionKey: "pk", SortKey: "sk",
 			Attributes: idempotency.AttributeNames{
@@ -141,7 +141,7 @@ func TestDynamoDBStoreSemantics(t *testing.T) {
 // caller gets the stored result.
 func TestDynamoDBConcurrentCallers(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	const callers = 50
 	key := idempotency.Key{ID: "order-42", Payload: []byte(`{"amount":5}`)}
@@ -209,7 +209,7 @@ func TestDynamoDBConcurrentCallers(t *testing.T) {
 // record keeps B's result.
 func TestDynamoDBLockTakeover(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	errA := errors.New("A failed")
 	tests := []struct {
@@ -250,7 +250,7 @@ func TestDynamoDBLockTakeover(t *testing.T) {
 // runs only when it should.
 func TestDynamoDBScenarios(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	big := strings.Repeat("z", 500*1024)
 	tests := []struct {
@@ -326,7 +326,7 @@ func TestDynamoDBScenarios(t *testing.T) {
 // middleware: the protocol's cost, checked on the wire.
 func TestDynamoDBCallsPerCall(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, counter := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	cached := guardOn(t, store, nil, idempotency.Config{CacheSize: 16})
 	uncached := guardOn(t, store, nil, idempotency.Config{})
@@ -372,12 +372,12 @@ func TestDynamoDBCallsPerCall(t *testing.T) {
 // *StoreError wrapping the SDK's error, and malformed records are refused.
 func TestDynamoDBStoreErrors(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	ctx := context.Background()
 
 	t.Run("missing table", func(t *testing.T) {
 		t.Parallel()
-		store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{Table: awstest.UniqueName(t, "absent")})
+		store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{Table: emulator.UniqueName(t, "absent")})
 		g := guardOn(t, store, nil, idempotency.Config{})
 		ran := false
 		_, err := idempotency.Do(ctx, g, idempotency.Key{ID: "k"}, func(context.Context) (int, error) { ran = true; return 1, nil })

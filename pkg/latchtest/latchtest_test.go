@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/latchtest"
 	"github.com/latchkit/latch/pkg/retry"

@@ -1,12 +1,28 @@
-// Package awstest is the integration-test harness: it loads the AWS SDK
-// configuration from the environment (the SDK's own AWS_ENDPOINT_URL_*
-// variables point it at the local emulators) and creates uniquely named
-// tables, queues, buses and rules that are deleted when the test ends.
+// Package emulator is latch's integration-test harness, usable from any
+// module: it builds SDK clients from the environment (the SDK's own
+// AWS_ENDPOINT_URL_* variables point them at local emulators), creates
+// uniquely named tables, queues, buses and rules that are deleted when the
+// test ends, drives a queue into a handler as Lambda's event source mapping
+// does, and asserts on what the queues hold afterwards.
 //
-// Every file but this one is behind the "integration" build tag, so unit
-// builds never see the harness.
+//	func TestChargeOnce(t *testing.T) {
+//		env := emulator.New(t) // skips, or fails under LATCH_REQUIRE_EMULATORS, without emulators
+//		table := env.Table(t)  // the idempotency schema, TTL on
+//		q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3})
+//		h := handler.SQS(charge, handler.SQSConfig{Client: env.SQS, ...})
+//		env.Send(t, q.URL, `{"id":"inv-1","cents":500}`)
+//		env.Drain(t, q, h, emulator.Mapping{})
+//		env.AssertQueueEmpty(t, q.URL)
+//	}
 //
-// When the emulators are unreachable a test fails with a message saying how to
-// start them if LATCH_REQUIRE_EMULATORS is set (make sets it), and is skipped
-// otherwise.
-package awstest
+// New refuses to build clients unless every endpoint variable is set and
+// answers, so a test cannot reach a real AWS account by accident; pointing
+// the variables at regional endpoints is the explicit way to run against
+// AWS. The DynamoDB client it builds skips the SDK's response checksum
+// check, which DynamoDB Local's 4xx answers fail (aws-sdk-go-v2 #3545):
+// without that every conditional-check failure logs a warning.
+//
+// The emulators themselves come from `latch emulators up` (or this
+// repository's localstack/stack.sh), which writes the variables to an env
+// file to source.
+package emulator

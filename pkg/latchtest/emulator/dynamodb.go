@@ -1,6 +1,4 @@
-//go:build integration
-
-package awstest
+package emulator
 
 import (
 	"context"
@@ -54,7 +52,7 @@ func (e *Env) TableWith(t testing.TB, spec TableSpec) string {
 			TableName:               aws.String(name),
 			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(spec.TTLAttribute), Enabled: aws.Bool(true)},
 		}); err != nil {
-			t.Fatalf("awstest: enable TTL on %s: %v", name, err)
+			t.Fatalf("emulator: enable TTL on %s: %v", name, err)
 		}
 	}
 	return name
@@ -71,13 +69,13 @@ func (e *Env) CreateTable(t testing.TB, in *dynamodb.CreateTableInput) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := e.DynamoDB.CreateTable(ctx, in); err != nil {
-		t.Fatalf("awstest: create table %s: %v", name, err)
+		t.Fatalf("emulator: create table %s: %v", name, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := cleanupCtx()
 		defer cancel()
 		if _, err := e.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
-			t.Logf("awstest: delete table %s: %v", name, err)
+			t.Logf("emulator: delete table %s: %v", name, err)
 		}
 	})
 	if err := dynamodb.NewTableExistsWaiter(e.DynamoDB).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 20*time.Second,
@@ -85,7 +83,7 @@ func (e *Env) CreateTable(t testing.TB, in *dynamodb.CreateTableInput) string {
 			o.MinDelay = 50 * time.Millisecond
 			o.MaxDelay = 500 * time.Millisecond
 		}); err != nil {
-		t.Fatalf("awstest: table %s not active: %v", name, err)
+		t.Fatalf("emulator: table %s not active: %v", name, err)
 	}
 	return name
 }
@@ -99,7 +97,7 @@ func (e *Env) Items(t testing.TB, table string) []map[string]types.AttributeValu
 	for p.HasMorePages() {
 		out, err := p.NextPage(context.Background())
 		if err != nil {
-			t.Fatalf("awstest: scan %s: %v", table, err)
+			t.Fatalf("emulator: scan %s: %v", table, err)
 		}
 		items = append(items, out.Items...)
 	}

@@ -1,6 +1,4 @@
-//go:build integration
-
-package awstest
+package emulator
 
 import (
 	"context"
@@ -22,7 +20,8 @@ import (
 )
 
 // Env holds SDK clients for the emulators (or whatever the environment's
-// endpoints point at).
+// endpoints point at). Its methods create resources for one test and
+// delete them at its cleanup; they fail the test on an emulator error.
 type Env struct {
 	Cfg         aws.Config
 	DynamoDB    *dynamodb.Client
@@ -30,16 +29,23 @@ type Env struct {
 	EventBridge *eventbridge.Client
 }
 
-// endpointVars are the SDK's own endpoint variables the harness requires: a
-// test that would silently talk to real AWS is worse than one that fails.
-var endpointVars = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_EVENTBRIDGE"}
+// EndpointVars are the SDK's own endpoint variables New requires (or
+// AWS_ENDPOINT_URL for all of them): a test that would silently talk to
+// real AWS is worse than one that fails.
+var EndpointVars = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_EVENTBRIDGE"}
+
+// RequireVar is the variable that turns New's skip into a failure: set it
+// (to anything) in CI and in make targets, where a suite that skips for
+// want of emulators would pass without testing anything.
+const RequireVar = "LATCH_REQUIRE_EMULATORS"
 
 // New loads the SDK configuration from the environment and checks that each
-// emulator answers. It fails the test (under make) or skips it (elsewhere)
-// when they do not.
+// emulator answers. When one is not configured or does not answer it skips
+// the test, or fails it when RequireVar is set, with a message saying how
+// to start them.
 func New(t testing.TB) *Env {
 	t.Helper()
-	for _, v := range endpointVars {
+	for _, v := range EndpointVars {
 		u := os.Getenv(v)
 		if u == "" && os.Getenv("AWS_ENDPOINT_URL") != "" {
 			u = os.Getenv("AWS_ENDPOINT_URL")
@@ -57,7 +63,7 @@ func New(t testing.TB) *Env {
 	defer cancel()
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		t.Fatalf("awstest: load AWS config: %v", err)
+		t.Fatalf("emulator: load AWS config: %v", err)
 	}
 	return &Env{
 		Cfg: cfg,
@@ -73,9 +79,9 @@ func New(t testing.TB) *Env {
 
 func unavailable(t testing.TB, why string) {
 	t.Helper()
-	msg := "awstest: emulators unavailable (" + why + "); run the suite with `make integration`, " +
-		"or `make emulators-up` and source the env file it prints"
-	if os.Getenv("LATCH_REQUIRE_EMULATORS") != "" {
+	msg := "emulator: emulators unavailable (" + why + "); start them with `latch emulators up` " +
+		"(in the latch repository: `make emulators-up`) and source the env file it prints"
+	if os.Getenv(RequireVar) != "" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)

@@ -1,6 +1,4 @@
-//go:build integration
-
-package awstest
+package emulator
 
 import (
 	"context"
@@ -27,13 +25,13 @@ func (e *Env) Bus(t testing.TB) Bus {
 	defer cancel()
 	out, err := e.EventBridge.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name)})
 	if err != nil {
-		t.Fatalf("awstest: create bus %s: %v", name, err)
+		t.Fatalf("emulator: create bus %s: %v", name, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := cleanupCtx()
 		defer cancel()
 		if _, err := e.EventBridge.DeleteEventBus(ctx, &eventbridge.DeleteEventBusInput{Name: aws.String(name)}); err != nil {
-			t.Logf("awstest: delete bus %s: %v", name, err)
+			t.Logf("emulator: delete bus %s: %v", name, err)
 		}
 	})
 	return Bus{Name: name, ARN: aws.ToString(out.EventBusArn)}
@@ -55,7 +53,7 @@ func (e *Env) RuleToQueue(t testing.TB, bus, pattern string, q Queue, groupID st
 		EventPattern: aws.String(pattern),
 		State:        types.RuleStateEnabled,
 	}); err != nil {
-		t.Fatalf("awstest: put rule %s: %v", name, err)
+		t.Fatalf("emulator: put rule %s: %v", name, err)
 	}
 	target := types.Target{Id: aws.String("queue"), Arn: aws.String(q.ARN)}
 	if groupID != "" {
@@ -66,7 +64,7 @@ func (e *Env) RuleToQueue(t testing.TB, bus, pattern string, q Queue, groupID st
 		EventBusName: aws.String(bus),
 		Targets:      []types.Target{target},
 	}); err != nil {
-		t.Fatalf("awstest: put target on %s: %v", name, err)
+		t.Fatalf("emulator: put target on %s: %v", name, err)
 	}
 	// Cleanups run last-in first-out, so this runs before the bus is deleted.
 	t.Cleanup(func() {
@@ -75,10 +73,10 @@ func (e *Env) RuleToQueue(t testing.TB, bus, pattern string, q Queue, groupID st
 		if _, err := e.EventBridge.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{
 			Rule: aws.String(name), EventBusName: aws.String(bus), Ids: []string{"queue"},
 		}); err != nil {
-			t.Logf("awstest: remove targets of %s: %v", name, err)
+			t.Logf("emulator: remove targets of %s: %v", name, err)
 		}
 		if _, err := e.EventBridge.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String(name), EventBusName: aws.String(bus)}); err != nil {
-			t.Logf("awstest: delete rule %s: %v", name, err)
+			t.Logf("emulator: delete rule %s: %v", name, err)
 		}
 	})
 	return name

@@ -1,6 +1,6 @@
 //go:build integration
 
-package awstest_test
+package emulator_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/latchkit/latch/internal/awstest"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // The smoke tests prove that each emulator does, through the SDK, what the
@@ -26,7 +26,7 @@ import (
 
 func TestDynamoDBConditionalPutReturnsOldItem(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	table := env.Table(t)
 	ctx := context.Background()
 
@@ -58,8 +58,8 @@ func TestDynamoDBConditionalPutReturnsOldItem(t *testing.T) {
 
 func TestSQSVisibilityAndRedriveToDLQ(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 2, VisibilityTimeout: 30 * time.Second})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 2, VisibilityTimeout: 30 * time.Second})
 	ctx := context.Background()
 
 	if _, err := env.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String("hello")}); err != nil {
@@ -93,9 +93,9 @@ func TestSQSVisibilityAndRedriveToDLQ(t *testing.T) {
 
 func TestEventBridgeRuleDeliversToSQS(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	bus := env.Bus(t)
-	q := env.Queue(t, awstest.QueueSpec{})
+	q := env.Queue(t, emulator.QueueSpec{})
 	env.RuleToQueue(t, bus.Name, `{"source":["latch.smoke"],"detail-type":["Ping"]}`, q, "")
 	ctx := context.Background()
 
@@ -122,7 +122,7 @@ func TestEventBridgeRuleDeliversToSQS(t *testing.T) {
 }
 
 // receiveOne polls until one message arrives, with a deadline.
-func receiveOne(t *testing.T, env *awstest.Env, url string) sqstypes.Message {
+func receiveOne(t *testing.T, env *emulator.Env, url string) sqstypes.Message {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

@@ -1,17 +1,18 @@
-//go:build integration
-
-package awstest
+package emulator
 
 import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/latchkit/latch/pkg/handler"
 )
 
 // QueueSpec describes a test queue and its dead-letter queue.
@@ -74,14 +75,14 @@ func (e *Env) createQueue(t testing.TB, name string, fifo bool, attrs map[string
 	defer cancel()
 	out, err := e.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 	if err != nil {
-		t.Fatalf("awstest: create queue %s: %v", name, err)
+		t.Fatalf("emulator: create queue %s: %v", name, err)
 	}
 	url := aws.ToString(out.QueueUrl)
 	t.Cleanup(func() {
 		ctx, cancel := cleanupCtx()
 		defer cancel()
 		if _, err := e.SQS.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(url)}); err != nil {
-			t.Logf("awstest: delete queue %s: %v", name, err)
+			t.Logf("emulator: delete queue %s: %v", name, err)
 		}
 	})
 	got, err := e.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
@@ -89,7 +90,7 @@ func (e *Env) createQueue(t testing.TB, name string, fifo bool, attrs map[string
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn},
 	})
 	if err != nil {
-		t.Fatalf("awstest: queue ARN of %s: %v", name, err)
+		t.Fatalf("emulator: queue ARN of %s: %v", name, err)
 	}
 	return QueueRef{Name: name, URL: url, ARN: got.Attributes[string(types.QueueAttributeNameQueueArn)]}
 }
@@ -106,11 +107,84 @@ func (e *Env) AssertQueueEmpty(t testing.TB, url string) {
 		},
 	})
 	if err != nil {
-		t.Fatalf("awstest: attributes of %s: %v", url, err)
+		t.Fatalf("emulator: attributes of %s: %v", url, err)
 	}
 	for k, v := range out.Attributes {
 		if v != "0" {
 			t.Errorf("queue %s: %s = %s, want 0", url, k, v)
 		}
 	}
+}
+
+// Send sends body to the queue and returns the message id. On a FIFO queue
+// the message goes to group "group-1" with its id as deduplication id
+// unless the queue deduplicates by content; use e.SQS for anything else.
+func (e *Env) Send(t testing.TB, url, body string) string {
+	t.Helper()
+	in := &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)}
+	if strings.HasSuffix(url, ".fifo") {
+		in.MessageGroupId = aws.String("group-1")
+		in.MessageDeduplicationId = aws.String(UniqueName(t, "dedup"))
+	}
+	out, err := e.SQS.SendMessage(context.Background(), in)
+	if err != nil {
+		t.Fatalf("emulator: send to %s: %v", url, err)
+	}
+	return aws.ToString(out.MessageId)
+}
+
+// DeadLetter is a message found in a dead-letter queue, with latch's
+// reason attributes read out (empty when the queue's own redrive moved it
+// there, which sets none).
+type DeadLetter struct {
+	MessageID string
+	Body      string
+	// Error and Class are handler.DLQAttrError and DLQAttrErrorClass.
+	Error, Class string
+	// Attributes are all of the message's attributes.
+	Attributes map[string]types.MessageAttributeValue
+}
+
+// AssertDeadLettered polls the dead-letter queue at url until it holds a
+// message with this body (any when empty) whose latch.error reason
+// contains reason, and returns it; the test fails after ten seconds
+// without one. Every message it looks at is made visible again at once, so
+// the queue is left as it was found.
+func (e *Env) AssertDeadLettered(t testing.TB, url, body, reason string) DeadLetter {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	var seen []string
+	for time.Now().Before(deadline) {
+		out, err := e.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:              aws.String(url),
+			MaxNumberOfMessages:   10,
+			WaitTimeSeconds:       1,
+			MessageAttributeNames: []string{"All"},
+		})
+		if err != nil {
+			t.Fatalf("emulator: receive from %s: %v", url, err)
+		}
+		var found *DeadLetter
+		for _, m := range out.Messages {
+			d := DeadLetter{MessageID: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), Attributes: m.MessageAttributes}
+			d.Error = aws.ToString(m.MessageAttributes[handler.DLQAttrError].StringValue)
+			d.Class = aws.ToString(m.MessageAttributes[handler.DLQAttrErrorClass].StringValue)
+			if found == nil && (body == "" || d.Body == body) && strings.Contains(d.Error, reason) {
+				found = &d
+			} else {
+				seen = append(seen, d.Body+" ("+d.Error+")")
+			}
+			if _, err := e.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+				QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0,
+			}); err != nil {
+				t.Fatalf("emulator: hand back a message of %s: %v", url, err)
+			}
+		}
+		if found != nil {
+			return *found
+		}
+	}
+	t.Fatalf("emulator: no message with body %q and a reason containing %q in %s within 10s; seen: %q", body, reason, url, seen)
+	return DeadLetter{}
 }
