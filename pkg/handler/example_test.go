@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest"
 )
 
 // A scheduled job behind a schedule rule: the tick delivered twice runs
@@ -22,8 +24,8 @@ func ExampleSchedule() {
 		return nil
 	}, handler.ScheduleConfig{Idempotency: guard})
 
-	tick := json.RawMessage(`{"id":"e1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-03-01T06:00:00Z",
-		"resources":["arn:aws:events:eu-west-1:123456789012:rule/nightly-report"],"detail":{}}`)
+	// What the rule delivers for its 06:00 tick, from the test kit.
+	tick := latchtest.RuleTick("nightly-report", time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC))
 	for range 2 {
 		if _, err := job(context.Background(), tick); err != nil {
 			fmt.Println(err)
