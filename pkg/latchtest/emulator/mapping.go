@@ -33,7 +33,10 @@ type Mapping struct {
 	// not Lambda's twenty, so that a test's last empty poll ends soon.
 	WaitTime time.Duration
 	// FunctionTimeout is each invocation's deadline, as the function's
-	// timeout is on Lambda. Zero means none.
+	// timeout is on Lambda. Zero means 10 seconds; negative means none.
+	// An idempotency lock dies at this deadline, so a duplicate that met
+	// a live lock (idempotency.ErrInProgress) comes back this soon: with no
+	// deadline the lock lives for the guard's MaxLock, 15 minutes.
 	FunctionTimeout time.Duration
 }
 
@@ -42,6 +45,13 @@ func (m Mapping) config(e *Env, q QueueRef) esm.Config {
 	if wait == 0 {
 		wait = time.Second
 	}
+	timeout := m.FunctionTimeout
+	switch {
+	case timeout == 0:
+		timeout = 10 * time.Second
+	case timeout < 0:
+		timeout = 0
+	}
 	return esm.Config{
 		Client:            e.SQS,
 		QueueURL:          q.URL,
@@ -49,7 +59,7 @@ func (m Mapping) config(e *Env, q QueueRef) esm.Config {
 		BatchSize:         m.BatchSize,
 		MaxBatchingWindow: m.MaxBatchingWindow,
 		WaitTime:          wait,
-		FunctionTimeout:   m.FunctionTimeout,
+		FunctionTimeout:   timeout,
 	}
 }
 
