@@ -25,12 +25,12 @@ SAM_DEPLOY_FLAGS ?=
 
 export LATCH_CACHE := $(CACHE)
 
-.PHONY: test unit integration demo bench bench-integration lint build emulators-up emulators-down test-localstack clean \
+.PHONY: test unit integration examples demo bench bench-integration lint build emulators-up emulators-down test-localstack clean \
 	lint-template sam-build deploy
 
-## test: unit tests (race), the integration suite on the local emulators, sam
-## build, then the demo
-test: unit integration sam-build demo
+## test: unit tests (race), the integration suite on the local emulators, the
+## example module, sam build, then the demo
+test: unit integration examples sam-build demo
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:
@@ -39,6 +39,18 @@ unit:
 ## integration: start the emulators, run the integration suite, stop them
 integration:
 	localstack/with-stack.sh $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+
+## examples: the module outside the main module, as a user's service would be
+## (examples/invoices, its own go.mod): vet, unit tests on the test kit's
+## fakes, then on the emulators its integration test and its end-to-end run
+## of `latch local --template` on its own template
+EXAMPLES := examples/invoices
+examples:
+	@for d in $(EXAMPLES); do \
+	  echo "== $$d"; \
+	  (cd $$d && $(GO) vet ./... && $(GO) vet -tags integration ./... && $(GO) test $(GOTEST_FLAGS) -race ./... && \
+	    $(CURDIR)/localstack/with-stack.sh $(GO) test $(GOTEST_FLAGS) -tags integration ./...) || exit 1; \
+	done
 
 ## bench: every benchmark that needs nothing running, benchstat-friendly
 ## (-count 6, -benchmem) into bench.txt; bench-integration: the ones on the
