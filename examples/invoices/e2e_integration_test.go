@@ -3,11 +3,7 @@
 package invoices_test
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,107 +20,69 @@ import (
 
 // The whole service as a user runs it: `latch local --template
 // template.yaml` provisions this module's template on the emulators, builds
-// and runs both functions, and polls the queue; one invoice sent to the
+// and runs both functions and polls the queue; one invoice sent to the
 // queue ends up charged once in the ledger table.
 func TestEndToEndLatchLocal(t *testing.T) {
 	env := emulator.New(t)
-	latch := buildLatch(t)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, latch, "local", "--template", "template.yaml", "--param", "RetryBaseSeconds=1")
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) } // latch local stops what it started
-	cmd.WaitDelay = 30 * time.Second
-	var logs syncBuffer
-	cmd.Stderr = &logs
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	latch := filepath.Join(t.TempDir(), "latch")
+	if out, err := exec.Command("go", "build", "-o", latch, "github.com/latchkit/latch/cmd/latch").CombinedOutput(); err != nil {
+		t.Fatalf("build latch (the tool in go.mod): %v\n%s", err, out)
 	}
+
+	cmd := exec.Command(latch, "local", "--template", "template.yaml", "--param", "RetryBaseSeconds=1")
+	var logs syncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := cmd.Wait(); err != nil && ctx.Err() == nil {
+	t.Cleanup(func() {
+		// Ctrl-C: latch local stops the functions it started.
+		_ = cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil {
 			t.Errorf("latch local: %v", err)
 		}
-	}
-	defer stop()
-	defer func() {
 		if t.Failed() {
 			t.Logf("latch local's output:\n%s", logs.String())
 		}
-	}()
+	})
 
-	running := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		once := sync.Once{}
-		for sc.Scan() {
-			logs.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "latch local: running") {
-				once.Do(func() { close(running) })
-			}
+	// The queue exists once the template is provisioned; a message sent
+	// before the functions run waits for them in the queue.
+	var queueURL string
+	poll(t, 3*time.Minute, "the template provisioned", func() bool {
+		out, err := env.SQS.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String(physicalName("InvoicesQueue"))})
+		if err != nil {
+			return false
 		}
-	}()
-	select {
-	case <-running:
-	case <-time.After(3 * time.Minute): // the first run builds both functions
-		t.Fatal("latch local did not start within 3 minutes")
-	}
-
-	queue := physicalName("InvoicesQueue")
-	out, err := env.SQS.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String(queue)})
-	if err != nil {
-		t.Fatalf("queue %s: %v", queue, err)
-	}
-	id := "inv-e2e-" + randomHex(t)
-	env.Send(t, aws.ToString(out.QueueUrl), `{"id":"`+id+`","customer":"c-1","cents":1200}`)
+		queueURL = aws.ToString(out.QueueUrl)
+		return true
+	})
+	id := strings.ToLower(emulator.UniqueName(t, "inv"))
+	env.Send(t, queueURL, `{"id":"`+id+`","customer":"c-1","cents":1200}`)
 
 	ledger := physicalName("InvoicesLedgerTable")
-	deadline := time.Now().Add(60 * time.Second)
-	for times(t, env, ledger, id) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("invoice %s not charged in %s within 60s", id, ledger)
-		}
-		time.Sleep(200 * time.Millisecond) // a poll interval, under a deadline
-	}
+	poll(t, 3*time.Minute, "invoice "+id+" charged", func() bool { return times(t, env, ledger, id) > 0 })
 	if n := times(t, env, ledger, id); n != 1 {
 		t.Fatalf("invoice %s charged %d times, want 1", id, n)
 	}
-	stop()
 }
 
 // physicalName is the name `latch local` gives a resource of the template.
 func physicalName(logicalID string) string { return "latch-" + logicalID }
 
-// buildLatch builds the latch CLI this module pins (the tool directive in
-// go.mod) into a temporary directory.
-func buildLatch(t *testing.T) string {
+// poll calls done until it reports true, failing the test after limit.
+func poll(t *testing.T, limit time.Duration, what string, done func() bool) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "latch")
-	build := exec.Command("go", "build", "-o", bin, "github.com/latchkit/latch/cmd/latch")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build latch: %v\n%s", err, out)
+	deadline := time.Now().Add(limit)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not %s within %s", what, limit)
+		}
+		time.Sleep(200 * time.Millisecond) // the poll interval, under the deadline
 	}
-	return bin
 }
 
-func randomHex(t *testing.T) string {
-	var b [4]byte
-	if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b[:])
-}
-
-// syncBuffer collects the output of latch local's two streams.
+// syncBuffer collects latch local's output from both streams.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
@@ -134,12 +92,6 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
-}
-
-func (s *syncBuffer) WriteString(p string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.WriteString(p)
 }
 
 func (s *syncBuffer) String() string {
