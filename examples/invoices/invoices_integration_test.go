@@ -28,7 +28,7 @@ func TestChargeOnTheEmulators(t *testing.T) {
 	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3})
 
 	guard := idempotency.MustNewGuard(idempotency.Config{
-		Store: idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: idem}),
+		Store: idempotency.MustNewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: idem}),
 	})
 	h := handler.SQS(invoices.Charge(invoices.Ledger{DB: env.DynamoDB, Table: ledger}), handler.SQSConfig{
 		Client:      env.SQS,

@@ -53,9 +53,7 @@ func ChargeFromEnv(ctx context.Context) (handler.Func[events.SQSEvent, events.SQ
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	guard, err := idempotency.NewGuard(idempotency.Config{
-		Store: idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: idem}),
-	})
+	guard, err := newGuard(db, idem, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -89,10 +87,7 @@ func NightlyFromEnv(ctx context.Context) (handler.Func[json.RawMessage, struct{}
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	guard, err := idempotency.NewGuard(idempotency.Config{
-		Store: idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: idem}),
-		TTL:   NightlyTTL,
-	})
+	guard, err := newGuard(db, idem, NightlyTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -104,4 +99,14 @@ func NightlyFromEnv(ctx context.Context) (handler.Func[json.RawMessage, struct{}
 		Idempotency: guard, FailureQueue: fq, Observer: tel,
 	})
 	return handler.Chain(job, telemetry.Observe[json.RawMessage, struct{}](tel)), nil
+}
+
+// newGuard returns a guard on the idempotency table; ttl 0 is the guard's
+// default.
+func newGuard(db *dynamodb.Client, table string, ttl time.Duration) (*idempotency.Guard, error) {
+	store, err := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: table})
+	if err != nil {
+		return nil, err
+	}
+	return idempotency.NewGuard(idempotency.Config{Store: store, TTL: ttl})
 }

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/idempotency"
 	"github.com/latchkit/latch/pkg/latchtest"
@@ -86,4 +89,46 @@ func ExampleSQS_failures() {
 	// Output:
 	// retry m2 in 30s
 	// dead-lettered {"order_id":"o-1","amount":0} permanent - order o-1: amount must be positive
+}
+
+func ExampleSQSTx() {
+	client := latchtest.NewSQS()
+	client.AddQueue("orders", 3)
+	store := idempotency.NewMemoryStore() // a DynamoDBStore in a function
+	guard := idempotency.MustNewGuard(idempotency.Config{Store: store})
+
+	// The order's write is returned, not performed: latch commits it with
+	// the idempotency record in one TransactWriteItems.
+	record := func(_ context.Context, m handler.Message[Order]) (idempotency.Tx[string], error) {
+		return idempotency.Tx[string]{
+			Value: "accepted " + m.Body.ID,
+			Writes: []types.TransactWriteItem{{Put: &types.Put{
+				TableName: aws.String("orders"),
+				Item:      map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: m.Body.ID}},
+			}}},
+		}, nil
+	}
+	// After the commit: an effect that is not a DynamoDB write.
+	publish := func(_ context.Context, m handler.Message[Order], v string) error {
+		fmt.Println("publish:", v)
+		return nil
+	}
+	h := handler.SQSTx(record, publish, handler.SQSConfig{
+		Client:      client,
+		Idempotency: guard,
+		Key:         handler.KeyJSONField("order_id"),
+		Concurrency: 1, // in order, for a stable output
+	})
+
+	if _, err := h(context.Background(), latchtest.SQSEvent("orders",
+		latchtest.Message{Body: `{"order_id":"o-1","amount":5}`},
+		latchtest.Message{Body: `{"order_id":"o-1","amount":5}`}, // sent twice: written once
+	)); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("writes committed:", len(store.TxWrites()))
+	// Output:
+	// publish: accepted o-1
+	// writes committed: 1
 }

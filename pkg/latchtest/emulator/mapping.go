@@ -35,8 +35,8 @@ type Mapping struct {
 	// FunctionTimeout is each invocation's deadline, as the function's
 	// timeout is on Lambda. Zero means 10 seconds; negative means none.
 	// An idempotency lock dies at this deadline, so a duplicate that met
-	// a live lock (idempotency.ErrInProgress) comes back this soon: with no
-	// deadline the lock lives for the guard's MaxLock, 15 minutes.
+	// a live lock (idempotency.ErrInProgress) comes back this soon, not
+	// after the guard's LockWithoutDeadline.
 	FunctionTimeout time.Duration
 }
 
