@@ -40,10 +40,14 @@ var (
 
 // Operations of the fake, for Fail and Calls.
 const (
-	OpGetQueueURL         = "GetQueueUrl"
-	OpGetQueueAttributes  = "GetQueueAttributes"
-	OpChangeVisibility    = "ChangeMessageVisibilityBatch"
-	OpSendMessage         = "SendMessage"
+	OpGetQueueURL        = "GetQueueUrl"
+	OpGetQueueAttributes = "GetQueueAttributes"
+	OpChangeVisibility   = "ChangeMessageVisibilityBatch"
+	OpSendMessage        = "SendMessage"
+)
+
+// SQS's limits the fake enforces.
+const (
 	maxAttributesPerSend  = 10
 	maxEntriesPerBatchReq = 10
 )

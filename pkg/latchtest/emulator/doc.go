@@ -22,7 +22,7 @@
 // check, which DynamoDB Local's 4xx answers fail (aws-sdk-go-v2 #3545):
 // without that every conditional-check failure logs a warning.
 //
-// The emulators themselves come from `latch emulators up` (or this
-// repository's localstack/stack.sh), which writes the variables to an env
-// file to source.
+// The emulators themselves (DynamoDB Local and moto, no Docker) come from
+// the latch repository's `make emulators-up`, which writes the variables to
+// an env file to source.
 package emulator
