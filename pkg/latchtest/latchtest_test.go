@@ -215,10 +215,12 @@ func TestFailureQueueReceivesBadTicks(t *testing.T) {
 func TestEventBridgeBuilders(t *testing.T) {
 	t.Parallel()
 	var got []invoice
+	client := latchtest.NewSQS()
+	client.AddQueue("events", 3)
 	h := handler.SQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[invoice]) error {
 		got = append(got, e.Detail)
 		return nil
-	}), handler.SQSConfig{Client: latchtest.NewSQS(), Concurrency: 1})
+	}), handler.SQSConfig{Client: client, Concurrency: 1})
 	msg := latchtest.EventBridgeMessage(latchtest.Event{Source: "billing", DetailType: "InvoiceIssued", Detail: invoice{ID: "i-1", Cents: 3}})
 	if _, err := h(context.Background(), latchtest.SQSEvent("events", msg)); err != nil {
 		t.Fatal(err)

@@ -27,9 +27,11 @@ func ExampleObserve() {
 		Tracer:  handler.NopTracer{},
 	})
 
+	client := latchtest.NewSQS()
+	client.AddQueue("orders", 3)
 	proc := handler.SQS(func(ctx context.Context, m handler.Message[json.RawMessage]) error {
 		return nil
-	}, handler.SQSConfig{Client: latchtest.NewSQS(), Observer: tel, Concurrency: 1})
+	}, handler.SQSConfig{Client: client, Observer: tel, Concurrency: 1})
 	h := handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
 
 	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "req-1"})
