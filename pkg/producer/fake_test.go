@@ -11,6 +11,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 )
 
 // fakeSQS records every request. fail decides, per entry body and the
@@ -33,6 +34,29 @@ func (f *fakeSQS) GetQueueAttributes(_ context.Context, in *sqs.GetQueueAttribut
 	defer f.mu.Unlock()
 	f.attrGets++
 	return &sqs.GetQueueAttributesOutput{Attributes: map[string]string{"MaximumMessageSize": f.maxSize}}, nil
+}
+
+// SendMessage is a batch of one.
+func (f *fakeSQS) SendMessage(ctx context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	out, err := f.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: in.QueueUrl, Entries: []types.SendMessageBatchRequestEntry{{
+		Id: aws.String("0"), MessageBody: in.MessageBody, MessageAttributes: in.MessageAttributes,
+		MessageSystemAttributes: in.MessageSystemAttributes, DelaySeconds: in.DelaySeconds,
+		MessageGroupId: in.MessageGroupId, MessageDeduplicationId: in.MessageDeduplicationId,
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Failed) > 0 {
+		return nil, &smithy.GenericAPIError{Code: aws.ToString(out.Failed[0].Code), Message: "injected", Fault: fault(out.Failed[0].SenderFault)}
+	}
+	return &sqs.SendMessageOutput{MessageId: out.Successful[0].MessageId, SequenceNumber: out.Successful[0].SequenceNumber}, nil
+}
+
+func fault(sender bool) smithy.ErrorFault {
+	if sender {
+		return smithy.FaultClient
+	}
+	return smithy.FaultServer
 }
 
 func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
