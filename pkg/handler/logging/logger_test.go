@@ -1,4 +1,4 @@
-package handler_test
+package logging_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/logging"
 )
 
 // logLines parses every line written to buf as a JSON object.
@@ -71,7 +72,7 @@ func TestLoggerLambdaFields(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			l := handler.NewLogger(handler.LoggerConfig{Writer: &buf, Level: slog.LevelInfo, Service: "svc"})
+			l := logging.NewLogger(logging.Config{Writer: &buf, Level: slog.LevelInfo, Service: "svc"})
 			tt.log(l, handler.ContextWithInvocation(context.Background(), inv))
 			lines := logLines(t, &buf)
 			if tt.want == nil {
@@ -98,9 +99,8 @@ func TestLoggerLambdaFields(t *testing.T) {
 func TestLoggerRecordFields(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	l := handler.NewLogger(handler.LoggerConfig{Writer: &buf, Level: slog.LevelInfo, Service: "svc"})
-	tel := newTestTelemetry(t, l, &bytes.Buffer{})
-	ctx := tel.RecordStarted(context.Background(), handler.Record{Source: "aws:sqs", ID: "m-1", CorrelationID: "corr-1", Attempt: 2})
+	l := logging.NewLogger(logging.Config{Writer: &buf, Level: slog.LevelInfo, Service: "svc"})
+	ctx := handler.ContextWithDelivery(context.Background(), handler.Delivery{Source: "aws:sqs", ID: "m-1", CorrelationID: "corr-1", Attempt: 2})
 	l.InfoContext(ctx, "working")
 	got := logLines(t, &buf)[0]
 	if got["message_id"] != "m-1" || got["correlation_id"] != "corr-1" {
@@ -129,7 +129,7 @@ func TestParseLevel(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
-			got, err := handler.ParseLevel(tt.in)
+			got, err := logging.ParseLevel(tt.in)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("ParseLevel(%q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
 			}
@@ -155,9 +155,9 @@ func TestLevelFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(handler.EnvLogLevel, tt.latch)
-			t.Setenv(handler.EnvLambdaLogLevel, tt.aws)
-			if got := handler.LevelFromEnv(); got != tt.want {
+			t.Setenv(logging.EnvLogLevel, tt.latch)
+			t.Setenv(logging.EnvLambdaLogLevel, tt.aws)
+			if got := logging.LevelFromEnv(); got != tt.want {
 				t.Errorf("LevelFromEnv() = %v, want %v", got, tt.want)
 			}
 		})

@@ -1,4 +1,4 @@
-package handler
+package logging
 
 import (
 	"context"
@@ -7,34 +7,41 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/lambdaenv"
+	"github.com/latchkit/latch/pkg/handler/internal/logfields"
 )
 
 // Log attribute keys. They are stable: Logs Insights queries, metric
 // filters and dashboards depend on them.
 const (
-	LogKeyTimestamp       = "timestamp"
-	LogKeyLevel           = "level"
-	LogKeyMessage         = "message"
-	LogKeyService         = "service"
-	LogKeyFunctionName    = "function_name"
-	LogKeyFunctionVersion = "function_version"
-	LogKeyRequestID       = "request_id"
-	LogKeyColdStart       = "cold_start"
-	LogKeyTraceID         = "xray_trace_id"
-	LogKeySource          = "source"
-	LogKeyMessageID       = "message_id"
-	LogKeyCorrelationID   = "correlation_id"
-	LogKeyOutcome         = "outcome"
-	LogKeyAttempt         = "attempt"
-	LogKeyRetryDelayMS    = "retry_delay_ms"
-	LogKeyError           = "error"
-	LogKeyErrorClass      = "error_class"
-	LogKeyIdempotencyKey  = "idempotency_key_hash"
-	LogKeyDurationMS      = "duration_ms"
-	LogKeyBody            = "body"
+	KeyTimestamp       = "timestamp"
+	KeyLevel           = "level"
+	KeyMessage         = "message"
+	KeyService         = "service"
+	KeyFunctionName    = "function_name"
+	KeyFunctionVersion = "function_version"
+	KeyRequestID       = "request_id"
+	KeyColdStart       = "cold_start"
+	KeyTraceID         = "xray_trace_id"
+	KeySource          = "source"
+	KeyMessageID       = "message_id"
+	KeyCorrelationID   = "correlation_id"
+	KeyOutcome         = "outcome"
+	KeyAttempt         = "attempt"
+	KeyRetryDelayMS    = "retry_delay_ms"
+	KeyError           = "error"
+	KeyErrorClass      = "error_class"
+	KeyIdempotencyKey  = "idempotency_key_hash"
+	KeyDurationMS      = "duration_ms"
+	KeyBody            = "body"
 )
 
-// Environment variables read by NewLogger and NewMetrics.
+// Environment variables read by NewLogger (and, for EnvService, by
+// metrics.New and telemetry.New).
 const (
 	// EnvLogLevel sets the log level: DEBUG, INFO, WARN or ERROR (any case,
 	// slog offsets such as "INFO+2" too). It wins over EnvLambdaLogLevel.
@@ -44,13 +51,13 @@ const (
 	EnvLambdaLogLevel = "AWS_LAMBDA_LOG_LEVEL"
 	// EnvService names the service: the "service" log field and the
 	// service metric dimension.
-	EnvService = "LATCH_SERVICE"
+	EnvService = lambdaenv.EnvService
 )
 
-// LoggerConfig configures NewLogger. The zero value logs JSON at the level
+// Config configures NewLogger. The zero value logs JSON at the level
 // the environment asks for to standard output, which is what Lambda ships
 // to CloudWatch Logs.
-type LoggerConfig struct {
+type Config struct {
 	// Writer receives one JSON object per line. Default os.Stdout.
 	Writer io.Writer
 	// Level is the minimum level logged. Default: LevelFromEnv(), so the
@@ -65,10 +72,10 @@ type LoggerConfig struct {
 // function name and version and the service; a line logged with a context
 // (InfoContext and friends) inside a request also carries the request id,
 // the cold-start flag and the X-Ray trace id, and inside a record the
-// message id and correlation id. Keys are the LogKey constants; the time
+// message id and correlation id. Keys are the Key constants; the time
 // and message keys follow Lambda's JSON log format ("timestamp",
 // "message").
-func NewLogger(cfg LoggerConfig) *slog.Logger {
+func NewLogger(cfg Config) *slog.Logger {
 	w := cfg.Writer
 	if w == nil {
 		w = os.Stdout
@@ -79,15 +86,14 @@ func NewLogger(cfg LoggerConfig) *slog.Logger {
 	}
 	json := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: lambdaKeys})
 	var static []slog.Attr
-	if s := serviceName(cfg.Service); s != "" {
-		static = append(static, slog.String(LogKeyService, s))
+	if s := lambdaenv.Service(cfg.Service); s != "" {
+		static = append(static, slog.String(KeyService, s))
 	}
-	inv := newInvocation(context.Background(), false)
-	if inv.FunctionName != "" {
-		static = append(static, slog.String(LogKeyFunctionName, inv.FunctionName))
+	if lambdacontext.FunctionName != "" {
+		static = append(static, slog.String(KeyFunctionName, lambdacontext.FunctionName))
 	}
-	if inv.FunctionVersion != "" {
-		static = append(static, slog.String(LogKeyFunctionVersion, inv.FunctionVersion))
+	if lambdacontext.FunctionVersion != "" {
+		static = append(static, slog.String(KeyFunctionVersion, lambdacontext.FunctionVersion))
 	}
 	var base slog.Handler = json
 	if len(static) > 0 {
@@ -103,9 +109,9 @@ func lambdaKeys(groups []string, a slog.Attr) slog.Attr {
 	}
 	switch a.Key {
 	case slog.TimeKey:
-		a.Key = LogKeyTimestamp
+		a.Key = KeyTimestamp
 	case slog.MessageKey:
-		a.Key = LogKeyMessage
+		a.Key = KeyMessage
 	}
 	return a
 }
@@ -137,19 +143,9 @@ func ParseLevel(s string) (slog.Level, error) {
 	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(strings.TrimSpace(s))); err != nil {
-		return 0, fmt.Errorf("handler: log level %q: %w", s, err)
+		return 0, fmt.Errorf("logging: log level %q: %w", s, err)
 	}
 	return l, nil
-}
-
-func serviceName(configured string) string {
-	if configured != "" {
-		return configured
-	}
-	if s := os.Getenv(EnvService); s != "" {
-		return s
-	}
-	return os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
 }
 
 // contextHandler adds the request's and the record's fields, found in the
@@ -205,45 +201,27 @@ func (h *contextHandler) with(op func(slog.Handler) slog.Handler) *contextHandle
 	return &contextHandler{base: h.base, inner: op(h.inner), since: append(since, op)}
 }
 
-// explicitFieldsKey marks a context whose line already names the request
-// and record fields itself (the per-record outcome line), so the handler
-// does not add them twice.
-type explicitFieldsKey struct{}
-
 // contextAttrs appends the request's and the record's fields found in ctx.
 func contextAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
-	if ctx == nil || ctx.Value(explicitFieldsKey{}) != nil {
+	if ctx == nil || logfields.IsExplicit(ctx) {
 		return attrs
 	}
-	if inv, ok := InvocationFromContext(ctx); ok {
+	if inv, ok := handler.InvocationFromContext(ctx); ok {
 		if inv.RequestID != "" {
-			attrs = append(attrs, slog.String(LogKeyRequestID, inv.RequestID))
+			attrs = append(attrs, slog.String(KeyRequestID, inv.RequestID))
 		}
-		attrs = append(attrs, slog.Bool(LogKeyColdStart, inv.ColdStart))
-		if id := traceRoot(inv.TraceHeader); id != "" {
-			attrs = append(attrs, slog.String(LogKeyTraceID, id))
+		attrs = append(attrs, slog.Bool(KeyColdStart, inv.ColdStart))
+		if id := lambdaenv.TraceRoot(inv.TraceHeader); id != "" {
+			attrs = append(attrs, slog.String(KeyTraceID, id))
 		}
 	}
-	if rec, ok := RecordFromContext(ctx); ok {
+	if rec, ok := handler.DeliveryFromContext(ctx); ok {
 		if rec.ID != "" {
-			attrs = append(attrs, slog.String(LogKeyMessageID, rec.ID))
+			attrs = append(attrs, slog.String(KeyMessageID, rec.ID))
 		}
 		if rec.CorrelationID != "" {
-			attrs = append(attrs, slog.String(LogKeyCorrelationID, rec.CorrelationID))
+			attrs = append(attrs, slog.String(KeyCorrelationID, rec.CorrelationID))
 		}
 	}
 	return attrs
-}
-
-// traceRoot returns the Root field of an X-Ray trace header
-// ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1").
-func traceRoot(header string) string {
-	for header != "" {
-		var field string
-		field, header, _ = strings.Cut(header, ";")
-		if k, v, ok := strings.Cut(strings.TrimSpace(field), "="); ok && k == "Root" {
-			return v
-		}
-	}
-	return ""
 }

@@ -1,8 +1,10 @@
-package handler
+package xray
 
 import (
 	"context"
 	"strings"
+
+	"github.com/latchkit/latch/pkg/handler"
 )
 
 // The X-Ray trace header, as Lambda hands it to each invocation and as an
@@ -10,6 +12,10 @@ import (
 // Parent=53995c3f42cd8ad8;Sampled=1", fields in any order, perhaps others
 // (Lineage) that latch neither needs nor forwards.
 const xrayTraceHeaderName = "X-Amzn-Trace-Id"
+
+// lambdaTraceHeaderKey is the (string) context key under which
+// aws-lambda-go passes the X-Ray trace header of the request.
+const lambdaTraceHeaderKey = "x-amzn-trace-id"
 
 // traceHeader is what latch reads from a trace header.
 type traceHeader struct {
@@ -46,7 +52,7 @@ func parseTraceHeader(h string) (th traceHeader, ok bool) {
 // _X_AMZN_TRACE_ID variable is not read: it belongs to whichever
 // invocation the runtime saw last, and more than one can run at a time.
 func invocationTraceHeader(ctx context.Context) string {
-	if inv, ok := InvocationFromContext(ctx); ok && inv.TraceHeader != "" {
+	if inv, ok := handler.InvocationFromContext(ctx); ok && inv.TraceHeader != "" {
 		return inv.TraceHeader
 	}
 	h, _ := ctx.Value(lambdaTraceHeaderKey).(string)

@@ -1,76 +1,26 @@
-package handler_test
+package telemetry_test
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/spantest"
+	"github.com/latchkit/latch/pkg/handler/logging"
+	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/retry"
 )
-
-// spanRecorder is a Tracer that keeps its spans, to check what an observer
-// traced without an X-Ray daemon.
-type spanRecorder struct {
-	mu    sync.Mutex
-	spans []*recordedSpan
-}
-
-type recordedSpan struct {
-	rec         *spanRecorder
-	name        string
-	parent      *recordedSpan
-	annotations map[string]any
-	ended       bool
-	err         error
-}
-
-type spanKey struct{}
-
-func (r *spanRecorder) Start(ctx context.Context, name string) (context.Context, handler.Span) {
-	parent, _ := ctx.Value(spanKey{}).(*recordedSpan)
-	s := &recordedSpan{rec: r, name: name, parent: parent, annotations: map[string]any{}}
-	r.mu.Lock()
-	r.spans = append(r.spans, s)
-	r.mu.Unlock()
-	return context.WithValue(ctx, spanKey{}, s), s
-}
-
-func (r *spanRecorder) InstrumentAWS(*aws.Config) {}
-
-func (s *recordedSpan) Annotate(k string, v any) {
-	s.rec.mu.Lock()
-	defer s.rec.mu.Unlock()
-	s.annotations[k] = v
-}
-
-func (s *recordedSpan) End(err error) {
-	s.rec.mu.Lock()
-	defer s.rec.mu.Unlock()
-	s.ended, s.err = true, err
-}
-
-func (r *spanRecorder) named(name string) []*recordedSpan {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []*recordedSpan
-	for _, s := range r.spans {
-		if s.name == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-var _ handler.Tracer = (*spanRecorder)(nil)
 
 // fixedClock returns a clock that starts at t0 and moves step per call.
 func fixedClock(t0 time.Time, step time.Duration) func() time.Time {
@@ -85,20 +35,32 @@ func fixedClock(t0 time.Time, step time.Duration) func() time.Time {
 	}
 }
 
-var testEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-func newTestTelemetry(t *testing.T, l *slog.Logger, emf *bytes.Buffer) *handler.Telemetry {
+// logLines parses every line written to buf as a JSON object.
+func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
 	t.Helper()
-	return newTelemetryWith(t, l, emf, &spanRecorder{}, false)
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
 }
 
-func newTelemetryWith(t *testing.T, l *slog.Logger, emf *bytes.Buffer, tr handler.Tracer, bodies bool) *handler.Telemetry {
+var testEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func newTelemetryWith(t *testing.T, l *slog.Logger, emf *bytes.Buffer, tr handler.Tracer, bodies bool) *telemetry.Telemetry {
 	t.Helper()
-	m, err := handler.NewMetrics(handler.MetricsConfig{Namespace: "test", Service: "svc", Writer: emf, Clock: fixedClock(testEpoch, 0)})
+	m, err := metrics.New(metrics.Config{Namespace: "test", Service: "svc", Writer: emf, Clock: fixedClock(testEpoch, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel, err := handler.NewTelemetry(handler.TelemetryConfig{Logger: l, Metrics: m, Tracer: tr, Service: "svc", LogBodies: bodies, Clock: fixedClock(testEpoch, 5*time.Millisecond)})
+	tel, err := telemetry.New(telemetry.Config{Logger: l, Metrics: m, Tracer: tr, Service: "svc", LogBodies: bodies, Clock: fixedClock(testEpoch, 5*time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +70,7 @@ func newTelemetryWith(t *testing.T, l *slog.Logger, emf *bytes.Buffer, tr handle
 func TestOutcomeLogLines(t *testing.T) {
 	t.Parallel()
 	inv := handler.Invocation{RequestID: "req-1", ColdStart: true, TraceHeader: "Root=1-aa-bb;Sampled=1"}
-	rec := handler.Record{Source: "aws:sqs", ID: "msg-1", Attempt: 3, CorrelationID: "corr-7", Body: `{"secret":1}`}
+	rec := handler.Delivery{Source: "aws:sqs", ID: "msg-1", Attempt: 3, CorrelationID: "corr-7", Body: `{"secret":1}`}
 	common := map[string]any{
 		"message": "record processed", "service": "svc", "source": "aws:sqs", "message_id": "msg-1",
 		"attempt": 3.0, "correlation_id": "corr-7", "cold_start": true, "request_id": "req-1",
@@ -169,12 +131,12 @@ func TestOutcomeLogLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var logs, emf bytes.Buffer
-			l := handler.NewLogger(handler.LoggerConfig{Writer: &logs, Level: slog.LevelDebug, Service: "svc"})
-			tel := newTelemetryWith(t, l, &emf, &spanRecorder{}, tt.bodies)
+			l := logging.NewLogger(logging.Config{Writer: &logs, Level: slog.LevelDebug, Service: "svc"})
+			tel := newTelemetryWith(t, l, &emf, &spantest.Recorder{}, tt.bodies)
 			ctx := handler.ContextWithInvocation(context.Background(), inv)
 			rctx := tel.RecordStarted(ctx, rec)
 			rep := tt.report
-			rep.Record = rec
+			rep.Delivery = rec
 			rep.Duration = 42500 * time.Microsecond
 			tel.RecordFinished(rctx, rep)
 
@@ -193,11 +155,11 @@ func TestOutcomeLogLines(t *testing.T) {
 
 func TestOutcomeSpans(t *testing.T) {
 	t.Parallel()
-	tr := &spanRecorder{}
+	tr := &spantest.Recorder{}
 	tel := newTelemetryWith(t, slog.New(slog.DiscardHandler), &bytes.Buffer{}, tr, false)
 	f := handler.Chain(func(ctx context.Context, outcomes []handler.Outcome) (int, error) {
 		for i, o := range outcomes {
-			rctx := tel.RecordStarted(ctx, handler.Record{ID: fmt.Sprint("m", i)})
+			rctx := tel.RecordStarted(ctx, handler.Delivery{ID: fmt.Sprint("m", i)})
 			rep := handler.Report{Outcome: o}
 			if o != handler.Succeeded {
 				rep.Err, rep.Class = errors.New("x"), retry.ClassPermanent
@@ -205,20 +167,20 @@ func TestOutcomeSpans(t *testing.T) {
 			tel.RecordFinished(rctx, rep)
 		}
 		return len(outcomes), nil
-	}, handler.Observe[[]handler.Outcome, int](tel))
+	}, telemetry.Observe[[]handler.Outcome, int](tel))
 	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{ColdStart: true})
 	if _, err := f(ctx, []handler.Outcome{handler.Succeeded, handler.DeadLettered}); err != nil {
 		t.Fatal(err)
 	}
 
-	hs := tr.named(handler.SpanHandler)
-	if len(hs) != 1 || !hs[0].ended || hs[0].err != nil {
+	hs := tr.Named(handler.SpanHandler)
+	if len(hs) != 1 || !hs[0].Ended || hs[0].Err != nil {
 		t.Fatalf("handler spans = %+v, want one, ended without error", hs)
 	}
-	if diff := cmp.Diff(map[string]any{"cold_start": true, "service": "svc"}, hs[0].annotations); diff != "" {
+	if diff := cmp.Diff(map[string]any{"cold_start": true, "service": "svc"}, hs[0].Annotations); diff != "" {
 		t.Errorf("handler annotations (-want +got):\n%s", diff)
 	}
-	rs := tr.named(handler.SpanRecord)
+	rs := tr.Named(handler.SpanRecord)
 	if len(rs) != 2 {
 		t.Fatalf("%d record spans, want 2", len(rs))
 	}
@@ -227,19 +189,17 @@ func TestOutcomeSpans(t *testing.T) {
 		{"message_id": "m1", "outcome": "dead_lettered", "cold_start": true, "service": "svc", "error_class": "permanent"},
 	}
 	for i, s := range rs {
-		if s.parent != hs[0] {
+		if s.Parent != hs[0] {
 			t.Errorf("record span %d is not a child of the handler span", i)
 		}
-		if !s.ended {
+		if !s.Ended {
 			t.Errorf("record span %d not ended", i)
 		}
-		if diff := cmp.Diff(want[i], s.annotations); diff != "" {
+		if diff := cmp.Diff(want[i], s.Annotations); diff != "" {
 			t.Errorf("record span %d annotations (-want +got):\n%s", i, diff)
 		}
 	}
-	if rs[0].err != nil || rs[1].err == nil {
-		t.Errorf("span errors = %v, %v; want only the dead-lettered record's", rs[0].err, rs[1].err)
+	if rs[0].Err != nil || rs[1].Err == nil {
+		t.Errorf("span errors = %v, %v; want only the dead-lettered record's", rs[0].Err, rs[1].Err)
 	}
 }
-
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

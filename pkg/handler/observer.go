@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/latchkit/latch/pkg/retry"
@@ -28,26 +29,9 @@ const (
 	Failed Outcome = "failed"
 )
 
-// Record identifies the record a handler is about to run.
-type Record struct {
-	// Source is the event source: "aws:sqs", "aws.events", "aws.scheduler".
-	Source string
-	// ID is the message id (SQS) or event id (EventBridge).
-	ID string
-	// Attempt is 1 on first delivery (SQS ApproximateReceiveCount).
-	Attempt int
-	// CorrelationID ties the record to the request that caused it, when the
-	// event carries one.
-	CorrelationID string
-	// Body is the record's payload (SQS body, EventBridge detail). Observers
-	// log it only when asked to (TelemetryConfig.LogBodies); empty when the
-	// event source handler does not pass it on.
-	Body string
-}
-
 // Report says how a record ended.
 type Report struct {
-	Record
+	Delivery
 	Outcome Outcome
 	// Err is the failure, nil on Succeeded and Duplicate.
 	Err error
@@ -62,11 +46,17 @@ type Report struct {
 }
 
 // Observer is told about every record: logs, metrics and traces plug in
-// here. RecordStarted returns the context the record runs in (a trace
-// subsegment, say); RecordFinished gets that context back with the report.
-// Implementations must be safe for concurrent use: records run in parallel.
+// here (package telemetry has the full implementation). RecordStarted
+// returns the context the record runs in (a trace span, say);
+// RecordFinished gets that context back with the report. Implementations
+// must be safe for concurrent use: records run in parallel.
+//
+// An Observer that also has a method Logger() *slog.Logger lends that
+// logger to the triggers, for the lines only they can write (a recovered
+// panic with its stack, a failed dead-letter send), when their config names
+// no Logger: those lines then reach the same JSON log as the outcome lines.
 type Observer interface {
-	RecordStarted(ctx context.Context, r Record) context.Context
+	RecordStarted(ctx context.Context, r Delivery) context.Context
 	RecordFinished(ctx context.Context, r Report)
 }
 
@@ -74,9 +64,23 @@ type Observer interface {
 type NopObserver struct{}
 
 // RecordStarted returns ctx unchanged.
-func (NopObserver) RecordStarted(ctx context.Context, _ Record) context.Context { return ctx }
+func (NopObserver) RecordStarted(ctx context.Context, _ Delivery) context.Context { return ctx }
 
 // RecordFinished does nothing.
 func (NopObserver) RecordFinished(context.Context, Report) {}
 
 var _ Observer = NopObserver{}
+
+// loggerOf is the logger a trigger writes its own lines with: the one its
+// config names, else the observer's, else slog.Default().
+func loggerOf(configured *slog.Logger, obs Observer) *slog.Logger {
+	if configured != nil {
+		return configured
+	}
+	if l, ok := obs.(interface{ Logger() *slog.Logger }); ok {
+		if lg := l.Logger(); lg != nil {
+			return lg
+		}
+	}
+	return slog.Default()
+}

@@ -185,13 +185,13 @@ func sqsEvent(queue string, msgs ...msg) events.SQSEvent {
 // recorder is an Observer that keeps every report, in finishing order.
 type recorder struct {
 	mu      sync.Mutex
-	started []handler.Record
+	started []handler.Delivery
 	reports map[string]handler.Report
 }
 
 type recorderKey struct{}
 
-func (o *recorder) RecordStarted(ctx context.Context, r handler.Record) context.Context {
+func (o *recorder) RecordStarted(ctx context.Context, r handler.Delivery) context.Context {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.started = append(o.started, r)

@@ -1,4 +1,4 @@
-package handler_test
+package xray_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -22,6 +23,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
+	"github.com/latchkit/latch/pkg/handler/xray"
 	"github.com/latchkit/latch/pkg/idempotency"
 	rtry "github.com/latchkit/latch/pkg/retry"
 )
@@ -40,6 +44,21 @@ type datagram struct {
 	doc    map[string]any
 	size   int
 	raw    string
+}
+
+// newTelemetry is a Telemetry that traces with tr and writes its logs and
+// metrics nowhere: these tests look only at the spans.
+func newTelemetry(t *testing.T, tr handler.Tracer) *telemetry.Telemetry {
+	t.Helper()
+	m, err := metrics.New(metrics.Config{Namespace: "test", Service: "svc", Writer: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel, err := telemetry.New(telemetry.Config{Logger: slog.New(slog.DiscardHandler), Metrics: m, Tracer: tr, Service: "svc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tel
 }
 
 func newFakeDaemon(t testing.TB) *fakeDaemon {
@@ -74,7 +93,7 @@ func newFakeDaemon(t testing.TB) *fakeDaemon {
 // use points the X-Ray tracer at d for the rest of the test.
 func (d *fakeDaemon) use(t *testing.T) {
 	t.Helper()
-	t.Setenv(handler.EnvXRayDaemonAddress, d.conn.LocalAddr().String())
+	t.Setenv(xray.EnvDaemonAddress, d.conn.LocalAddr().String())
 }
 
 func (d *fakeDaemon) next(t *testing.T) datagram {
@@ -119,7 +138,7 @@ func (d *fakeDaemon) docs(t *testing.T, n int) map[string]map[string]any {
 func (d *fakeDaemon) expectOnlySentinel(t *testing.T) {
 	t.Helper()
 	d.use(t)
-	_, span := handler.XRayTracer{}.Start(lambdaCtx(sampledHeader), "sentinel")
+	_, span := xray.Tracer{}.Start(lambdaCtx(sampledHeader), "sentinel")
 	span.End(nil)
 	if doc := d.next(t).doc; doc["name"] != "sentinel" {
 		t.Errorf("the daemon received %v before the sentinel: want nothing sent", doc)
@@ -181,8 +200,8 @@ func xrayFakeSQS(t *testing.T, answer func(n int) (int, string)) (*sqs.Client, *
 			})
 		},
 	}
-	handler.XRayTracer{}.InstrumentAWS(&cfg)
-	handler.XRayTracer{}.InstrumentAWS(&cfg) // twice: still one subsegment per call
+	xray.Tracer{}.InstrumentAWS(&cfg)
+	xray.Tracer{}.InstrumentAWS(&cfg) // twice: still one subsegment per call
 	return sqs.NewFromConfig(cfg), f
 }
 
@@ -198,7 +217,7 @@ func getQueueURL(ctx context.Context, c *sqs.Client) error {
 func TestXRayOutsideLambdaIsSilent(t *testing.T) {
 	daemon := newFakeDaemon(t)
 	daemon.use(t)
-	tr := handler.XRayTracer{}
+	tr := xray.Tracer{}
 	ctx := context.Background()
 	errX := errors.New("x")
 
@@ -237,12 +256,12 @@ func TestXRayOutsideLambdaIsSilent(t *testing.T) {
 	}
 
 	// A whole observed invocation outside Lambda.
-	tel := newTelemetryWith(t, slog.New(slog.DiscardHandler), &bytes.Buffer{}, tr, false)
+	tel := newTelemetry(t, tr)
 	f := handler.Chain(func(ctx context.Context, _ int) (int, error) {
-		rctx := tel.RecordStarted(ctx, handler.Record{ID: "m"})
+		rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "m"})
 		tel.RecordFinished(rctx, handler.Report{Outcome: handler.Failed, Err: errX})
 		return 0, nil
-	}, handler.Observe[int, int](tel))
+	}, telemetry.Observe[int, int](tel))
 	if _, err := f(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -268,9 +287,9 @@ func TestXRayUntracedInvocations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(handler.EnvXRayDaemonAddress, tt.daemonAddr)
+			t.Setenv(xray.EnvDaemonAddress, tt.daemonAddr)
 			ctx := lambdaCtx(tt.header)
-			sctx, span := handler.XRayTracer{}.Start(ctx, handler.SpanHandler)
+			sctx, span := xray.Tracer{}.Start(ctx, handler.SpanHandler)
 			if sctx != ctx {
 				t.Error("Start changed the context of an untraced invocation")
 			}
@@ -297,25 +316,25 @@ func TestXRayUntracedInvocations(t *testing.T) {
 func TestXRayInLambda(t *testing.T) {
 	daemon := newFakeDaemon(t)
 	daemon.use(t)
-	tr := handler.XRayTracer{}
+	tr := xray.Tracer{}
 	client, srv := xrayFakeSQS(t, nil)
 	guard, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(idempotency.NewMemoryStore(), tr), Namespace: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel := newTelemetryWith(t, slog.New(slog.DiscardHandler), &bytes.Buffer{}, tr, false)
+	tel := newTelemetry(t, tr)
 	f := handler.Chain(func(ctx context.Context, _ int) (int, error) {
-		rctx := tel.RecordStarted(ctx, handler.Record{ID: "msg-1"})
+		rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "msg-1"})
 		if _, err := idempotency.Do(rctx, guard, idempotency.Key{ID: "k"}, func(ctx context.Context) (int, error) {
 			return 0, getQueueURL(ctx, client)
 		}); err != nil {
 			return 0, err
 		}
 		tel.RecordFinished(rctx, handler.Report{Outcome: handler.Succeeded})
-		rctx = tel.RecordStarted(ctx, handler.Record{ID: "msg-2"})
+		rctx = tel.RecordStarted(ctx, handler.Delivery{ID: "msg-2"})
 		tel.RecordFinished(rctx, handler.Report{Outcome: handler.DeadLettered, Err: rtry.Permanent(errors.New("bad order")), Class: rtry.ClassPermanent})
 		return 0, nil
-	}, handler.Observe[int, int](tel))
+	}, telemetry.Observe[int, int](tel))
 	if _, err := f(lambdaCtx(sampledHeader), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +471,7 @@ func TestXRayAWSCallOutcomes(t *testing.T) {
 				}
 				return status, ok
 			})
-			ctx, span := handler.XRayTracer{}.Start(lambdaCtx(sampledHeader), handler.SpanRecord)
+			ctx, span := xray.Tracer{}.Start(lambdaCtx(sampledHeader), handler.SpanRecord)
 			callErr := getQueueURL(ctx, client)
 			span.End(nil)
 			if (callErr != nil) != (tt.want["cause"] == true) {
@@ -499,7 +518,7 @@ func TestXRayAWSCallOutcomes(t *testing.T) {
 func TestXRaySpanLimits(t *testing.T) {
 	daemon := newFakeDaemon(t)
 	daemon.use(t)
-	tr := handler.XRayTracer{}
+	tr := xray.Tracer{}
 
 	_, span := tr.Start(lambdaCtx(sampledHeader), "limits")
 	span.Annotate("order-id", "o-1")
@@ -543,7 +562,7 @@ func TestXRaySpanLimits(t *testing.T) {
 func TestXRayParallelRecords(t *testing.T) {
 	daemon := newFakeDaemon(t)
 	daemon.use(t)
-	tr := handler.XRayTracer{}
+	tr := xray.Tracer{}
 	hctx, hspan := tr.Start(lambdaCtx(sampledHeader), handler.SpanHandler)
 	const n = 32
 	var wg sync.WaitGroup
@@ -589,12 +608,12 @@ func TestNopTracer(t *testing.T) {
 	}
 }
 
-// BenchmarkXRayTracer measures a span's Start, two annotations and End:
+// BenchmarkTracer measures a span's Start, two annotations and End:
 // outside Lambda, in an unsampled invocation, and sending to a daemon.
-func BenchmarkXRayTracer(b *testing.B) {
+func BenchmarkTracer(b *testing.B) {
 	daemon := newFakeDaemon(b)
-	b.Setenv(handler.EnvXRayDaemonAddress, daemon.conn.LocalAddr().String())
-	tr := handler.XRayTracer{}
+	b.Setenv(xray.EnvDaemonAddress, daemon.conn.LocalAddr().String())
+	tr := xray.Tracer{}
 	hctx, hspan := tr.Start(lambdaCtx(sampledHeader), handler.SpanHandler)
 	defer hspan.End(nil)
 	contexts := []struct {

@@ -1,4 +1,4 @@
-package handler
+package metrics
 
 import (
 	"encoding/json"
@@ -58,7 +58,7 @@ func (u Unit) valid() bool {
 	return false
 }
 
-// Limits of the CloudWatch embedded metric format. A MetricSet that holds
+// Limits of the CloudWatch embedded metric format. A Set that holds
 // more than MaxMetricsPerBlob metrics, or a metric with more than
 // MaxValuesPerMetric values, encodes to several blobs.
 const (
@@ -67,9 +67,9 @@ const (
 	MaxValuesPerMetric = 100
 )
 
-// ErrInvalidMetric is returned for a metric, dimension or property that
+// ErrInvalid is returned for a metric, dimension or property that
 // CloudWatch would reject. The error text says which and why.
-var ErrInvalidMetric = errors.New("handler: invalid metric")
+var ErrInvalid = errors.New("metrics: invalid metric")
 
 // Dimension is a metric dimension: a name and its value.
 type Dimension struct {
@@ -81,11 +81,11 @@ type Dimension struct {
 // dimension or property may use it.
 const emfRoot = "_aws"
 
-// MetricSet collects metrics for one blob in the CloudWatch embedded metric
+// Set collects metrics for one blob in the CloudWatch embedded metric
 // format (EMF): one namespace, one dimension set, any number of metrics and
 // string properties. It is safe for concurrent use, so the records of a
 // batch can count into the set of their invocation.
-type MetricSet struct {
+type Set struct {
 	namespace string
 	dims      []Dimension
 
@@ -101,15 +101,15 @@ type metric struct {
 	values  []float64
 }
 
-// NewMetricSet returns an empty set of metrics in namespace, all with the
+// NewSet returns an empty set of metrics in namespace, all with the
 // given dimensions. It fails on a namespace or dimension CloudWatch would
 // reject, and on more than MaxDimensions dimensions.
-func NewMetricSet(namespace string, dims ...Dimension) (*MetricSet, error) {
+func NewSet(namespace string, dims ...Dimension) (*Set, error) {
 	if err := checkNamespace(namespace); err != nil {
 		return nil, err
 	}
 	if len(dims) > MaxDimensions {
-		return nil, fmt.Errorf("%w: %d dimensions, at most %d", ErrInvalidMetric, len(dims), MaxDimensions)
+		return nil, fmt.Errorf("%w: %d dimensions, at most %d", ErrInvalid, len(dims), MaxDimensions)
 	}
 	seen := make(map[string]bool, len(dims))
 	for _, d := range dims {
@@ -117,32 +117,32 @@ func NewMetricSet(namespace string, dims ...Dimension) (*MetricSet, error) {
 			return nil, err
 		}
 		if d.Value == "" || len(d.Value) > 1024 || strings.TrimSpace(d.Value) == "" {
-			return nil, fmt.Errorf("%w: dimension %q: value must be 1 to 1024 characters, not blank", ErrInvalidMetric, d.Name)
+			return nil, fmt.Errorf("%w: dimension %q: value must be 1 to 1024 characters, not blank", ErrInvalid, d.Name)
 		}
 		if seen[d.Name] {
-			return nil, fmt.Errorf("%w: dimension %q given twice", ErrInvalidMetric, d.Name)
+			return nil, fmt.Errorf("%w: dimension %q given twice", ErrInvalid, d.Name)
 		}
 		seen[d.Name] = true
 	}
-	return &MetricSet{namespace: namespace, dims: dims, metrics: make(map[string]*metric)}, nil
+	return &Set{namespace: namespace, dims: dims, metrics: make(map[string]*metric)}, nil
 }
 
 func checkNamespace(ns string) error {
 	if ns == "" || len(ns) > 255 || strings.TrimSpace(ns) == "" {
-		return fmt.Errorf("%w: namespace %q must be 1 to 255 characters, not blank", ErrInvalidMetric, ns)
+		return fmt.Errorf("%w: namespace %q must be 1 to 255 characters, not blank", ErrInvalid, ns)
 	}
 	if strings.HasPrefix(ns, "AWS/") {
-		return fmt.Errorf("%w: namespace %q: the AWS/ prefix is reserved for AWS services", ErrInvalidMetric, ns)
+		return fmt.Errorf("%w: namespace %q: the AWS/ prefix is reserved for AWS services", ErrInvalid, ns)
 	}
 	return nil
 }
 
 func checkMember(what, name string, maxLen int) error {
 	if name == "" || len(name) > maxLen || strings.TrimSpace(name) == "" {
-		return fmt.Errorf("%w: %s name %q must be 1 to %d characters, not blank", ErrInvalidMetric, what, name, maxLen)
+		return fmt.Errorf("%w: %s name %q must be 1 to %d characters, not blank", ErrInvalid, what, name, maxLen)
 	}
 	if name == emfRoot {
-		return fmt.Errorf("%w: %s name %q is reserved by the embedded metric format", ErrInvalidMetric, what, name)
+		return fmt.Errorf("%w: %s name %q is reserved by the embedded metric format", ErrInvalid, what, name)
 	}
 	return nil
 }
@@ -150,16 +150,16 @@ func checkMember(what, name string, maxLen int) error {
 // Put records one sample of a metric: a duration, a size. Samples of one
 // metric accumulate (CloudWatch computes the statistics); all must have the
 // same unit.
-func (s *MetricSet) Put(name string, unit Unit, value float64) error {
+func (s *Set) Put(name string, unit Unit, value float64) error {
 	return s.record(name, unit, value, false)
 }
 
 // Add adds delta to a counter: the blob carries one value, the sum.
-func (s *MetricSet) Add(name string, unit Unit, delta float64) error {
+func (s *Set) Add(name string, unit Unit, delta float64) error {
 	return s.record(name, unit, delta, true)
 }
 
-func (s *MetricSet) record(name string, unit Unit, v float64, counter bool) error {
+func (s *Set) record(name string, unit Unit, v float64, counter bool) error {
 	if unit == "" {
 		unit = UnitNone
 	}
@@ -167,10 +167,10 @@ func (s *MetricSet) record(name string, unit Unit, v float64, counter bool) erro
 		return err
 	}
 	if !unit.valid() {
-		return fmt.Errorf("%w: metric %q: unit %q is not a CloudWatch unit", ErrInvalidMetric, name, unit)
+		return fmt.Errorf("%w: metric %q: unit %q is not a CloudWatch unit", ErrInvalid, name, unit)
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("%w: metric %q: value %v is not a finite number", ErrInvalidMetric, name, v)
+		return fmt.Errorf("%w: metric %q: value %v is not a finite number", ErrInvalid, name, v)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -185,9 +185,9 @@ func (s *MetricSet) record(name string, unit Unit, v float64, counter bool) erro
 	}
 	switch {
 	case m.unit != unit:
-		return fmt.Errorf("%w: metric %q has unit %s, not %s", ErrInvalidMetric, name, m.unit, unit)
+		return fmt.Errorf("%w: metric %q has unit %s, not %s", ErrInvalid, name, m.unit, unit)
 	case m.counter != counter:
-		return fmt.Errorf("%w: metric %q mixes Put and Add", ErrInvalidMetric, name)
+		return fmt.Errorf("%w: metric %q mixes Put and Add", ErrInvalid, name)
 	case counter && len(m.values) == 1:
 		m.values[0] += v
 	default:
@@ -198,7 +198,7 @@ func (s *MetricSet) record(name string, unit Unit, v float64, counter bool) erro
 
 // SetProperty sets a top-level string member that is not a metric: the
 // request id, say, so Logs Insights can find the blob of a request.
-func (s *MetricSet) SetProperty(name, value string) error {
+func (s *Set) SetProperty(name, value string) error {
 	if err := checkMember("property", name, 255); err != nil {
 		return err
 	}
@@ -219,26 +219,26 @@ func (s *MetricSet) SetProperty(name, value string) error {
 
 // nameFree checks that name is not taken by a member of another kind; the
 // blob is one flat JSON object, so names share one space.
-func (s *MetricSet) nameFree(name, kind string, isMetric bool) error {
+func (s *Set) nameFree(name, kind string, isMetric bool) error {
 	for _, d := range s.dims {
 		if d.Name == name {
-			return fmt.Errorf("%w: %s %q is a dimension of the set", ErrInvalidMetric, kind, name)
+			return fmt.Errorf("%w: %s %q is a dimension of the set", ErrInvalid, kind, name)
 		}
 	}
 	if isMetric {
 		for _, p := range s.props {
 			if p.Name == name {
-				return fmt.Errorf("%w: metric %q is a property of the set", ErrInvalidMetric, name)
+				return fmt.Errorf("%w: metric %q is a property of the set", ErrInvalid, name)
 			}
 		}
 	} else if _, ok := s.metrics[name]; ok {
-		return fmt.Errorf("%w: property %q is a metric of the set", ErrInvalidMetric, name)
+		return fmt.Errorf("%w: property %q is a metric of the set", ErrInvalid, name)
 	}
 	return nil
 }
 
 // Len returns the number of distinct metrics in the set.
-func (s *MetricSet) Len() int {
+func (s *Set) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.order)
@@ -249,7 +249,7 @@ func (s *MetricSet) Len() int {
 // most MaxMetricsPerBlob metrics with at most MaxValuesPerMetric values each
 // is one blob; a bigger one is split so that no blob breaks either limit.
 // An empty set encodes to no blob.
-func (s *MetricSet) Encode(ts time.Time) [][]byte {
+func (s *Set) Encode(ts time.Time) [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Round r carries the r-th chunk of MaxValuesPerMetric values of every
@@ -274,7 +274,7 @@ func (s *MetricSet) Encode(ts time.Time) [][]byte {
 	}
 }
 
-func (s *MetricSet) encodeBlob(ts time.Time, names []string, round int) []byte {
+func (s *Set) encodeBlob(ts time.Time, names []string, round int) []byte {
 	b := make([]byte, 0, 256+64*len(names))
 	b = append(b, `{"_aws":{"Timestamp":`...)
 	b = strconv.AppendInt(b, ts.UnixMilli(), 10)

@@ -1,4 +1,4 @@
-package handler
+package xray
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/latchkit/latch/pkg/handler"
 )
 
 // xraySpanKey is the context key of the subsegment a context runs in.
@@ -32,7 +34,7 @@ type xraySpan struct {
 	status      int
 }
 
-var _ Span = (*xraySpan)(nil)
+var _ handler.Span = (*xraySpan)(nil)
 
 // X-Ray's limits on what a subsegment holds.
 const (

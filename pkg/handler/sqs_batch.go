@@ -128,8 +128,8 @@ func (p *sqsProcessor[T]) runAll(ctx context.Context, runs []*sqsRun) {
 func (p *sqsProcessor[T]) runGroup(ctx context.Context, group []*sqsRun) {
 	blockedBy := ""
 	for _, r := range group {
-		r.report.Record = r.it.record()
-		r.ctx = p.obs.RecordStarted(ctx, r.report.Record)
+		r.report.Delivery = r.it.record()
+		r.ctx = p.obs.RecordStarted(ContextWithDelivery(ctx, r.report.Delivery), r.report.Delivery)
 		r.start = p.now()
 		if blockedBy != "" {
 			p.settle(r, fmt.Errorf("%w (message %s)", ErrGroupBlocked, blockedBy), false, true)

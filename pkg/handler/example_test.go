@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
@@ -61,7 +62,7 @@ func ExampleParseTick() {
 // processor observed per invocation, started through lambda.Handler.
 // (Not run: Start serves Lambda's runtime API and never returns.)
 func ExampleStart() {
-	tel, err := handler.NewTelemetry(handler.TelemetryConfig{}) // stdout logs and EMF, X-Ray
+	tel, err := telemetry.New(telemetry.Config{}) // stdout logs and EMF, X-Ray
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -69,5 +70,5 @@ func ExampleStart() {
 		tel.Logger().InfoContext(ctx, "event", "detail_type", e.DetailType)
 		return nil
 	}, handler.EventBridgeConfig[map[string]any]{Observer: tel})
-	handler.Start(handler.Chain(f, handler.Observe[events.EventBridgeEvent, struct{}](tel)))
+	handler.Start(handler.Chain(f, telemetry.Observe[events.EventBridgeEvent, struct{}](tel)))
 }

@@ -1,4 +1,4 @@
-package handler
+package xray
 
 import (
 	"net"
@@ -8,10 +8,10 @@ import (
 	"sync/atomic"
 )
 
-// EnvXRayDaemonAddress names the variable Lambda sets, with active tracing,
+// EnvDaemonAddress names the variable Lambda sets, with active tracing,
 // to the X-Ray daemon's address: "host:port" for both protocols, or
 // "tcp:host:port udp:host:port". latch sends to the UDP one.
-const EnvXRayDaemonAddress = "AWS_XRAY_DAEMON_ADDRESS"
+const EnvDaemonAddress = "AWS_XRAY_DAEMON_ADDRESS"
 
 // xrayDaemon is the UDP socket segment documents go out on.
 type xrayDaemon struct {
@@ -31,7 +31,7 @@ var (
 // none: no address set, or one latch cannot use. It reads the environment
 // (no allocation) each time so that a test can point it at a stand-in.
 func xrayDaemonFromEnv() *xrayDaemon {
-	spec := os.Getenv(EnvXRayDaemonAddress)
+	spec := os.Getenv(EnvDaemonAddress)
 	if spec == "" {
 		return nil
 	}

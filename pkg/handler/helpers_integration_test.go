@@ -19,6 +19,7 @@ import (
 
 	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/xray"
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
@@ -68,7 +69,7 @@ func dynamoGuard(t *testing.T, env *awstest.Env) (*idempotency.Guard, string) {
 	t.Helper()
 	table := env.Table(t)
 	store := idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
-	g, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(store, handler.XRayTracer{}), Namespace: awstest.UniqueName(t, "ns")})
+	g, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(store, xray.Tracer{}), Namespace: awstest.UniqueName(t, "ns")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,4 +148,21 @@ func jsonDetail(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// logLines parses every line written to buf as a JSON object.
+func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		if len(l) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
 }

@@ -30,7 +30,7 @@ const (
 )
 
 // CorrelationIDAttribute is the message attribute (String) whose value
-// becomes Record.CorrelationID, tying a record to the request that sent it.
+// becomes Delivery.CorrelationID, tying a record to the request that sent it.
 const CorrelationIDAttribute = "correlation_id"
 
 // sqsItem is one record of a batch on its way through the processor.
@@ -89,8 +89,8 @@ func parseSQSEvent(ev events.SQSEvent) ([]*sqsItem, error) {
 }
 
 // record returns the observer's view of the item.
-func (it *sqsItem) record() Record {
-	r := Record{Source: sqsEventSource, ID: it.msg.MessageId, Attempt: it.attempt, Body: it.msg.Body}
+func (it *sqsItem) record() Delivery {
+	r := Delivery{Source: sqsEventSource, ID: it.msg.MessageId, Attempt: it.attempt, Body: it.msg.Body}
 	if a, ok := it.msg.MessageAttributes[CorrelationIDAttribute]; ok && a.StringValue != nil {
 		r.CorrelationID = *a.StringValue
 	}

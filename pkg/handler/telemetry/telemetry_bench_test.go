@@ -1,4 +1,4 @@
-package handler_test
+package telemetry_test
 
 import (
 	"context"
@@ -12,20 +12,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/logging"
+	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
+	"github.com/latchkit/latch/pkg/handler/xray"
 	"github.com/latchkit/latch/pkg/retry"
 )
 
 // benchTelemetry is the full stack as a function runs it, writing to
 // io.Discard: JSON logger at INFO, EMF metrics, and the given tracer (the
 // X-Ray tracer outside Lambda is a no-op).
-func benchTelemetry(b *testing.B, tr handler.Tracer) *handler.Telemetry {
+// shipment is the record type of the benchmarks' batches.
+type shipment struct {
+	OrderID string `json:"order_id"`
+}
+
+func benchTelemetry(b *testing.B, tr handler.Tracer) *telemetry.Telemetry {
 	b.Helper()
-	m, err := handler.NewMetrics(handler.MetricsConfig{Namespace: "bench", Service: "svc", Writer: io.Discard})
+	m, err := metrics.New(metrics.Config{Namespace: "bench", Service: "svc", Writer: io.Discard})
 	if err != nil {
 		b.Fatal(err)
 	}
-	tel, err := handler.NewTelemetry(handler.TelemetryConfig{
-		Logger:  handler.NewLogger(handler.LoggerConfig{Writer: io.Discard, Level: slog.LevelInfo, Service: "svc"}),
+	tel, err := telemetry.New(telemetry.Config{
+		Logger:  logging.NewLogger(logging.Config{Writer: io.Discard, Level: slog.LevelInfo, Service: "svc"}),
 		Metrics: m,
 		Tracer:  tr,
 	})
@@ -47,9 +56,9 @@ func BenchmarkObserverPerRecord(b *testing.B) {
 			return handler.NopObserver{}, context.Background()
 		}},
 		{name: "telemetry-xray-outside-lambda", obs: func(b *testing.B) (handler.Observer, context.Context) {
-			tel := benchTelemetry(b, handler.XRayTracer{})
-			m, _ := handler.NewMetrics(handler.MetricsConfig{Namespace: "bench", Service: "svc", Writer: io.Discard})
-			return tel, handler.ContextWithMetrics(invocationCtx(), m.NewSet())
+			tel := benchTelemetry(b, xray.Tracer{})
+			m, _ := metrics.New(metrics.Config{Namespace: "bench", Service: "svc", Writer: io.Discard})
+			return tel, metrics.NewContext(invocationCtx(), m.NewSet())
 		}},
 	}
 	reports := []struct {
@@ -59,13 +68,13 @@ func BenchmarkObserverPerRecord(b *testing.B) {
 		{name: "succeeded", rep: handler.Report{Outcome: handler.Succeeded, KeyHash: "ns#0123456789abcdef"}},
 		{name: "retry", rep: handler.Report{Outcome: handler.RetryScheduled, Err: errors.New("throttled"), Class: retry.ClassRetryable}},
 	}
-	rec := handler.Record{Source: "aws:sqs", ID: "6f1c1c5e-6c1a-4f7e-9d7e-2d1c1a0b9e8f", Attempt: 1, CorrelationID: "req-42"}
+	rec := handler.Delivery{Source: "aws:sqs", ID: "6f1c1c5e-6c1a-4f7e-9d7e-2d1c1a0b9e8f", Attempt: 1, CorrelationID: "req-42"}
 	for _, o := range observers {
 		for _, r := range reports {
 			b.Run(o.name+"/"+r.name, func(b *testing.B) {
 				obs, ctx := o.obs(b)
 				rep := r.rep
-				rep.Record = rec
+				rep.Delivery = rec
 				b.ReportAllocs()
 				for b.Loop() {
 					rctx := obs.RecordStarted(ctx, rec)
@@ -115,9 +124,9 @@ func BenchmarkSQSBatchObservability(b *testing.B) {
 			return handler.SQS(work, handler.SQSConfig{Client: noCallsSQS{}})
 		}},
 		{name: "full", f: func(b *testing.B) handler.Func[events.SQSEvent, events.SQSEventResponse] {
-			tel := benchTelemetry(b, handler.XRayTracer{})
+			tel := benchTelemetry(b, xray.Tracer{})
 			return handler.Chain(handler.SQS(work, handler.SQSConfig{Client: noCallsSQS{}, Observer: tel}),
-				handler.Observe[events.SQSEvent, events.SQSEventResponse](tel))
+				telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
 		}},
 	}
 	for _, s := range stacks {
