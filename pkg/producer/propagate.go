@@ -7,13 +7,13 @@ import (
 )
 
 // CorrelationID is the correlation id a send made with ctx carries: the
-// correlation id of the record being processed (handler.RecordFromContext:
+// correlation id of the record being processed (handler.DeliveryFromContext:
 // the SQS message's correlation_id attribute, an event's id), so a chain
 // of functions shares the id of the request that started it; else the
 // Lambda request id of the invocation (handler.InvocationFromContext);
 // else "" and nothing is set.
 func CorrelationID(ctx context.Context) string {
-	if r, ok := handler.RecordFromContext(ctx); ok && r.CorrelationID != "" {
+	if r, ok := handler.DeliveryFromContext(ctx); ok && r.CorrelationID != "" {
 		return r.CorrelationID
 	}
 	if inv, ok := handler.InvocationFromContext(ctx); ok {

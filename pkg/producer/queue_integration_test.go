@@ -22,6 +22,8 @@ import (
 	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/esm"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/logging"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/producer"
 )
 
@@ -238,8 +240,8 @@ func TestQueueCorrelationReachesTheConsumer(t *testing.T) {
 	}
 
 	var logs bytes.Buffer
-	tel, err := handler.NewTelemetry(handler.TelemetryConfig{
-		Logger: handler.NewLogger(handler.LoggerConfig{Writer: &logs}), Tracer: handler.NopTracer{},
+	tel, err := telemetry.New(telemetry.Config{
+		Logger: logging.NewLogger(logging.Config{Writer: &logs}), Tracer: handler.NopTracer{},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +261,7 @@ func TestQueueCorrelationReachesTheConsumer(t *testing.T) {
 	if err := json.Unmarshal(bytes.TrimSpace(logs.Bytes()), &line); err != nil {
 		t.Fatalf("outcome line %q: %v", logs.String(), err)
 	}
-	if got := line[handler.LogKeyCorrelationID]; got != "producer-req-1" {
+	if got := line[logging.KeyCorrelationID]; got != "producer-req-1" {
 		t.Errorf("consumer's outcome line has correlation_id %v, want the producer's request id (line: %s)", got, logs.String())
 	}
 	if gotTrace != trace {
