@@ -45,6 +45,9 @@ type Config struct {
 	OrdersTable string
 	// Bus is the event bus name or ARN. Required.
 	Bus string
+	// Ledger, when set, gets each accepted order on the ledger's FIFO
+	// queue, grouped by customer (NewLedgerQueue). Default none.
+	Ledger LedgerQueue
 	// Faults injects transient failures (local demo). Default none.
 	Faults Faults
 	// Now is the clock of acceptedAt. Default time.Now.
@@ -100,7 +103,25 @@ func (w *Worker) Handle(ctx context.Context, m handler.Message[Order]) error {
 	if err != nil {
 		return err
 	}
-	return w.publish(ctx, acc)
+	if err := w.publish(ctx, acc); err != nil {
+		return err
+	}
+	return w.sendToLedger(ctx, acc)
+}
+
+// sendToLedger sends the acceptance to the ledger's queue. It runs inside
+// the idempotency guard but is not part of its record: if the worker fails
+// after it (or the completion write does), the retry sends again. The
+// deduplication id (the order id) drops that copy within SQS's five-minute
+// window, and the ledger's own guard on the order id drops it after.
+func (w *Worker) sendToLedger(ctx context.Context, acc OrderAccepted) error {
+	if w.cfg.Ledger == nil {
+		return nil
+	}
+	if _, err := w.cfg.Ledger.Send(ctx, acc); err != nil {
+		return fmt.Errorf("send OrderAccepted %s to the ledger: %w", acc.OrderID, err)
+	}
+	return nil
 }
 
 // Key is the SQSConfig.Key of the orders queue: the order id, with the
