@@ -253,7 +253,9 @@ func TestQueueCorrelationReachesTheConsumer(t *testing.T) {
 	}, handler.SQSConfig{Client: env.SQS, Observer: tel})
 	cctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "consumer-req"})
 	b, err := esm.Poll(cctx, esm.Config{Client: env.SQS, QueueURL: q.URL, WaitTime: 5 * time.Second},
-		func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) { return consumer(ctx, ev) })
+		func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			return consumer(ctx, ev)
+		})
 	if err != nil || len(b.Event.Records) != 1 {
 		t.Fatalf("poll: %v, %d records", err, len(b.Event.Records))
 	}
