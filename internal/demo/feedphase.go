@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/latchkit/latch/functions/feed-poller/feedpoller"
+	"github.com/latchkit/latch/pkg/handler"
 )
 
 // Logical ids of infra/template.yaml the feed phase uses.
@@ -42,7 +44,7 @@ func runFeed(ctx context.Context, t Target, names map[string]string, feed *Feed,
 	local, err := feedpoller.Poller(t.DynamoDB, feedpoller.Env{
 		IdempotencyTable: names[IdempotencyTable], IdempotencyNamespace: feedNamespace,
 		FeedURL: feed.URL(), FeedTable: names[FeedTable],
-	}, nil, nil)
+	}, quietObserver{}, nil)
 	if err != nil {
 		return st, err
 	}
@@ -134,6 +136,13 @@ func checkFeed(ctx context.Context, t Target, names map[string]string, feed *Fee
 		st.ticks, st.failedTicks, st.firstErrors, st.overlaps, st.held)
 	return nil
 }
+
+// quietObserver keeps the demo's own poller's lines off the demo's output:
+// the function's lines are the ones the summary counts.
+type quietObserver struct{ handler.NopObserver }
+
+// Logger discards.
+func (quietObserver) Logger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
