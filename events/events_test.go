@@ -50,6 +50,12 @@ var samples = []sample{
 		check: checkScheduledEvent,
 	},
 	{
+		name:  "feed-poller schedule rule tick",
+		file:  "schedule-feed-poller.json",
+		into:  func() any { return new(events.EventBridgeEvent) },
+		check: checkScheduledEvent,
+	},
+	{
 		name:  "OrderAccepted on the orders bus",
 		file:  "eventbridge-order-accepted.json",
 		into:  func() any { return new(events.EventBridgeEvent) },
