@@ -27,7 +27,7 @@ func TestPollOnDynamoDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	guard, err := idempotency.NewGuard(idempotency.Config{
-		Store: idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table}), Namespace: "feed",
+		Store: idempotency.MustNewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table}), Namespace: "feed",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -60,6 +60,19 @@ var ErrScheduleConfig = errors.New("handler: invalid ScheduleConfig")
 //     retryable *PanicError.
 func Schedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) Func[json.RawMessage, struct{}] {
 	cfgErr := asyncConfigError(ErrScheduleConfig, fn == nil, "tick", cfg.FailureQueue)
+	return schedule(cfg, cfgErr, func(ctx context.Context, tick Tick) (bool, string, error) {
+		if cfg.Idempotency == nil {
+			return false, "", fn(ctx, tick)
+		}
+		res, err := idempotency.Do(ctx, cfg.Idempotency, idempotency.Key{ID: tick.Key()},
+			func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, tick) })
+		return res.Replayed, res.KeyHash, err
+	})
+}
+
+// schedule is the handler of Schedule and ScheduleTx: run runs one parsed
+// tick and says whether it was a duplicate, under which key.
+func schedule(cfg ScheduleConfig, cfgErr error, run func(ctx context.Context, tick Tick) (replayed bool, keyHash string, err error)) Func[json.RawMessage, struct{}] {
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
 	return func(ctx context.Context, payload json.RawMessage) (struct{}, error) {
 		if cfgErr != nil {
@@ -79,12 +92,7 @@ func Schedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) Fu
 			if perr != nil {
 				return false, "", perr
 			}
-			if cfg.Idempotency == nil {
-				return false, "", fn(ctx, tick)
-			}
-			res, err := idempotency.Do(ctx, cfg.Idempotency, idempotency.Key{ID: tick.Key()},
-				func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, tick) })
-			return res.Replayed, res.KeyHash, err
+			return run(ctx, tick)
 		})
 		return struct{}{}, err
 	}

@@ -145,8 +145,16 @@ type Message[T any] struct {
 // is an error for the whole batch (ErrEmptyEvent, ErrMalformedEvent), as
 // is an invalid config (ErrSQSConfig).
 func SQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) Func[events.SQSEvent, events.SQSEventResponse] {
-	p := &sqsProcessor[T]{fn: fn, cfg: cfg, cfgErr: cfg.Validate()}
-	if fn == nil && p.cfgErr == nil {
+	p := newSQSProcessor[T](cfg, fn == nil)
+	p.fn = fn
+	return p.handle
+}
+
+// newSQSProcessor returns a processor on cfg without its record function;
+// fnNil says whether the one the caller was given is nil.
+func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) *sqsProcessor[T] {
+	p := &sqsProcessor[T]{cfg: cfg, cfgErr: cfg.Validate()}
+	if fnNil && p.cfgErr == nil {
 		p.cfgErr = fmt.Errorf("%w: record function is nil", ErrSQSConfig)
 	}
 	p.now = cfg.Now
@@ -166,5 +174,5 @@ func SQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig)
 		p.concurrency = DefaultSQSConcurrency
 	}
 	p.queues = newSQSQueues(cfg.Client, cfg.DLQURL)
-	return p.handle
+	return p
 }

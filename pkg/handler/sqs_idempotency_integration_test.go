@@ -53,7 +53,7 @@ func TestIntegrationIdempotentSideEffects(t *testing.T) {
 		bodies = bodies[n:]
 	}
 
-	store := idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
+	store := idempotency.MustNewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
 	var (
 		mu      sync.Mutex
 		effects = map[string]int{}

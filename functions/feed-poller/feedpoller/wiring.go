@@ -59,7 +59,11 @@ func Poller(db *dynamodb.Client, e Env, obs handler.Observer, tracer handler.Tra
 	if err != nil {
 		return nil, fmt.Errorf("feedpoller: %w", err)
 	}
-	var store idempotency.Store = idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	ddbStore, err := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	if err != nil {
+		return nil, fmt.Errorf("feedpoller: %w", err)
+	}
+	var store idempotency.Store = ddbStore
 	if tracer != nil {
 		store = handler.TraceStore(store, tracer)
 	}

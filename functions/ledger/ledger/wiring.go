@@ -58,8 +58,8 @@ func LoadEnv(get func(string) string) (Env, error) {
 }
 
 // Handler builds the function: AWS clients (traced), the idempotency guard,
-// the Ledger, and latch's SQS processor around Ledger.Consume, observed by
-// tel.
+// the Ledger, and latch's SQS processor around Ledger.Consume in the
+// transactional form (handler.SQSTx), observed by tel.
 func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func[events.SQSEvent, events.SQSEventResponse], error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -67,7 +67,10 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	}
 	tel.Tracer().InstrumentAWS(&cfg)
 	db := dynamodb.NewFromConfig(cfg)
-	store := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	store, err := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
 	guard, err := idempotency.NewGuard(idempotency.Config{
 		Store:     handler.TraceStore(store, tel.Tracer()),
 		Namespace: e.IdempotencyNamespace,
@@ -93,7 +96,7 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err := sqsCfg.Validate(); err != nil {
 		return nil, err
 	}
-	return handler.Chain(handler.SQS(l.Consume, sqsCfg),
+	return handler.Chain(handler.SQSTx(l.Consume, nil, sqsCfg),
 		telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
 }
 

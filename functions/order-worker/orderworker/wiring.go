@@ -68,7 +68,8 @@ func LoadEnv(get func(string) string) (Env, error) {
 
 // Handler builds the function: AWS clients from the SDK's default
 // configuration (instrumented for tracing), the idempotency guard on its
-// table, the Worker, and latch's SQS processor around it, observed by tel.
+// table, the Worker, and latch's SQS processor around it in the
+// transactional form (handler.SQSTx), observed by tel.
 func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func[events.SQSEvent, events.SQSEventResponse], error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -76,7 +77,10 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	}
 	tel.Tracer().InstrumentAWS(&cfg)
 	db := dynamodb.NewFromConfig(cfg)
-	store := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	store, err := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	if err != nil {
+		return nil, fmt.Errorf("orderworker: %w", err)
+	}
 	guard, err := idempotency.NewGuard(idempotency.Config{
 		Store:     handler.TraceStore(store, tel.Tracer()),
 		Namespace: e.IdempotencyNamespace,
@@ -87,7 +91,6 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	}
 	sqsClient := sqs.NewFromConfig(cfg)
 	wcfg := Config{
-		DynamoDB:    db,
 		EventBridge: eventbridge.NewFromConfig(cfg),
 		OrdersTable: e.OrdersTable,
 		Bus:         e.Bus,
@@ -116,7 +119,7 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err := sqsCfg.Validate(); err != nil {
 		return nil, err
 	}
-	return handler.Chain(handler.SQS(w.Handle, sqsCfg),
+	return handler.Chain(handler.SQSTx(w.Accept, w.Publish, sqsCfg),
 		telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
 }
 
