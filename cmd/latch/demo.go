@@ -24,11 +24,12 @@ import (
 // transient fault (two failed attempts each) settle in seconds, not the
 // minutes a deployment would wait. OrdersQueue's maxReceiveCount (5) leaves
 // room for them.
-func demoParams(faults int) map[string]string {
+func demoParams(faults int, feedURL string) map[string]string {
 	return map[string]string{
 		"TransientFaultPercent": strconv.Itoa(faults),
 		"RetryBaseSeconds":      "1",
 		"RetryMaxSeconds":       "8",
+		"FeedURL":               feedURL,
 	}
 }
 
@@ -39,8 +40,10 @@ func init() {
 		Long: `Starts the template's functions locally (as 'latch local' does) with fault
 injection on, sends a few hundred orders to OrdersQueue — duplicates,
 invalid orders and orders that hit a simulated transient failure among
-them — fires the daily report's schedule twice, and checks the
-invariants: every valid order recorded once and in the ledger in order,
+them — fires the daily report's schedule twice, polls a paged feed it
+serves (with a 503 and a crash mid-page) by firing the feed poller's
+schedule, and checks the invariants: every valid order recorded once and
+in the ledger in order per customer, every feed item handled once,
 every invalid order in the DLQ with its reason, transient failures
 retried with growing delays, one report per tick. Prints live progress
 and a summary; exits non-zero if an invariant fails. Function output goes
@@ -74,11 +77,18 @@ func runDemo(ctx context.Context, env *Env, tmpl, logPath string, faults, orders
 	if err != nil {
 		return fmt.Errorf("load AWS config: %w", err)
 	}
+	// The paged feed feed-poller reads, served here before the stack starts
+	// so its address can be the template's FeedURL.
+	feed, err := demo.NewFeed(demo.FeedConfig{})
+	if err != nil {
+		return err
+	}
+	defer feed.Close()
 	outcomes := demo.NewOutcomes()
 	fmt.Fprintf(env.Stdout, "demo: starting the local stack from %s (function output: %s)\n", tmpl, logPath)
 	stack, err := local.Start(ctx, local.Config{
 		Template: tmpl,
-		Params:   demoParams(faults),
+		Params:   demoParams(faults, feed.URL()),
 		Output:   io.MultiWriter(logFile, outcomes),
 		Logger:   slog.New(slog.NewTextHandler(logFile, nil)),
 		AWS:      &awsCfg,
@@ -107,5 +117,5 @@ func runDemo(ctx context.Context, env *Env, tmpl, logPath string, faults, orders
 		Fire:     stack.Fire,
 		Outcomes: outcomes,
 	}
-	return demo.Run(ctx, target, demo.Config{Orders: orders}, env.Stdout)
+	return demo.Run(ctx, target, demo.Config{Orders: orders, Feed: feed}, env.Stdout)
 }

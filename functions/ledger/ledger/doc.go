@@ -1,6 +1,6 @@
 // Package ledger is the logic of the ledger Lambda: it consumes
-// OrderAccepted events that an EventBridge rule puts on an SQS FIFO queue
-// and appends one entry per order to the customer's ledger, in the order
+// OrderAccepted events that order-worker sends to an SQS FIFO queue (one
+// message group per customer) and appends one entry per order to the customer's ledger, in the order
 // the events arrive.
 //
 // The ledger table has one item per entry: partition key customerId, sort

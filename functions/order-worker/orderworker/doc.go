@@ -10,7 +10,10 @@
 // idempotency record in one transaction (handler.SQSTx, idempotency.
 // Transact): the order is in the table once, never without its record, in
 // one round trip. After the commit the Worker publishes an OrderAccepted
-// event to the custom bus.
+// event to the custom bus and sends it to the ledger's FIFO queue through a
+// producer.Queue (NewLedgerQueue): message group = customer id, so
+// customers are processed in parallel and each in order, and a
+// deduplication id from the order id, so a redelivery's send is dropped.
 //
 // A throttled or failing downstream call is retryable: the message comes
 // back after latch's growing backoff, and on its last attempt goes to the

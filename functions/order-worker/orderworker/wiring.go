@@ -29,6 +29,9 @@ const (
 	// EnvDeadLetterQueueURL is the dead-letter queue for invalid orders.
 	// Default: the source queue's RedrivePolicy target.
 	EnvDeadLetterQueueURL = "DEAD_LETTER_QUEUE_URL"
+	// EnvLedgerQueueURL is the ledger's FIFO queue, which the worker sends
+	// each accepted order to. Default none: no direct send.
+	EnvLedgerQueueURL = "LEDGER_QUEUE_URL"
 	// EnvTransientFaultPercent turns on fault injection (0 to 100,
 	// default 0); see Faults.
 	EnvTransientFaultPercent = "TRANSIENT_FAULT_PERCENT"
@@ -41,6 +44,7 @@ type Env struct {
 	OrdersTable          string
 	Bus                  string
 	DeadLetterQueueURL   string
+	LedgerQueueURL       string
 	Faults               Faults
 	Backoff              retry.Backoff
 }
@@ -55,6 +59,7 @@ func LoadEnv(get func(string) string) (Env, error) {
 		OrdersTable:          v.Required(EnvOrdersTable),
 		Bus:                  v.Required(EnvBus),
 		DeadLetterQueueURL:   v.Optional(EnvDeadLetterQueueURL, ""),
+		LedgerQueueURL:       v.Optional(EnvLedgerQueueURL, ""),
 		Faults:               Faults{Percent: v.Int(EnvTransientFaultPercent, 0, 0, 100)},
 		Backoff:              v.Backoff(),
 	}
@@ -84,17 +89,26 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err != nil {
 		return nil, fmt.Errorf("orderworker: %w", err)
 	}
-	w, err := New(Config{
+	sqsClient := sqs.NewFromConfig(cfg)
+	wcfg := Config{
 		EventBridge: eventbridge.NewFromConfig(cfg),
 		OrdersTable: e.OrdersTable,
 		Bus:         e.Bus,
 		Faults:      e.Faults,
-	})
+	}
+	if e.LedgerQueueURL != "" {
+		lq, err := NewLedgerQueue(sqsClient, e.LedgerQueueURL)
+		if err != nil {
+			return nil, fmt.Errorf("orderworker: %w", err)
+		}
+		wcfg.Ledger = lq
+	}
+	w, err := New(wcfg)
 	if err != nil {
 		return nil, err
 	}
 	sqsCfg := handler.SQSConfig{
-		Client:      sqs.NewFromConfig(cfg),
+		Client:      sqsClient,
 		DLQURL:      e.DeadLetterQueueURL,
 		Backoff:     e.Backoff,
 		Idempotency: guard,

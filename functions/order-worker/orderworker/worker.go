@@ -36,6 +36,9 @@ type Config struct {
 	OrdersTable string
 	// Bus is the event bus name or ARN. Required.
 	Bus string
+	// Ledger, when set, gets each accepted order on the ledger's FIFO
+	// queue, grouped by customer (NewLedgerQueue). Default none.
+	Ledger LedgerQueue
 	// Faults injects transient failures (local demo). Default none.
 	Faults Faults
 	// Now is the clock of acceptedAt. Default time.Now.
@@ -129,11 +132,30 @@ func (w *Worker) Accept(ctx context.Context, m handler.Message[Order]) (idempote
 }
 
 // Publish is the then of handler.SQSTx: it puts OrderAccepted on the bus
-// after the order is committed, and again on a redelivery (the first
-// attempt may have committed and then failed here). The ledger keeps one
-// entry per order however often the event is published.
+// and sends it to the ledger's queue after the order is committed, and
+// again on a redelivery (the first attempt may have committed and then
+// failed here). The ledger keeps one entry per order however often the
+// event is published or sent.
 func (w *Worker) Publish(ctx context.Context, _ handler.Message[Order], acc OrderAccepted) error {
-	return w.publish(ctx, acc)
+	if err := w.publish(ctx, acc); err != nil {
+		return err
+	}
+	return w.sendToLedger(ctx, acc)
+}
+
+// sendToLedger sends the acceptance to the ledger's queue. It runs after
+// the idempotency record is committed and is not part of it: if the worker
+// fails after it, the redelivery's replay sends again. The deduplication id
+// (the order id) drops that copy within SQS's five-minute window, and the
+// ledger's own guard on the order id drops it after.
+func (w *Worker) sendToLedger(ctx context.Context, acc OrderAccepted) error {
+	if w.cfg.Ledger == nil {
+		return nil
+	}
+	if _, err := w.cfg.Ledger.Send(ctx, acc); err != nil {
+		return fmt.Errorf("send OrderAccepted %s to the ledger: %w", acc.OrderID, err)
+	}
+	return nil
 }
 
 // Key is the SQSConfig.Key of the orders queue: the order id, with the
