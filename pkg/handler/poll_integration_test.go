@@ -9,10 +9,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/checkpoint"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // TestPollOnDynamoDB runs overlapping ticks and a mid-page crash on the
@@ -20,7 +20,7 @@ import (
 // the template.
 func TestPollOnDynamoDB(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	table := env.Table(t)
 	store, err := checkpoint.NewDynamoDBStore(env.DynamoDB, checkpoint.DynamoDBConfig{Table: table})
 	if err != nil {

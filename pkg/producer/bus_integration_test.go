@@ -12,16 +12,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 	"github.com/latchkit/latch/pkg/producer"
 )
 
 func TestBusPutsToARuleTarget(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	bus := env.Bus(t)
-	q := env.Queue(t, awstest.QueueSpec{})
+	q := env.Queue(t, emulator.QueueSpec{})
 	env.RuleToQueue(t, bus.Name, `{"source":["latch.test"]}`, q, "")
 	b, err := producer.NewBus(env.EventBridge, producer.BusConfig[accepted]{
 		BusName: bus.Name, Source: "latch.test", DetailType: func(accepted) string { return "OrderAccepted" },

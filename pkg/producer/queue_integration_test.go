@@ -19,11 +19,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/esm"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 	"github.com/latchkit/latch/pkg/producer"
 )
 
@@ -87,7 +87,7 @@ func (c *countingSQS) SendMessageBatch(ctx context.Context, in *sqs.SendMessageB
 
 // drain receives until the queue has given n messages or the deadline
 // passes; it deletes what it receives.
-func drain(t *testing.T, env *awstest.Env, url string, n int, within time.Duration) []types.Message {
+func drain(t *testing.T, env *emulator.Env, url string, n int, within time.Duration) []types.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
@@ -116,8 +116,8 @@ func drain(t *testing.T, env *awstest.Env, url string, n int, within time.Durati
 
 func TestQueueBatchesBySizeOnTheEmulator(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{})
 	ctx := context.Background()
 	if _, err := env.SQS.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{
 		QueueUrl: aws.String(q.URL), Attributes: map[string]string{"MaximumMessageSize": "1048576"},
@@ -177,8 +177,8 @@ func TestQueueBatchesBySizeOnTheEmulator(t *testing.T) {
 
 func TestQueueFIFORetriesAndDeduplicatesOnTheEmulator(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{FIFO: true})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{FIFO: true})
 	// Entries "customer/seq": three customers, eight orders each, in order.
 	var values []string
 	for seq := range 8 {
@@ -230,8 +230,8 @@ func TestQueueFIFORetriesAndDeduplicatesOnTheEmulator(t *testing.T) {
 
 func TestQueueCorrelationReachesTheConsumer(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{})
 	const trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "producer-req-1", TraceHeader: trace})
 	pq := producer.MustNewQueue(env.SQS, q.URL, producer.QueueConfig[map[string]string]{})

@@ -10,8 +10,8 @@ import (
 	"github.com/latchkit/latch/functions/feed-poller/feedpoller"
 	"github.com/latchkit/latch/functions/internal/env"
 	"github.com/latchkit/latch/functions/internal/functest"
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/checkpoint"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // TestSampleTick runs the function on events/schedule-feed-poller.json
@@ -19,10 +19,10 @@ import (
 // delivery of the same tick finds nothing new, and every item's counter in
 // the feed table is 1.
 func TestSampleTick(t *testing.T) {
-	e := awstest.New(t)
+	e := emulator.New(t)
 	srv := serveFeed(t, 17, 5, -1, "no-such-cursor")
 	idem := e.Table(t)
-	feedTable := e.TableWith(t, awstest.TableSpec{TTLAttribute: "-"})
+	feedTable := e.TableWith(t, emulator.TableSpec{TTLAttribute: "-"})
 	cfg, err := feedpoller.LoadEnv(functest.Lookup(map[string]string{
 		env.IdempotencyTable:     idem,
 		env.IdempotencyNamespace: "feed-poller",
@@ -48,8 +48,8 @@ func TestSampleTick(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, it := range e.Items(t, feedTable) {
-		id, _ := awstest.Scalar(it[feedpoller.AttrID])
-		n, _ := awstest.Scalar(it[feedpoller.AttrProcessed])
+		id, _ := emulator.Scalar(it[feedpoller.AttrID])
+		n, _ := emulator.Scalar(it[feedpoller.AttrProcessed])
 		got[id] = n
 	}
 	if len(got) != 17 {

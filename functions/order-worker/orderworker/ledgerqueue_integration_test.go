@@ -14,7 +14,7 @@ import (
 
 	"github.com/latchkit/latch/functions/internal/functest"
 	"github.com/latchkit/latch/functions/order-worker/orderworker"
-	"github.com/latchkit/latch/internal/awstest"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // TestSendsToLedgerQueue runs the sample batch twice with LEDGER_QUEUE_URL
@@ -23,7 +23,7 @@ import (
 // Publish again) are dropped by the deduplication id.
 func TestSendsToLedgerQueue(t *testing.T) {
 	s := newStack(t)
-	ledgerQ := s.env.Queue(t, awstest.QueueSpec{FIFO: true})
+	ledgerQ := s.env.Queue(t, emulator.QueueSpec{FIFO: true})
 	s.vars[orderworker.EnvLedgerQueueURL] = ledgerQ.URL
 	h, _ := s.handler(t)
 	ev := functest.Event[events.SQSEvent](t, "sqs-orders.json")
