@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/latchkit/latch/internal/dlq"
@@ -26,7 +25,8 @@ func init() {
 		Long: `Inspects and redrives the dead-letter queues latch's SQS processor writes
 to. QUEUE is a queue URL, ARN or name. The AWS SDK's usual configuration
 applies: AWS_ENDPOINT_URL_SQS (or AWS_ENDPOINT_URL) points it at the local
-emulator.`,
+emulator. Without an AWS_ENDPOINT_URL* variable the commands refuse to run
+unless given --aws.`,
 		Subcommands: []*Command{
 			{
 				Name:  "ls",
@@ -41,11 +41,12 @@ messages.`,
 				Setup: func(fs *flag.FlagSet) Runner {
 					max := fs.Int("max", 0, "list at most this many messages (0: all)")
 					asJSON := fs.Bool("json", false, "print one JSON object per message, with body and attributes")
+					allowAWS := awsFlag(fs)
 					return func(ctx context.Context, env *Env, args []string) error {
 						if err := needArgs(args, 1, 1); err != nil {
 							return err
 						}
-						client, url, err := sqsQueue(ctx, args[0])
+						client, url, err := sqsQueue(ctx, env, *allowAWS, args[0])
 						if err != nil {
 							return err
 						}
@@ -79,11 +80,12 @@ in the dead-letter queue and makes the command exit non-zero.`,
 					to := fs.String("to", "", "move every message to this queue (URL, ARN or name) instead of its source")
 					max := fs.Int("max", 0, "move at most this many messages (0: all)")
 					dry := fs.Bool("dry-run", false, "show where each message would go; move nothing")
+					allowAWS := awsFlag(fs)
 					return func(ctx context.Context, env *Env, args []string) error {
 						if err := needArgs(args, 1, 1); err != nil {
 							return err
 						}
-						client, url, err := sqsQueue(ctx, args[0])
+						client, url, err := sqsQueue(ctx, env, *allowAWS, args[0])
 						if err != nil {
 							return err
 						}
@@ -102,12 +104,12 @@ in the dead-letter queue and makes the command exit non-zero.`,
 	})
 }
 
-// sqsQueue makes an SQS client from the SDK's default configuration and
-// resolves the queue.
-func sqsQueue(ctx context.Context, queue string) (*sqs.Client, string, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+// sqsQueue makes an SQS client from the SDK's default configuration
+// (refusing real AWS unless allowAWS) and resolves the queue.
+func sqsQueue(ctx context.Context, env *Env, allowAWS bool, queue string) (*sqs.Client, string, error) {
+	cfg, err := awsConfig(ctx, env, allowAWS)
 	if err != nil {
-		return nil, "", fmt.Errorf("load AWS configuration: %w", err)
+		return nil, "", err
 	}
 	client := sqs.NewFromConfig(cfg)
 	url, err := dlq.QueueURL(ctx, client, queue)

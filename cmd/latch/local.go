@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/latchkit/latch/internal/local"
 )
 
@@ -55,9 +57,14 @@ Subcommands:
 			// 'local' is a command and 'local fire' a mode of it rather than
 			// a subcommand, so the shared flag set carries fire's flag too.
 			at := fs.String("time", "", "with fire: the tick's scheduled time, RFC 3339; default now")
+			allowAWS := awsFlag(fs)
 			return func(ctx context.Context, env *Env, args []string) error {
+				awsCfg, err := awsConfig(ctx, env, *allowAWS)
+				if err != nil {
+					return err
+				}
 				if len(args) > 0 && args[0] == "fire" {
-					return fireCommand(ctx, env, *tmpl, params, *at, args[1:])
+					return fireCommand(ctx, env, &awsCfg, *tmpl, params, *at, args[1:])
 				}
 				if err := needArgs(args, 0, 0); err != nil {
 					return err
@@ -66,7 +73,7 @@ Subcommands:
 					return usagef("--time goes with 'latch local fire RULE'")
 				}
 				log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-				stack, err := local.Start(ctx, local.Config{Template: *tmpl, Params: params, Output: env.Stderr, Logger: log})
+				stack, err := local.Start(ctx, local.Config{Template: *tmpl, Params: params, Output: env.Stderr, Logger: log, AWS: &awsCfg})
 				if err != nil {
 					return err
 				}
@@ -82,7 +89,7 @@ Subcommands:
 // fireCommand is 'latch local fire RULE [--time T]': a one-shot run that
 // builds the functions, invokes the rule's targets with its Scheduled Event
 // (async semantics: retries, then the OnFailure destination), and stops.
-func fireCommand(ctx context.Context, env *Env, tmpl string, params map[string]string, at string, pos []string) error {
+func fireCommand(ctx context.Context, env *Env, awsCfg *aws.Config, tmpl string, params map[string]string, at string, pos []string) error {
 	if len(pos) != 1 {
 		return usagef("usage: latch local fire RULE [--time T]")
 	}
@@ -94,7 +101,7 @@ func fireCommand(ctx context.Context, env *Env, tmpl string, params map[string]s
 		}
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	stack, err := local.Start(ctx, local.Config{Template: tmpl, Params: params, Output: env.Stderr, Logger: log, NoMappings: true, NoSchedules: true})
+	stack, err := local.Start(ctx, local.Config{Template: tmpl, Params: params, Output: env.Stderr, Logger: log, AWS: awsCfg, NoMappings: true, NoSchedules: true})
 	if err != nil {
 		return err
 	}
