@@ -38,7 +38,7 @@ func TestSend(t *testing.T) {
 	}
 	ids := map[string]bool{
 		sendOK("", std.Name, `{"id":"o-1"}`, "--attr", "tenant=acme", "--attr", "priority:Number=3"): true,
-		sendOK("", std.URL, "@"+file): true,
+		sendOK("", std.URL, "@"+file):   true,
 		sendOK(`{"id":"o-3"}`, std.ARN): true,
 	}
 	got := map[string]types.Message{}
