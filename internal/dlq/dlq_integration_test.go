@@ -288,3 +288,147 @@ func TestRedriveFIFOKeepsGroupsInOrder(t *testing.T) {
 		t.Errorf("source queue by group, in order (-want +got):\n%s", diff)
 	}
 }
+
+// copyInDLQ sends the DLQ's messages in again with the same attributes,
+// as a process killed between latch's DLQ send and the delete of the
+// original does on its next delivery of the record.
+func copyInDLQ(t *testing.T, env *awstest.Env, q awstest.Queue) {
+	t.Helper()
+	ctx := context.Background()
+	out, err := env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(q.DLQ.URL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 1,
+		MessageAttributeNames: []string{"All"},
+	})
+	if err != nil || len(out.Messages) == 0 {
+		t.Fatalf("receive from the DLQ: %d messages, %v", len(out.Messages), err)
+	}
+	for _, m := range out.Messages {
+		if _, err := env.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.DLQ.URL), MessageBody: m.Body, MessageAttributes: m.MessageAttributes}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(q.DLQ.URL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCopiesListedAndMovedOnce(t *testing.T) {
+	t.Parallel()
+	env := awstest.New(t)
+	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5})
+	sent := bodies(3)
+	deadLetter(t, env, q, "", sent...)
+	copyInDLQ(t, env, q)
+	ctx := context.Background()
+	if n := depth(t, env, q.DLQ.URL); n != 6 {
+		t.Fatalf("%d in the DLQ, want 3 messages and a copy of each", n)
+	}
+	l, err := dlq.List(ctx, env.SQS, q.DLQ.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Messages) != 3 || l.Copies != 3 {
+		t.Fatalf("listed %d messages and %d copies, want 3 and 3", len(l.Messages), l.Copies)
+	}
+	for _, m := range l.Messages {
+		if len(m.CopyIDs) != 1 || m.SourceID == m.ID || m.SourceID == "" {
+			t.Errorf("message %s (source %s): copies %v, want one, and a source id of its own", m.ID, m.SourceID, m.CopyIDs)
+		}
+	}
+	res, err := dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{})
+	if err != nil || res.Err() != nil || len(res.Moved) != 3 || len(res.Copies) != 3 {
+		t.Fatalf("redrive: moved %d, copies deleted %d, %v, %v", len(res.Moved), len(res.Copies), err, res.Err())
+	}
+	if n := depth(t, env, q.DLQ.URL); n != 0 {
+		t.Errorf("%d left in the DLQ, want 0", n)
+	}
+	var back []string
+	for _, m := range drain(t, env, q.URL) {
+		back = append(back, aws.ToString(m.Body))
+	}
+	sort.Strings(back)
+	if diff := cmp.Diff(sent, back); diff != "" {
+		t.Errorf("source queue after redrive: each message once (-want +got):\n%s", diff)
+	}
+}
+
+func TestRedrivePicksByIDAndClass(t *testing.T) {
+	t.Parallel()
+	env := awstest.New(t)
+	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5})
+	deadLetter(t, env, q, "", bodies(4)...)
+	ctx := context.Background()
+	l, err := dlq.List(ctx, env.SQS, q.DLQ.URL, 0)
+	if err != nil || len(l.Messages) != 4 {
+		t.Fatalf("list: %v, %v", l, err)
+	}
+	pick := l.Messages[2]
+	res, err := dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{IDs: []string{pick.SourceID}})
+	if err != nil || res.Err() != nil || len(res.Moved) != 1 || res.Moved[0].Message.Body != pick.Body || res.Skipped != 3 {
+		t.Fatalf("redrive by id: %+v, %v", res, err)
+	}
+	res, err = dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{Class: "retryable"})
+	if err != nil || len(res.Moved) != 0 || res.Skipped != 3 {
+		t.Fatalf("redrive of another class: %+v, %v", res, err)
+	}
+	res, err = dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{Class: "permanent"})
+	if err != nil || res.Err() != nil || len(res.Moved) != 3 {
+		t.Fatalf("redrive by class: %+v, %v", res, err)
+	}
+	if got := len(drain(t, env, q.URL)); got != 4 {
+		t.Errorf("%d back in the source, want 4", got)
+	}
+}
+
+// TestRedriveWithConsumerRunning redrives while the queue's consumer runs
+// and fails every message again at once: the redrive must move each
+// message that was there once, end, and leave each message in the DLQ once.
+func TestRedriveWithConsumerRunning(t *testing.T) {
+	t.Parallel()
+	env := awstest.New(t)
+	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5})
+	sent := bodies(15)
+	deadLetter(t, env, q, "", sent...)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := handler.SQS(func(_ context.Context, m handler.Message[string]) error {
+		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
+	}, handler.SQSConfig{Client: env.SQS})
+	consumer := make(chan error, 1)
+	go func() {
+		consumer <- esm.Run(ctx, esm.Config{Client: env.SQS, QueueURL: q.URL, QueueARN: q.ARN, WaitTime: time.Second},
+			esm.Invoke(handler.Func[events.SQSEvent, events.SQSEventResponse](h)))
+	}()
+
+	rctx, rcancel := context.WithTimeout(ctx, time.Minute)
+	defer rcancel()
+	res, err := dlq.Redrive(rctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{})
+	if err != nil || res.Err() != nil {
+		t.Fatalf("redrive: %v, %v", err, res.Err())
+	}
+	if len(res.Moved) != len(sent) {
+		t.Errorf("moved %d, want each of the %d once", len(res.Moved), len(sent))
+	}
+	t.Logf("moved %d; %d came back while the redrive ran", len(res.Moved), res.Returned)
+
+	// The consumer dead-letters each moved message again: the DLQ ends
+	// with each body once, the source queue empty.
+	deadline := time.Now().Add(45 * time.Second)
+	for depth(t, env, q.DLQ.URL) < len(sent) && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	if err := <-consumer; err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range drain(t, env, q.DLQ.URL) {
+		got = append(got, aws.ToString(m.Body))
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff(sent, got); diff != "" {
+		t.Errorf("DLQ after the redrive and the consumer (-want +got):\n%s", diff)
+	}
+	env.AssertQueueEmpty(t, q.URL)
+}
