@@ -80,7 +80,9 @@ Subcommands:
 				fmt.Fprintf(env.Stdout, "latch local: running %s; Ctrl-C to stop\n", strings.Join(stack.Functions(), ", "))
 				<-ctx.Done()
 				fmt.Fprintln(env.Stdout, "latch local: stopping")
-				return stack.Stop()
+				err = stack.Stop()
+				printInFlight(env, stack.InFlight())
+				return err
 			}
 		},
 	})
@@ -115,4 +117,18 @@ func fireCommand(ctx context.Context, env *Env, awsCfg *aws.Config, tmpl string,
 	}
 	fmt.Fprintf(env.Stdout, "fired %s for %s\n", pos[0], when.Format(time.RFC3339))
 	return nil
+}
+
+// printInFlight tells, after a stop, what the pollers left in flight: it
+// is not lost, but no one sees it until its visibility timeout passes.
+func printInFlight(env *Env, left []local.InFlight) {
+	if len(left) == 0 {
+		fmt.Fprintln(env.Stdout, "latch local: nothing left in flight")
+		return
+	}
+	now := env.now()
+	for _, q := range left {
+		fmt.Fprintf(env.Stdout, "latch local: %s (%s): %d message(s) of %d batch(es) left in flight; visible again by %s (in %s, the queue's visibility timeout; sooner or later where the function set a retry delay)\n",
+			queueName(q.QueueURL), q.Function, q.Messages, q.Batches, q.Due.Local().Format("15:04:05"), q.Due.Sub(now).Round(time.Second))
+	}
 }

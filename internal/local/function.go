@@ -203,6 +203,7 @@ func (s *Stack) startFunction(ctx context.Context, dir string, res *template.Res
 	f.proc, err = lambdaproc.New(lambdaproc.Config{
 		Name: f.name, Binary: bin, Env: env, CleanEnv: true, Timeout: timeout, MemorySize: memory,
 		Region: r.Pseudo().Region, LogGroup: logGroup, MaxConcurrency: conc, Output: s.cfg.Output,
+		Logger: s.log,
 	})
 	return err
 }

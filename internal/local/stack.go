@@ -67,6 +67,7 @@ type Stack struct {
 	funcs    map[string]*function // by logical id
 	rules    map[string]provision.Rule
 	queueURL map[string]string // queue ARN -> URL
+	inflight []queueInFlight   // one per polled queue
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup

@@ -1,6 +1,7 @@
 // Command fn is the test function of internal/local: it logs each SQS
 // record's body and each scheduled event it receives as one JSON line, and
-// fails an event that asks it to.
+// fails an event that asks it to. A record whose body is "die:PATH" kills
+// the process (SIGKILL) the first time it is seen.
 package main
 
 import (
@@ -9,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"syscall"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -32,7 +35,15 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		}
 		var resp events.SQSEventResponse
 		for _, r := range ev.Records {
-			line, _ := json.Marshal(map[string]string{"got": r.Body, "env": os.Getenv("QUEUE_URL")})
+			if path, ok := strings.CutPrefix(r.Body, "die:"); ok {
+				// Killed mid-batch, once: the first delivery creates the
+				// marker file and dies; later ones find it and go on.
+				if f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+					f.Close()
+					_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				}
+			}
+			line, _ := json.Marshal(map[string]string{"got": r.Body, "env": os.Getenv("QUEUE_URL"), "group": r.Attributes["MessageGroupId"]})
 			fmt.Println(string(line))
 		}
 		return resp, nil
