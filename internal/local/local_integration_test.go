@@ -293,3 +293,27 @@ func contains(s []int, v int) bool {
 	}
 	return false
 }
+
+// TestNoSDKChecksumNoise has the function make a DynamoDB call that DynamoDB
+// Local answers with a 4xx, as a lost conditional write does: the SDK's
+// false checksum warning does not reach the output.
+func TestNoSDKChecksumNoise(t *testing.T) {
+	stack, out, env := startStack(t)
+	url, err := stack.Resolve("InQueue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.SQS.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String("ddb-missing")}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(out.lines("ddb_error")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if errs := out.lines("ddb_error"); len(errs) != 1 || !strings.Contains(string(errs[0]), "ResourceNotFoundException") {
+		t.Fatalf("function's DynamoDB error: %s", errs)
+	}
+	if strings.Contains(out.String(), "failed to close HTTP response body") {
+		t.Errorf("the SDK's checksum warning reached the output:\n%s", out.String())
+	}
+}

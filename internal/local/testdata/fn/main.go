@@ -15,6 +15,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 func handle(ctx context.Context, raw json.RawMessage) (any, error) {
@@ -43,6 +47,12 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 					_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 				}
 			}
+			if r.Body == "ddb-missing" {
+				// A 4xx answer from DynamoDB Local: the SDK's client, as
+				// users build it, logs a false checksum warning for it.
+				fmt.Println(string(must(json.Marshal(map[string]string{"ddb_error": ddbMissing(ctx)}))))
+				continue
+			}
 			line, _ := json.Marshal(map[string]string{"got": r.Body, "env": os.Getenv("QUEUE_URL"), "group": r.Attributes["MessageGroupId"]})
 			fmt.Println(string(line))
 		}
@@ -51,6 +61,29 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	line, _ := json.Marshal(map[string]json.RawMessage{"tick": raw})
 	fmt.Println(string(line))
 	return nil, nil
+}
+
+// ddbMissing reads from a table that does not exist and returns the error.
+func ddbMissing(ctx context.Context) string {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	_, err = dynamodb.NewFromConfig(cfg).GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String("no-such-table"),
+		Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "x"}},
+	})
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func main() { lambda.Start(handle) }
