@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // decodeNode turns a YAML node into a template value: nil, string, bool,

@@ -53,9 +53,7 @@ func newAsyncRunner(obs Observer, fq FailureQueue, log *slog.Logger, now func() 
 	if obs == nil {
 		obs = NopObserver{}
 	}
-	if log == nil {
-		log = slog.Default()
-	}
+	log = loggerOf(log, obs)
 	if now == nil {
 		now = time.Now
 	}
@@ -66,11 +64,11 @@ func newAsyncRunner(obs Observer, fq FailureQueue, log *slog.Logger, now func() 
 // replay, and the hashed idempotency key when there is one.
 type work func(ctx context.Context) (replayed bool, keyHash string, err error)
 
-func (a asyncRunner) run(ctx context.Context, rec Record, payload []byte, w work) error {
-	ctx = a.observer.RecordStarted(ctx, rec)
+func (a asyncRunner) run(ctx context.Context, rec Delivery, payload []byte, w work) error {
+	ctx = a.observer.RecordStarted(ContextWithDelivery(ctx, rec), rec)
 	start := a.now()
 	replayed, keyHash, err := a.protect(ctx, rec, w)
-	rep := Report{Record: rec, KeyHash: keyHash}
+	rep := Report{Delivery: rec, KeyHash: keyHash}
 	var ret error
 	switch {
 	case err == nil && replayed:
@@ -99,12 +97,12 @@ func (a asyncRunner) run(ctx context.Context, rec Record, payload []byte, w work
 // protect runs w, turning a panic into a retryable *PanicError logged with
 // its stack: the invocation fails like any retryable failure instead of
 // taking the execution environment down with it.
-func (a asyncRunner) protect(ctx context.Context, rec Record, w work) (replayed bool, keyHash string, err error) {
+func (a asyncRunner) protect(ctx context.Context, rec Delivery, w work) (replayed bool, keyHash string, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			pe := &PanicError{Value: v, Stack: debug.Stack()}
 			a.log.ErrorContext(ctx, "handler: event function panicked",
-				slog.String(LogKeyMessageID, rec.ID),
+				slog.String("message_id", rec.ID),
 				slog.String("panic", fmt.Sprint(v)),
 				slog.String("stack", string(pe.Stack)))
 			err = pe

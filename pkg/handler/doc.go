@@ -25,16 +25,23 @@
 // permanent failures to a FailureQueue with the reason and succeed, so
 // Lambda's retries are spent only on what may still succeed.
 //
-// Observability plugs in through the Observer interface. Telemetry is the
-// full implementation: one JSON log line per record outcome (NewLogger),
-// one CloudWatch EMF blob per invocation with counts per outcome, the
-// handler's duration and cold starts (Metrics), and an X-Ray subsegment per
-// record and per idempotency store call (XRayTracer, TraceStore), all of it
-// silent outside Lambda. Observe wraps an invocation so its blob is written
-// once, even when the handler fails.
+// Observability plugs in through two seams that live here: the Observer,
+// told about every record (Delivery when it starts, Report when it ends),
+// and the Tracer, that spans are made with (TraceStore puts the
+// idempotency store's calls in spans of their own). The implementations
+// live in sub-packages, so the entry package reads as one story:
+//
+//   - telemetry: the Observer that writes one JSON log line per record
+//     outcome, one CloudWatch EMF blob per invocation and a span per
+//     record; its Observe middleware wraps the invocation.
+//   - logging: the JSON slog logger with Lambda's fields.
+//   - metrics: the EMF encoder, for a handler's own metrics too.
+//   - xray: latch's own X-Ray emitter, telemetry's default tracer.
+//
+// A schedule job, observed:
 //
 //	func main() {
-//		tel, err := handler.NewTelemetry(handler.TelemetryConfig{})
+//		tel, err := telemetry.New(telemetry.Config{})
 //		if err != nil {
 //			log.Fatal(err)
 //		}
@@ -43,6 +50,6 @@
 //			FailureQueue: handler.FailureQueue{URL: os.Getenv("FAILURE_QUEUE_URL"), Client: sqs.NewFromConfig(cfg)},
 //			Observer:     tel,
 //		})
-//		handler.Start(handler.Chain(job, handler.Observe[json.RawMessage, struct{}](tel)))
+//		handler.Start(handler.Chain(job, telemetry.Observe[json.RawMessage, struct{}](tel)))
 //	}
 package handler

@@ -52,7 +52,8 @@ type EventBridgeConfig[T any] struct {
 	FailureQueue FailureQueue
 	// Observer is told about every event. Default NopObserver.
 	Observer Observer
-	// Logger receives recovered panics with their stack. Default
+	// Logger receives recovered panics with their stack. Default: the
+	// Observer's logger when it has one (a *telemetry.Telemetry has), else
 	// slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for durations and failure timestamps. Default
@@ -125,7 +126,7 @@ func EventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg Even
 			return struct{}{}, cfgErr
 		}
 		e, derr := DecodeEvent[T](ev)
-		rec := Record{Source: ev.Source, ID: ev.ID, CorrelationID: ev.ID, Body: string(ev.Detail)}
+		rec := Delivery{Source: ev.Source, ID: ev.ID, CorrelationID: ev.ID, Body: string(ev.Detail)}
 		if derr == nil && cfg.CorrelationID != nil {
 			rec.CorrelationID = cfg.CorrelationID(e)
 		}

@@ -19,6 +19,10 @@ import (
 	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/esm"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/emftest"
+	"github.com/latchkit/latch/pkg/handler/logging"
+	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
@@ -36,12 +40,12 @@ func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
 	env.RuleToQueue(t, bus.Name, `{"source":["shop.orders"]}`, q, "")
 
 	var logs, emf syncBuffer
-	m, err := handler.NewMetrics(handler.MetricsConfig{Namespace: "latch-test", Service: "orders", Writer: &emf})
+	m, err := metrics.New(metrics.Config{Namespace: "latch-test", Service: "orders", Writer: &emf})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel, err := handler.NewTelemetry(handler.TelemetryConfig{
-		Logger:  handler.NewLogger(handler.LoggerConfig{Writer: &logs, Level: slog.LevelInfo, Service: "orders"}),
+	tel, err := telemetry.New(telemetry.Config{
+		Logger:  logging.NewLogger(logging.Config{Writer: &logs, Level: slog.LevelInfo, Service: "orders"}),
 		Metrics: m,
 	})
 	if err != nil {
@@ -52,7 +56,7 @@ func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
 		shipped.add(e.Detail.OrderID)
 		return nil
 	}), handler.SQSConfig{Client: env.SQS, Observer: tel, Idempotency: guard, Key: handler.KeyEventID})
-	invoke := handler.Chain(proc, handler.Observe[events.SQSEvent, events.SQSEventResponse](tel))
+	invoke := handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -146,8 +150,8 @@ func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
 	// One EMF blob per invocation, each well formed; together they count
 	// every outcome.
 	total := map[string]float64{}
-	for _, blob := range emfBlobs(t, emf.snapshot()) {
-		_, dims, values := checkEMF(t, blob)
+	for _, blob := range emftest.Blobs(t, emf.snapshot()) {
+		_, dims, values := emftest.Check(t, blob)
 		if dims["service"] != "orders" {
 			t.Errorf("service dimension %q", dims["service"])
 		}

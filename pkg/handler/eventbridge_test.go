@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
@@ -174,7 +175,7 @@ func TestEventBridgeRecordAndFailureMessage(t *testing.T) {
 	}
 	rep := obs.last(t)
 	if rep.Source != "shop.orders" || rep.ID != "ev-9" || rep.CorrelationID != "ev-9" || rep.Body != `{"items":"many"}` {
-		t.Errorf("record = %+v", rep.Record)
+		t.Errorf("record = %+v", rep.Delivery)
 	}
 	var de *handler.EventDecodeError
 	if !errors.As(rep.Err, &de) || rep.Class != retry.ClassPermanent {
@@ -326,4 +327,11 @@ func TestEventKeys(t *testing.T) {
 			}
 		})
 	}
+}
+
+// noCallsSQS fails every call: a batch that succeeds makes none.
+type noCallsSQS struct{ handler.SQSClient }
+
+func (noCallsSQS) SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	return nil, errors.New("unexpected SQS call")
 }

@@ -68,7 +68,7 @@ func (q FailureQueue) validate() error {
 }
 
 // send puts the failed event on the queue. A nil error means SQS has it.
-func (q FailureQueue) send(ctx context.Context, rec Record, payload []byte, cause error, class retry.Class, now time.Time) error {
+func (q FailureQueue) send(ctx context.Context, rec Delivery, payload []byte, cause error, class retry.Class, now time.Time) error {
 	str := func(s string) types.MessageAttributeValue {
 		return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(s)}
 	}

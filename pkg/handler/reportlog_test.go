@@ -12,11 +12,11 @@ import (
 // report, in order; a record seen on several deliveries has several.
 type reportLog struct {
 	mu      sync.Mutex
-	started []handler.Record
+	started []handler.Delivery
 	reports []handler.Report
 }
 
-func (l *reportLog) RecordStarted(ctx context.Context, r handler.Record) context.Context {
+func (l *reportLog) RecordStarted(ctx context.Context, r handler.Delivery) context.Context {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.started = append(l.started, r)

@@ -25,7 +25,8 @@ type ScheduleConfig struct {
 	FailureQueue FailureQueue
 	// Observer is told about every tick. Default NopObserver.
 	Observer Observer
-	// Logger receives recovered panics with their stack. Default
+	// Logger receives recovered panics with their stack. Default: the
+	// Observer's logger when it has one (a *telemetry.Telemetry has), else
 	// slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for durations and failure timestamps. Default
@@ -65,7 +66,7 @@ func Schedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) Fu
 			return struct{}{}, cfgErr
 		}
 		tick, perr := ParseTick(payload)
-		rec := Record{Source: tick.Source, ID: tick.ID, Attempt: tick.Attempt}
+		rec := Delivery{Source: tick.Source, ID: tick.ID, Attempt: tick.Attempt}
 		if perr == nil {
 			rec.CorrelationID = tick.Key()
 			if len(tick.Detail) > 0 {

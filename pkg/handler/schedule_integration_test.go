@@ -16,6 +16,9 @@ import (
 
 	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/logging"
+	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
 	"github.com/latchkit/latch/pkg/retry"
 )
@@ -32,12 +35,12 @@ func TestIntegrationScheduleTickOnce(t *testing.T) {
 	failed := env.Queue(t, awstest.QueueSpec{})
 
 	var logs syncBuffer
-	m, err := handler.NewMetrics(handler.MetricsConfig{Namespace: "latch-test", Service: "reports", Writer: &syncBuffer{}})
+	m, err := metrics.New(metrics.Config{Namespace: "latch-test", Service: "reports", Writer: &syncBuffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel, err := handler.NewTelemetry(handler.TelemetryConfig{
-		Logger:  handler.NewLogger(handler.LoggerConfig{Writer: &logs, Level: slog.LevelInfo}),
+	tel, err := telemetry.New(telemetry.Config{
+		Logger:  logging.NewLogger(logging.Config{Writer: &logs, Level: slog.LevelInfo}),
 		Metrics: m,
 	})
 	if err != nil {
@@ -57,7 +60,7 @@ func TestIntegrationScheduleTickOnce(t *testing.T) {
 		Observer:     tel,
 	})
 	// As Lambda runs it: JSON bytes in, through Start's entry point.
-	fn := handler.NewLambdaHandler(handler.Chain(sched, handler.Observe[json.RawMessage, struct{}](tel)))
+	fn := handler.NewLambdaHandler(handler.Chain(sched, telemetry.Observe[json.RawMessage, struct{}](tel)))
 
 	rule := awstest.UniqueName(t, "nightly")
 	at := time.Now().UTC().Truncate(time.Minute)

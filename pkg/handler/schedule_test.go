@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -210,7 +211,7 @@ func TestScheduleFailureQueueMessage(t *testing.T) {
 	}
 	rep := obs.last(t)
 	if rep.Source != "aws.scheduler" || rep.ID != "exec-2" || rep.Attempt != 1 || rep.CorrelationID != "nightly-report@2026-03-01T06:00:00Z" {
-		t.Errorf("record = %+v", rep.Record)
+		t.Errorf("record = %+v", rep.Delivery)
 	}
 	if rep.Class != retry.ClassPermanent || rep.Err == nil {
 		t.Errorf("report = %+v, want the permanent error", rep)
@@ -270,7 +271,7 @@ func TestSchedulePanic(t *testing.T) {
 	obs := &reportLog{}
 	fq := &failureQueueFake{}
 	f := handler.Schedule(func(context.Context, handler.Tick) error { panic("nil map") },
-		handler.ScheduleConfig{Observer: obs, FailureQueue: handler.FailureQueue{URL: "q", Client: fq}, Logger: discardLogger()})
+		handler.ScheduleConfig{Observer: obs, FailureQueue: handler.FailureQueue{URL: "q", Client: fq}, Logger: slog.New(slog.DiscardHandler)})
 	_, err := f(context.Background(), json.RawMessage(ruleEvent))
 	var pe *handler.PanicError
 	if !errors.As(err, &pe) || retry.Classify(err) != retry.ClassRetryable {

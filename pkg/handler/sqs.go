@@ -77,7 +77,8 @@ type SQSConfig struct {
 	Observer Observer
 	// Logger receives what only the processor knows: recovered panics with
 	// their stack, failed visibility changes and dead-letter sends. Nil
-	// means slog.Default().
+	// means the Observer's logger when it has one (a *telemetry.Telemetry
+	// has), else slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for DLQ timestamps, durations and retry times. Nil
 	// means time.Now.
@@ -159,10 +160,7 @@ func SQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig)
 	if p.obs == nil {
 		p.obs = NopObserver{}
 	}
-	p.log = cfg.Logger
-	if p.log == nil {
-		p.log = slog.Default()
-	}
+	p.log = loggerOf(cfg.Logger, p.obs)
 	p.concurrency = cfg.Concurrency
 	if p.concurrency <= 0 {
 		p.concurrency = DefaultSQSConcurrency

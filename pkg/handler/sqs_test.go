@@ -805,7 +805,7 @@ func TestSQSMessage(t *testing.T) {
 	if gotCtx != "m1" {
 		t.Errorf("record function did not get the observer's context")
 	}
-	wantRec := []handler.Record{{Source: "aws:sqs", ID: "m1", Attempt: 2, CorrelationID: "req-42", Body: `{"order_id":"o-1","amount":1}`}}
+	wantRec := []handler.Delivery{{Source: "aws:sqs", ID: "m1", Attempt: 2, CorrelationID: "req-42", Body: `{"order_id":"o-1","amount":1}`}}
 	if diff := cmp.Diff(wantRec, obs.started); diff != "" {
 		t.Errorf("started (-want +got):\n%s", diff)
 	}

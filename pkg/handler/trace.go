@@ -6,21 +6,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// Tracer is latch's one tracing seam. XRayTracer fills it with a small
-// X-Ray emitter of latch's own; an OpenTelemetry tracer can fill it later
-// without any other change to latch.
-//
-// Departure from DESIGN.md ("Dependencies" names github.com/aws/aws-xray-sdk-go
-// for tracing): latch no longer uses the X-Ray SDK. Measured on the example
-// functions (linux/arm64, -trimpath -ldflags='-s -w'): the SDK v2 clients
-// and aws-lambda-go alone make 8.2 MB; package xray of aws-xray-sdk-go
-// v1.8.5 took a binary to 21.8 MB (order-worker 25.1 MB, ledger 23.9 MB),
-// because it pulls in aws-sdk-go v1 (end of life), grpc and fasthttp,
-// against a target of less than 15 MB. The X-Ray SDKs are in maintenance
-// mode since 2026-02-25. What latch needs of X-Ray is small and documented:
-// subsegment documents (JSON) sent as UDP datagrams to the daemon Lambda
-// runs, under the trace header Lambda hands each invocation. That is
-// xray*.go in this package, behind the same seam.
+// Tracer is latch's one tracing seam: the triggers' observer, TraceStore
+// and AWS clients make their spans through it. Implementations live in
+// packages of their own, so a function links only the one it uses:
+// xray.Tracer (latch's own small X-Ray emitter, the default of package
+// telemetry), xraysdk (spans nested in aws-xray-sdk-go's segments) and
+// oteltracer (spans on an OpenTelemetry TracerProvider).
 type Tracer interface {
 	// Start begins a span named name, a child of the span in ctx, and
 	// returns the context that carries it. Outside a trace it returns ctx
@@ -72,45 +63,4 @@ type nopSpan struct{}
 func (nopSpan) Annotate(string, any) {}
 func (nopSpan) End(error)            {}
 
-// XRayTracer traces with AWS X-Ray: in Lambda with active tracing, spans
-// are subsegments of the function's segment, each sent when it ends as one
-// UDP datagram to the X-Ray daemon Lambda runs (AWS_XRAY_DAEMON_ADDRESS).
-// The zero value is ready to use.
-//
-// It traces only a sampled request (the trace header Lambda passed with the
-// invocation says Sampled=1) and only when a daemon address is set.
-// Otherwise (a unit test, the local runner, an unsampled request) Start
-// returns ctx and a span that does nothing: no log line, no packet, no
-// wait, no allocation. A failed send is dropped silently: tracing never
-// fails or slows a record.
-//
-// A span's End(err) with err != nil marks the subsegment with error and a
-// cause holding the error's message and type. An AWS call's subsegment
-// follows the HTTP status instead, as X-Ray defines the flags: 4xx error,
-// 429 error and throttle, 5xx fault.
-type XRayTracer struct{}
-
-var (
-	_ Tracer = XRayTracer{}
-	_ Tracer = NopTracer{}
-)
-
-// Start begins a subsegment, a child of the span in ctx or else of the
-// invocation's segment, when the invocation is traced; see XRayTracer.
-func (XRayTracer) Start(ctx context.Context, name string) (context.Context, Span) {
-	s := startSubsegment(ctx, name)
-	if s == nil {
-		return ctx, nopSpan{}
-	}
-	return context.WithValue(ctx, xraySpanKey{}, s), s
-}
-
-// InstrumentAWS adds latch's X-Ray middleware to cfg: every AWS SDK v2 call
-// made in a traced context becomes a subsegment named after the service
-// ("DynamoDB", "SQS") with the operation, region, HTTP status and request
-// id, and carries the trace header to AWS. In an untraced context the
-// middleware only looks and passes the call on. Calling it twice adds the
-// middleware once.
-func (XRayTracer) InstrumentAWS(cfg *aws.Config) {
-	cfg.APIOptions = append(cfg.APIOptions, addXRayMiddleware)
-}
+var _ Tracer = NopTracer{}

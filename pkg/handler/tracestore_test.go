@@ -8,12 +8,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/spantest"
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
 func TestTraceStore(t *testing.T) {
 	t.Parallel()
-	tr := &spanRecorder{}
+	tr := &spantest.Recorder{}
 	store := handler.TraceStore(idempotency.NewMemoryStore(), tr)
 	guard, err := idempotency.NewGuard(idempotency.Config{Store: store, Namespace: "t"})
 	if err != nil {
@@ -32,15 +33,15 @@ func TestTraceStore(t *testing.T) {
 		Failed           bool
 	}
 	var got []span
-	for _, s := range tr.spans {
+	for _, s := range tr.Spans() {
 		if s == record {
 			continue
 		}
-		if s.parent != record || !s.ended {
-			t.Errorf("span %s: not an ended child of the record span", s.name)
+		if s.Parent != record || !s.Ended {
+			t.Errorf("span %s: not an ended child of the record span", s.Name)
 		}
-		held, _ := s.annotations[handler.AnnotationHeldBy].(string)
-		got = append(got, span{Name: s.name, Op: s.annotations[handler.AnnotationOperation].(string), HeldBy: held, Failed: s.err != nil})
+		held, _ := s.Annotations[handler.AnnotationHeldBy].(string)
+		got = append(got, span{Name: s.Name, Op: s.Annotations[handler.AnnotationOperation].(string), HeldBy: held, Failed: s.Err != nil})
 	}
 	want := []span{
 		{Name: "## idempotency.claim", Op: "claim"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkit/latch/functions/internal/env"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
@@ -59,7 +60,7 @@ func LoadEnv(get func(string) string) (Env, error) {
 
 // Handler builds the function: AWS clients (traced), the idempotency guard,
 // the Reporter, and latch's Schedule handler around it, observed by tel.
-func Handler(ctx context.Context, e Env, tel *handler.Telemetry) (handler.Func[json.RawMessage, struct{}], error) {
+func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func[json.RawMessage, struct{}], error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dailyreport: load AWS config: %w", err)
@@ -88,7 +89,7 @@ func Handler(ctx context.Context, e Env, tel *handler.Telemetry) (handler.Func[j
 		scfg.FailureQueue = handler.FailureQueue{URL: e.FailureQueueURL, Client: sqs.NewFromConfig(cfg)}
 	}
 	return handler.Chain(handler.Schedule(r.Run, scfg),
-		handler.Observe[json.RawMessage, struct{}](tel)), nil
+		telemetry.Observe[json.RawMessage, struct{}](tel)), nil
 }
 
 // FromEnv is Handler with the configuration from the process environment
@@ -98,7 +99,7 @@ func FromEnv(ctx context.Context) (handler.Func[json.RawMessage, struct{}], erro
 	if err != nil {
 		return nil, err
 	}
-	tel, err := handler.NewTelemetry(handler.TelemetryConfig{})
+	tel, err := telemetry.New(telemetry.Config{})
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,9 @@ import (
 	"testing"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/logging"
+	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
 )
 
 // Event returns the sample event events/<name>, decoded into T.
@@ -87,7 +90,7 @@ func (l *Log) Count() map[string]int {
 
 // Telemetry returns telemetry that logs into the returned Log (and the
 // test's output on failure), drops metrics and traces nothing.
-func Telemetry(t testing.TB) (*handler.Telemetry, *Log) {
+func Telemetry(t testing.TB) (*telemetry.Telemetry, *Log) {
 	t.Helper()
 	l := &Log{}
 	t.Cleanup(func() {
@@ -97,12 +100,12 @@ func Telemetry(t testing.TB) (*handler.Telemetry, *Log) {
 			l.mu.Unlock()
 		}
 	})
-	m, err := handler.NewMetrics(handler.MetricsConfig{Writer: io.Discard})
+	m, err := metrics.New(metrics.Config{Writer: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel, err := handler.NewTelemetry(handler.TelemetryConfig{
-		Logger:  handler.NewLogger(handler.LoggerConfig{Writer: l}),
+	tel, err := telemetry.New(telemetry.Config{
+		Logger:  logging.NewLogger(logging.Config{Writer: l}),
 		Metrics: m,
 		Tracer:  handler.NopTracer{},
 	})

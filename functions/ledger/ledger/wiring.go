@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkit/latch/functions/internal/env"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
 	"github.com/latchkit/latch/pkg/retry"
 )
@@ -59,7 +60,7 @@ func LoadEnv(get func(string) string) (Env, error) {
 // Handler builds the function: AWS clients (traced), the idempotency guard,
 // the Ledger, and latch's SQS processor around Ledger.Consume, observed by
 // tel.
-func Handler(ctx context.Context, e Env, tel *handler.Telemetry) (handler.Func[events.SQSEvent, events.SQSEventResponse], error) {
+func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func[events.SQSEvent, events.SQSEventResponse], error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: load AWS config: %w", err)
@@ -93,7 +94,7 @@ func Handler(ctx context.Context, e Env, tel *handler.Telemetry) (handler.Func[e
 		return nil, err
 	}
 	return handler.Chain(handler.SQS(l.Consume, sqsCfg),
-		handler.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
+		telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
 }
 
 // FromEnv is Handler with the configuration from the process environment
@@ -103,7 +104,7 @@ func FromEnv(ctx context.Context) (handler.Func[events.SQSEvent, events.SQSEvent
 	if err != nil {
 		return nil, err
 	}
-	tel, err := handler.NewTelemetry(handler.TelemetryConfig{})
+	tel, err := telemetry.New(telemetry.Config{})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,34 @@
+package batch
+
+import "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+// EventsLimits are PutEvents' limits: ten entries and 256 KiB (262,144
+// bytes) for the entries of one request together.
+var EventsLimits = Limits{MaxEntries: DefaultMaxEntries, MaxBytes: EventsMaxBatchBytes}
+
+// EventsMaxBatchBytes is the most bytes EventBridge accepts in one PutEvents
+// request, counted as EventSize counts them.
+const EventsMaxBatchBytes = 256 * 1024
+
+// eventTimeBytes is what a set Time counts for, by EventBridge's rule.
+const eventTimeBytes = 14
+
+// EventSize is a PutEvents entry's size by EventBridge's documented rule
+// ("Calculating PutEvents event entry size"): 14 bytes when Time is set,
+// plus the UTF-8 bytes of Source, DetailType, Detail and each of
+// Resources. The bus name and the trace header do not count.
+func EventSize(e types.PutEventsRequestEntry) int {
+	n := 0
+	if e.Time != nil {
+		n += eventTimeBytes
+	}
+	for _, s := range []*string{e.Source, e.DetailType, e.Detail} {
+		if s != nil {
+			n += len(*s)
+		}
+	}
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	return n
+}

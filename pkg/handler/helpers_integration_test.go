@@ -1,0 +1,168 @@
+//go:build integration
+
+package handler_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/latchkit/latch/internal/awstest"
+	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/xray"
+	"github.com/latchkit/latch/pkg/idempotency"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of records
+// that run in parallel.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) snapshot() *bytes.Buffer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.NewBuffer(append([]byte(nil), s.b.Bytes()...))
+}
+
+// effects counts the side effects a test's handler had, by key.
+type effects struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (e *effects) add(k string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.n == nil {
+		e.n = map[string]int{}
+	}
+	e.n[k]++
+}
+
+func (e *effects) get(k string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.n[k]
+}
+
+// dynamoGuard is a Guard on a fresh table of DynamoDB Local, its store
+// traced as in production.
+func dynamoGuard(t *testing.T, env *awstest.Env) (*idempotency.Guard, string) {
+	t.Helper()
+	table := env.Table(t)
+	store := idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
+	g, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(store, xray.Tracer{}), Namespace: awstest.UniqueName(t, "ns")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, table
+}
+
+// storedStatus reads the idempotency record of id from the table.
+func storedStatus(t *testing.T, env *awstest.Env, table, keyHash string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := env.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(table),
+		Key:            map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: keyHash}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatalf("get record %s: %v", keyHash, err)
+	}
+	s, _ := out.Item["status"].(*ddbtypes.AttributeValueMemberS)
+	if s == nil {
+		return ""
+	}
+	return s.Value
+}
+
+// receiveAll long-polls q until it has want messages or the deadline.
+func receiveN(t *testing.T, env *awstest.Env, url string, want int) []sqstypes.Message {
+	t.Helper()
+	var got []sqstypes.Message
+	deadline := time.Now().Add(20 * time.Second)
+	for len(got) < want && time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, err := env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageAttributeNames: []string{"All"}, VisibilityTimeout: 60,
+		})
+		cancel()
+		if err != nil {
+			t.Fatalf("receive from %s: %v", url, err)
+		}
+		got = append(got, out.Messages...)
+	}
+	if len(got) != want {
+		t.Fatalf("%d messages on %s, want %d", len(got), url, want)
+	}
+	return got
+}
+
+func msgAttr(m sqstypes.Message, name string) string {
+	v, ok := m.MessageAttributes[name]
+	if !ok {
+		return ""
+	}
+	return aws.ToString(v.StringValue)
+}
+
+// outcomesByID reads the outcome lines of a log: message id → outcomes.
+func outcomesByID(t *testing.T, logs *bytes.Buffer) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, l := range logLines(t, logs) {
+		if l["message"] != "record processed" {
+			continue
+		}
+		id := fmt.Sprint(l["message_id"])
+		out[id] = append(out[id], fmt.Sprint(l["outcome"]))
+	}
+	return out
+}
+
+func jsonDetail(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// logLines parses every line written to buf as a JSON object.
+func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		if len(l) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}

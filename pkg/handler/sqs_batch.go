@@ -1,0 +1,259 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/retry"
+)
+
+// sqsProcessor is the state behind one SQS handler: its config and what it
+// learns about its queues, kept for the life of the execution environment.
+type sqsProcessor[T any] struct {
+	fn          func(context.Context, Message[T]) error
+	cfg         SQSConfig
+	cfgErr      error
+	queues      *sqsQueues
+	obs         Observer
+	log         *slog.Logger
+	now         func() time.Time
+	concurrency int
+}
+
+// sqsRun is one record's progress through one invocation.
+type sqsRun struct {
+	it     *sqsItem
+	ctx    context.Context // from Observer.RecordStarted
+	start  time.Time
+	report Report
+	// pending: a retryable failure waiting for its visibility change, to
+	// queue.url, of delay.
+	pending bool
+	queue   *sqsQueue
+	delay   time.Duration
+}
+
+// done reports whether the record is finished with, for its FIFO group:
+// it succeeded, was a duplicate, or is safely in the dead-letter queue.
+func (r *sqsRun) done() bool {
+	switch r.report.Outcome {
+	case Succeeded, Duplicate, DeadLettered:
+		return true
+	}
+	return false
+}
+
+// reported reports whether the record goes into batchItemFailures.
+func (r *sqsRun) reported() bool {
+	return r.report.Outcome == RetryScheduled || r.report.Outcome == Failed
+}
+
+func (p *sqsProcessor[T]) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	if p.cfgErr != nil {
+		return resp, p.cfgErr
+	}
+	items, err := parseSQSEvent(ev)
+	if err != nil {
+		return resp, err
+	}
+	runs := make([]*sqsRun, len(items))
+	for i, it := range items {
+		runs[i] = &sqsRun{it: it}
+	}
+	p.runAll(ctx, runs)
+	p.scheduleRetries(ctx, runs)
+	for _, r := range runs {
+		if r.reported() {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.it.msg.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// runAll runs the batch: every record of a standard queue on its own, every
+// FIFO message group in order, at most p.concurrency at once.
+func (p *sqsProcessor[T]) runAll(ctx context.Context, runs []*sqsRun) {
+	var (
+		groups [][]*sqsRun
+		index  = map[[2]string]int{}
+	)
+	for _, r := range runs {
+		if !r.it.fifo {
+			groups = append(groups, []*sqsRun{r})
+			continue
+		}
+		k := [2]string{r.it.queueARN, r.it.group}
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], r)
+	}
+	if len(groups) == 1 || p.concurrency == 1 {
+		for _, g := range groups {
+			p.runGroup(ctx, g)
+		}
+		return
+	}
+	sem := make(chan struct{}, p.concurrency)
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			p.runGroup(ctx, g)
+		})
+	}
+	wg.Wait()
+}
+
+// runGroup runs records in order until one is not done. The rest are not
+// run: they fail with ErrGroupBlocked and are made visible again at once.
+// That does not let them overtake the record that blocked them: SQS
+// delivers nothing of a FIFO group while one of its messages is in flight,
+// and the blocker stays in flight for its own delay. (Giving them the
+// blocker's delay instead would tie them with it, and an emulator that
+// breaks the tie by the wrong message would reorder the group.)
+func (p *sqsProcessor[T]) runGroup(ctx context.Context, group []*sqsRun) {
+	blockedBy := ""
+	for _, r := range group {
+		r.report.Delivery = r.it.record()
+		r.ctx = p.obs.RecordStarted(ContextWithDelivery(ctx, r.report.Delivery), r.report.Delivery)
+		r.start = p.now()
+		if blockedBy != "" {
+			p.settle(r, fmt.Errorf("%w (message %s)", ErrGroupBlocked, blockedBy), false, true)
+			continue
+		}
+		dup, err := p.call(r)
+		p.settle(r, err, dup, false)
+		if !r.done() {
+			blockedBy = r.it.msg.MessageId
+		}
+	}
+}
+
+// call decodes the record and runs the record function on it, under the
+// idempotency guard when there is one. The body is decoded first: a body
+// that cannot decode fails for good without claiming its key.
+func (p *sqsProcessor[T]) call(r *sqsRun) (duplicate bool, err error) {
+	m := Message[T]{Raw: *r.it.msg, Attempt: r.it.attempt}
+	if err := p.protect(r, func() error { return decodeBody(r.it.msg.Body, &m.Body) }); err != nil {
+		return false, err
+	}
+	if p.cfg.Idempotency == nil {
+		return false, p.protect(r, func() error { return p.fn(r.ctx, m) })
+	}
+	var key idempotency.Key
+	if err := p.protect(r, func() (err error) { key, err = p.cfg.Key(*r.it.msg); return err }); err != nil {
+		return false, err
+	}
+	res, err := idempotency.Do(r.ctx, p.cfg.Idempotency, key, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, p.protect(r, func() error { return p.fn(ctx, m) })
+	})
+	r.report.KeyHash = res.KeyHash
+	return res.Replayed && err == nil, err
+}
+
+// decodeBody fills *dst from an SQS body: as is for string and []byte,
+// else as JSON. Any decode failure is permanent: the body will not change.
+func decodeBody[T any](body string, dst *T) error {
+	switch d := any(dst).(type) {
+	case *string:
+		*d = body
+		return nil
+	case *[]byte:
+		*d = []byte(body)
+		return nil
+	}
+	if err := json.Unmarshal([]byte(body), dst); err != nil {
+		return retry.Permanent(fmt.Errorf("handler: decode SQS body into %T: %w", *dst, err))
+	}
+	return nil
+}
+
+// protect runs f, turning a panic into a *PanicError logged with its stack.
+func (p *sqsProcessor[T]) protect(r *sqsRun, f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			pe := &PanicError{Value: v, Stack: debug.Stack()}
+			p.log.ErrorContext(r.ctx, "handler: record function panicked",
+				slog.String("message_id", r.it.msg.MessageId),
+				slog.String("panic", fmt.Sprint(v)),
+				slog.String("stack", string(pe.Stack)))
+			err = pe
+		}
+	}()
+	return f()
+}
+
+// settle decides what happens to a record that has run (or was skipped
+// behind a failed record of its group): finished now, or pending a
+// visibility change.
+func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate, skipped bool) {
+	if err == nil {
+		r.report.Outcome = Succeeded
+		if duplicate {
+			r.report.Outcome = Duplicate
+		}
+		p.finish(r)
+		return
+	}
+	r.report.Err = err
+	r.report.Class = retry.Classify(err)
+	q, qerr := p.queues.get(r.ctx, r.it.queueARN)
+	switch {
+	case qerr != nil:
+		p.fail(r, "look up its queue", qerr)
+	case r.report.Class == retry.ClassPermanent, q.maxReceiveCount > 0 && r.it.attempt >= q.maxReceiveCount:
+		p.deadLetter(r, q)
+	case skipped:
+		r.pending, r.queue, r.delay = true, q, 0
+	default:
+		r.pending, r.queue = true, q
+		r.delay = p.cfg.Backoff.Delay(err, r.it.attempt)
+	}
+}
+
+// deadLetter sends the record to the DLQ and finishes it.
+func (p *sqsProcessor[T]) deadLetter(r *sqsRun, q *sqsQueue) {
+	dropped, err := deadLetter(r.ctx, p.cfg.Client, q, r.it, r.report.Err, r.report.Class, p.now())
+	if err != nil {
+		p.fail(r, "send it to the dead-letter queue", err)
+		return
+	}
+	if len(dropped) > 0 {
+		p.log.WarnContext(r.ctx, "handler: message attributes left off the dead-letter copy (SQS allows 10)",
+			slog.String("message_id", r.it.msg.MessageId), slog.Any("attributes", dropped))
+	}
+	r.report.Outcome = DeadLettered
+	p.finish(r)
+}
+
+// fail finishes a record as Failed: it stays in the queue and SQS's own
+// visibility timeout and redrive apply. what and err say which bookkeeping
+// step failed; they are logged and join the record's error.
+func (p *sqsProcessor[T]) fail(r *sqsRun, what string, err error) {
+	p.log.ErrorContext(r.ctx, "handler: could not "+what+"; the record stays in the queue",
+		slog.String("message_id", r.it.msg.MessageId), slog.Any("error", err))
+	r.report.Err = fmt.Errorf("%w; and could not %s: %w", r.report.Err, what, err)
+	r.report.Outcome = Failed
+	p.finish(r)
+}
+
+// finish tells the observer how the record ended.
+func (p *sqsProcessor[T]) finish(r *sqsRun) {
+	r.pending = false
+	r.report.Duration = p.now().Sub(r.start)
+	p.obs.RecordFinished(r.ctx, r.report)
+}

@@ -1,0 +1,58 @@
+package telemetry_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/logging"
+	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
+)
+
+func ExampleObserve() {
+	// In a function: telemetry.New(telemetry.Config{}), which writes both
+	// to standard output and traces with X-Ray.
+	var logs, emf bytes.Buffer
+	m, _ := metrics.New(metrics.Config{Namespace: "shop", Service: "orders", Writer: &emf})
+	tel, _ := telemetry.New(telemetry.Config{
+		Logger:  logging.NewLogger(logging.Config{Writer: &logs, Level: slog.LevelInfo}),
+		Metrics: m,
+		Tracer:  handler.NopTracer{},
+	})
+
+	proc := handler.SQS(func(ctx context.Context, m handler.Message[json.RawMessage]) error {
+		return nil
+	}, handler.SQSConfig{Client: sqs.New(sqs.Options{Region: "us-east-1"}), Observer: tel, Concurrency: 1})
+	h := handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
+
+	record := func(id string) events.SQSMessage {
+		return events.SQSMessage{MessageId: id, ReceiptHandle: "rh-" + id, Body: `{}`, EventSource: "aws:sqs",
+			Attributes:     map[string]string{"ApproximateReceiveCount": "1"},
+			EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:orders"}
+	}
+	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "req-1"})
+	_, _ = h(ctx, events.SQSEvent{Records: []events.SQSMessage{record("m1"), record("m2")}})
+
+	// One line per record...
+	dec := json.NewDecoder(&logs)
+	for dec.More() {
+		var line map[string]any
+		_ = dec.Decode(&line)
+		fmt.Println(line[logging.KeyMessage], line[logging.KeyMessageID], line[logging.KeyOutcome])
+	}
+	// ...and one EMF blob per invocation.
+	var blob map[string]any
+	_ = json.Unmarshal(emf.Bytes(), &blob)
+	fmt.Println("succeeded:", blob["succeeded"], "request:", blob[telemetry.PropertyRequestID])
+	// Output:
+	// record processed m1 succeeded
+	// record processed m2 succeeded
+	// succeeded: 2 request: req-1
+}

@@ -1,0 +1,205 @@
+package telemetry_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/spantest"
+	"github.com/latchkit/latch/pkg/handler/logging"
+	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/telemetry"
+	"github.com/latchkit/latch/pkg/retry"
+)
+
+// fixedClock returns a clock that starts at t0 and moves step per call.
+func fixedClock(t0 time.Time, step time.Duration) func() time.Time {
+	var mu sync.Mutex
+	now := t0
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t := now
+		now = now.Add(step)
+		return t
+	}
+}
+
+// logLines parses every line written to buf as a JSON object.
+func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", l, err)
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
+
+var testEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func newTelemetryWith(t *testing.T, l *slog.Logger, emf *bytes.Buffer, tr handler.Tracer, bodies bool) *telemetry.Telemetry {
+	t.Helper()
+	m, err := metrics.New(metrics.Config{Namespace: "test", Service: "svc", Writer: emf, Clock: fixedClock(testEpoch, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel, err := telemetry.New(telemetry.Config{Logger: l, Metrics: m, Tracer: tr, Service: "svc", LogBodies: bodies, Clock: fixedClock(testEpoch, 5*time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tel
+}
+
+func TestOutcomeLogLines(t *testing.T) {
+	t.Parallel()
+	inv := handler.Invocation{RequestID: "req-1", ColdStart: true, TraceHeader: "Root=1-aa-bb;Sampled=1"}
+	rec := handler.Delivery{Source: "aws:sqs", ID: "msg-1", Attempt: 3, CorrelationID: "corr-7", Body: `{"secret":1}`}
+	common := map[string]any{
+		"message": "record processed", "service": "svc", "source": "aws:sqs", "message_id": "msg-1",
+		"attempt": 3.0, "correlation_id": "corr-7", "cold_start": true, "request_id": "req-1",
+		"xray_trace_id": "1-aa-bb", "duration_ms": 42.5,
+	}
+	with := func(extra map[string]any) map[string]any {
+		m := map[string]any{}
+		for k, v := range common {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name   string
+		report handler.Report
+		bodies bool
+		want   map[string]any
+	}{
+		{
+			name:   "succeeded",
+			report: handler.Report{Outcome: handler.Succeeded, KeyHash: "h1"},
+			want:   with(map[string]any{"level": "INFO", "outcome": "succeeded", "idempotency_key_hash": "h1"}),
+		},
+		{
+			name:   "duplicate",
+			report: handler.Report{Outcome: handler.Duplicate, KeyHash: "h1"},
+			want:   with(map[string]any{"level": "INFO", "outcome": "duplicate", "idempotency_key_hash": "h1"}),
+		},
+		{
+			name:   "retry scheduled",
+			report: handler.Report{Outcome: handler.RetryScheduled, Err: errors.New("throttled"), Class: retry.ClassRetryable, RetryDelay: 40 * time.Second},
+			want: with(map[string]any{
+				"level": "WARN", "outcome": "retry_scheduled", "retry_delay_ms": 40000.0,
+				"error": "throttled", "error_class": "retryable",
+			}),
+		},
+		{
+			name:   "dead lettered",
+			report: handler.Report{Outcome: handler.DeadLettered, Err: errors.New("bad order"), Class: retry.ClassPermanent},
+			want:   with(map[string]any{"level": "ERROR", "outcome": "dead_lettered", "error": "bad order", "error_class": "permanent"}),
+		},
+		{
+			name:   "failed",
+			report: handler.Report{Outcome: handler.Failed, Err: errors.New("no dlq"), Class: retry.ClassRetryable},
+			want:   with(map[string]any{"level": "ERROR", "outcome": "failed", "error": "no dlq", "error_class": "retryable"}),
+		},
+		{
+			name:   "body when asked",
+			report: handler.Report{Outcome: handler.Succeeded},
+			bodies: true,
+			want:   with(map[string]any{"level": "INFO", "outcome": "succeeded", "body": `{"secret":1}`}),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs, emf bytes.Buffer
+			l := logging.NewLogger(logging.Config{Writer: &logs, Level: slog.LevelDebug, Service: "svc"})
+			tel := newTelemetryWith(t, l, &emf, &spantest.Recorder{}, tt.bodies)
+			ctx := handler.ContextWithInvocation(context.Background(), inv)
+			rctx := tel.RecordStarted(ctx, rec)
+			rep := tt.report
+			rep.Delivery = rec
+			rep.Duration = 42500 * time.Microsecond
+			tel.RecordFinished(rctx, rep)
+
+			lines := logLines(t, &logs)
+			if len(lines) != 1 {
+				t.Fatalf("%d lines, want 1: %v", len(lines), lines)
+			}
+			got := lines[0]
+			delete(got, "timestamp")
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("outcome line (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestOutcomeSpans(t *testing.T) {
+	t.Parallel()
+	tr := &spantest.Recorder{}
+	tel := newTelemetryWith(t, slog.New(slog.DiscardHandler), &bytes.Buffer{}, tr, false)
+	f := handler.Chain(func(ctx context.Context, outcomes []handler.Outcome) (int, error) {
+		for i, o := range outcomes {
+			rctx := tel.RecordStarted(ctx, handler.Delivery{ID: fmt.Sprint("m", i)})
+			rep := handler.Report{Outcome: o}
+			if o != handler.Succeeded {
+				rep.Err, rep.Class = errors.New("x"), retry.ClassPermanent
+			}
+			tel.RecordFinished(rctx, rep)
+		}
+		return len(outcomes), nil
+	}, telemetry.Observe[[]handler.Outcome, int](tel))
+	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{ColdStart: true})
+	if _, err := f(ctx, []handler.Outcome{handler.Succeeded, handler.DeadLettered}); err != nil {
+		t.Fatal(err)
+	}
+
+	hs := tr.Named(handler.SpanHandler)
+	if len(hs) != 1 || !hs[0].Ended || hs[0].Err != nil {
+		t.Fatalf("handler spans = %+v, want one, ended without error", hs)
+	}
+	if diff := cmp.Diff(map[string]any{"cold_start": true, "service": "svc"}, hs[0].Annotations); diff != "" {
+		t.Errorf("handler annotations (-want +got):\n%s", diff)
+	}
+	rs := tr.Named(handler.SpanRecord)
+	if len(rs) != 2 {
+		t.Fatalf("%d record spans, want 2", len(rs))
+	}
+	want := []map[string]any{
+		{"message_id": "m0", "outcome": "succeeded", "cold_start": true, "service": "svc"},
+		{"message_id": "m1", "outcome": "dead_lettered", "cold_start": true, "service": "svc", "error_class": "permanent"},
+	}
+	for i, s := range rs {
+		if s.Parent != hs[0] {
+			t.Errorf("record span %d is not a child of the handler span", i)
+		}
+		if !s.Ended {
+			t.Errorf("record span %d not ended", i)
+		}
+		if diff := cmp.Diff(want[i], s.Annotations); diff != "" {
+			t.Errorf("record span %d annotations (-want +got):\n%s", i, diff)
+		}
+	}
+	if rs[0].Err != nil || rs[1].Err == nil {
+		t.Errorf("span errors = %v, %v; want only the dead-lettered record's", rs[0].Err, rs[1].Err)
+	}
+}
