@@ -432,3 +432,33 @@ func TestRedriveWithConsumerRunning(t *testing.T) {
 	}
 	env.AssertQueueEmpty(t, q.URL)
 }
+
+// TestRedriveLargeMessages redrives messages near SQS's size limit: ten
+// per SendMessageBatch would be over its 1 MiB request limit
+// (BatchRequestTooLong), so batches are cut by size too.
+func TestRedriveLargeMessages(t *testing.T) {
+	t.Parallel()
+	env := awstest.New(t)
+	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5})
+	ctx := context.Background()
+	const n, size = 7, 250_000
+	for i := range n {
+		body := fmt.Sprintf("%02d", i) + strings.Repeat("x", size)
+		_, err := env.SQS.SendMessage(ctx, &sqs.SendMessageInput{
+			QueueUrl: aws.String(q.DLQ.URL), MessageBody: aws.String(body),
+			MessageAttributes: map[string]types.MessageAttributeValue{
+				handler.DLQAttrSourceQueue: {DataType: aws.String("String"), StringValue: aws.String(q.ARN)},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{})
+	if err != nil || res.Err() != nil || len(res.Moved) != n {
+		t.Fatalf("redrive: moved %d of %d, %v, %v", len(res.Moved), n, err, res.Err())
+	}
+	if got := len(drain(t, env, q.URL)); got != n {
+		t.Errorf("%d back in the source, want %d", got, n)
+	}
+}

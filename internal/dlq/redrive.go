@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/latchkit/latch/internal/batch"
 )
 
 // RedriveOptions configure Redrive.
@@ -337,8 +339,18 @@ func move(ctx context.Context, client *sqs.Client, dlqURL, dest string, msgs []M
 	var failed []Failure
 	var keep []Message
 	blocked := map[string]bool{} // FIFO groups with a message that did not go
-	for i := 0; i < len(msgs); i += 10 {
-		chunk := msgs[i:min(i+10, len(msgs))]
+	// Cut by size as well as count: ten messages of 250 KB are over
+	// SendMessageBatch's 1 MiB (BatchRequestTooLong).
+	chunks, err := batch.Pack(msgs, func(m Message) int { return batch.SQSMessageSize(m.Body, m.Attributes) }, batch.SQSLimits)
+	if err != nil {
+		// One message alone over the request limit: SQS would not have
+		// taken it into the dead-letter queue either; nothing is sent.
+		for _, m := range msgs {
+			failed = append(failed, Failure{Message: m, Err: fmt.Errorf("send to %s: %w", dest, err)})
+		}
+		return nil, failed, msgs
+	}
+	for _, chunk := range chunks {
 		var entries []types.SendMessageBatchRequestEntry
 		var sent []Message
 		for _, m := range chunk {
