@@ -31,6 +31,10 @@ type environment struct {
 	// ended is set when the runner itself ends the process (Stop, a
 	// timeout, an init failure); any other exit is unexpected.
 	ended atomic.Bool
+	// reaped is set as soon as Wait returns, before the server hears of
+	// the exit: the server then ends because the process did, not the
+	// other way round.
+	reaped atomic.Bool
 	// invoking counts invocations under way on the environment.
 	invoking atomic.Int32
 }
@@ -77,6 +81,7 @@ func (f *Function) start(id int) (*environment, error) {
 	}
 	go func() {
 		err := e.cmd.Wait()
+		e.reaped.Store(true)
 		e.waitErr = err
 		e.out.flush()
 		srv.RuntimeExited(err)
@@ -87,7 +92,9 @@ func (f *Function) start(id int) (*environment, error) {
 		// then kills the environment without a SIGTERM.
 		select {
 		case <-srv.Done():
-			e.ended.Store(true)
+			if !e.reaped.Load() {
+				e.ended.Store(true)
+			}
 			_ = e.cmd.Process.Kill()
 		case <-e.exited:
 		}
