@@ -26,7 +26,7 @@ SAM_DEPLOY_FLAGS ?=
 export LATCH_CACHE := $(CACHE)
 
 .PHONY: test unit integration examples demo bench bench-integration lint build emulators-up emulators-down test-localstack clean \
-	lint-template sam-build deploy
+	lint-template sam-build deploy fuzz
 
 ## test: unit tests (race), the integration suite on the local emulators, the
 ## example module, sam build, then the demo
@@ -61,6 +61,18 @@ bench:
 
 bench-integration:
 	localstack/with-stack.sh $(GO) test -tags integration $(BENCH_FLAGS) ./pkg/... | tee bench-integration.txt
+
+## fuzz: every Fuzz target of the module (found with go test -list), each for
+## FUZZTIME (default 10s); a failing input lands in the package's testdata/fuzz
+FUZZTIME ?= 10s
+fuzz:
+	@targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { n[c++] = $$1; next } /^ok/ { for (i = 0; i < c; i++) print $$2 "," n[i]; c = 0 }'); \
+	if [ -z "$$targets" ]; then echo "fuzz: no Fuzz targets found"; exit 1; fi; \
+	for t in $$targets; do \
+	  pkg=$${t%%,*}; name=$${t#*,}; \
+	  echo "fuzz: $$pkg $$name for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 ## demo: start the emulators, run the example functions locally and drive the
 ## order scenario end to end (live progress, summary, invariants); stop them

@@ -53,8 +53,12 @@ to the --log file. 'make demo' starts the emulators around it.`,
 			logPath := fs.String("log", ".run/demo.log", "file for the functions' and the runner's output")
 			faults := fs.Int("faults", 10, "TransientFaultPercent: percent of orders whose first two attempts fail")
 			orders := fs.Int("orders", 0, "distinct valid orders (0: the scenario's default)")
+			allowAWS := awsFlag(fs)
 			return func(ctx context.Context, env *Env, args []string) error {
 				if err := needArgs(args, 0, 0); err != nil {
+					return err
+				}
+				if err := checkEndpoint(env, *allowAWS); err != nil {
 					return err
 				}
 				return runDemo(ctx, env, *tmpl, *logPath, *faults, *orders)

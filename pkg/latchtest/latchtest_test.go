@@ -111,7 +111,7 @@ func TestFakeRecordsFailurePaths(t *testing.T) {
 		t.Errorf("visibility of later = %s, %v; want 10s", d, ok)
 	}
 	s := client.AssertDeadLettered(t, `{"id":"b","cents":0}`, "amount must be positive")
-	if s.Class != retry.ClassPermanent.String() || s.ReceiveCount != 1 || s.SourceQueue != latchtest.QueueARN("invoices") {
+	if s.Class != retry.ClassPermanent.String() || s.ReceiveCount != 1 || s.SourceQueue != latchtest.QueueARN("invoices") || s.SourceMessageID != "zero" {
 		t.Errorf("dead letter %+v", s)
 	}
 	if s := client.AssertDeadLettered(t, `{"id":"d","cents":-1}`, "unavailable"); s.ReceiveCount != 3 {

@@ -21,15 +21,16 @@ type Sent struct {
 	// GroupID and DeduplicationID are set on sends to FIFO queues.
 	GroupID         string
 	DeduplicationID string
-	// Error, Class, ReceiveCount, SourceQueue, FailedAt and EventID are
-	// latch's handler.DLQAttr* and handler.FailureAttrEventID attributes;
-	// zero when absent.
-	Error        string
-	Class        string
-	ReceiveCount int
-	SourceQueue  string
-	FailedAt     time.Time
-	EventID      string
+	// Error, Class, ReceiveCount, SourceQueue, SourceMessageID, FailedAt
+	// and EventID are latch's handler.DLQAttr* and
+	// handler.FailureAttrEventID attributes; zero when absent.
+	Error           string
+	Class           string
+	ReceiveCount    int
+	SourceQueue     string
+	SourceMessageID string
+	FailedAt        time.Time
+	EventID         string
 	// Attributes are all the message attributes as sent, latch's and the
 	// record's own.
 	Attributes map[string]types.MessageAttributeValue
@@ -57,6 +58,7 @@ func newSent(id string, in *sqs.SendMessageInput) Sent {
 	s.Class = str(handler.DLQAttrErrorClass)
 	s.ReceiveCount, _ = strconv.Atoi(str(handler.DLQAttrReceiveCount))
 	s.SourceQueue = str(handler.DLQAttrSourceQueue)
+	s.SourceMessageID = str(handler.DLQAttrSourceMessageID)
 	s.FailedAt, _ = time.Parse(time.RFC3339Nano, str(handler.DLQAttrFailedAt))
 	s.EventID = str(handler.FailureAttrEventID)
 	return s

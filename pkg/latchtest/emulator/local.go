@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,12 +20,18 @@ type LocalConfig struct {
 	Template string
 	// Params are template parameters (--param NAME=VALUE).
 	Params map[string]string
+	// Prefix is the name prefix of the template's resources (--prefix,
+	// AWS::StackName). Default: a fresh one per test, "e2e-<random>", so
+	// tests and services sharing an emulator never share a queue.
+	Prefix string
 }
 
 // Local is a `latch local` process started by StartLocal.
 type Local struct {
-	cmd *exec.Cmd
-	out *syncBuffer
+	bin    string
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	prefix string
 }
 
 // StartLocal builds the latch CLI the test's module depends on (put
@@ -41,7 +49,14 @@ func StartLocal(t testing.TB, cfg LocalConfig) *Local {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/latchkit/latch/cmd/latch").CombinedOutput(); err != nil {
 		t.Fatalf("emulator: build the latch CLI (is `tool github.com/latchkit/latch/cmd/latch` in go.mod?): %v\n%s", err, out)
 	}
-	args := []string{"local", "--template", cfg.Template}
+	if cfg.Prefix == "" {
+		var b [4]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Prefix = "e2e-" + hex.EncodeToString(b[:])
+	}
+	args := []string{"local", "--template", cfg.Template, "--prefix", cfg.Prefix}
 	names := make([]string, 0, len(cfg.Params))
 	for k := range cfg.Params {
 		names = append(names, k)
@@ -50,7 +65,7 @@ func StartLocal(t testing.TB, cfg LocalConfig) *Local {
 	for _, k := range names {
 		args = append(args, "--param", k+"="+cfg.Params[k])
 	}
-	l := &Local{cmd: exec.Command(bin, args...), out: &syncBuffer{}}
+	l := &Local{cmd: exec.Command(bin, args...), out: &syncBuffer{}, prefix: cfg.Prefix, bin: bin}
 	l.cmd.Stdout, l.cmd.Stderr = l.out, l.out
 	if err := l.cmd.Start(); err != nil {
 		t.Fatalf("emulator: start latch local: %v", err)
@@ -67,9 +82,27 @@ func StartLocal(t testing.TB, cfg LocalConfig) *Local {
 	return l
 }
 
-// Name returns the physical name `latch local` gives the template's
-// resource: "latch-<LogicalId>".
-func (l *Local) Name(logicalID string) string { return "latch-" + logicalID }
+// Name returns the physical name `latch local` gives a resource of the
+// template that does not name it: "<prefix>-<LogicalId>". (A name too long
+// for its service is shortened with a hash; keep logical ids short.)
+func (l *Local) Name(logicalID string) string { return l.prefix + "-" + logicalID }
+
+// Prefix returns the run's name prefix.
+func (l *Local) Prefix() string { return l.prefix }
+
+// Latch runs another latch command with the same CLI and environment
+// (`send QUEUE BODY`, `dlq ls QUEUE`, `local fire RULE`) and returns its
+// standard output; a non-zero exit fails the test with its output.
+func (l *Local) Latch(t testing.TB, args ...string) string {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	cmd := exec.Command(l.bin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("emulator: latch %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
 
 // Output returns what the process and its functions have written so far.
 func (l *Local) Output() string { return l.out.String() }

@@ -139,8 +139,10 @@ func (e *Env) Send(t testing.TB, url, body string) string {
 type DeadLetter struct {
 	MessageID string
 	Body      string
-	// Error and Class are handler.DLQAttrError and DLQAttrErrorClass.
-	Error, Class string
+	// Error, Class and SourceMessageID are handler.DLQAttrError,
+	// DLQAttrErrorClass and DLQAttrSourceMessageID: the reason, and the id
+	// the record had in its source queue (the one outcome logs name).
+	Error, Class, SourceMessageID string
 	// Attributes are all of the message's attributes.
 	Attributes map[string]types.MessageAttributeValue
 }
@@ -170,6 +172,7 @@ func (e *Env) AssertDeadLettered(t testing.TB, url, body, reason string) DeadLet
 			d := DeadLetter{MessageID: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), Attributes: m.MessageAttributes}
 			d.Error = aws.ToString(m.MessageAttributes[handler.DLQAttrError].StringValue)
 			d.Class = aws.ToString(m.MessageAttributes[handler.DLQAttrErrorClass].StringValue)
+			d.SourceMessageID = aws.ToString(m.MessageAttributes[handler.DLQAttrSourceMessageID].StringValue)
 			if found == nil && (body == "" || d.Body == body) && strings.Contains(d.Error, reason) {
 				found = &d
 			} else {
