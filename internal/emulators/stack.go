@@ -147,17 +147,8 @@ func Down(cfg Config) error {
 	return errors.Join(errs...)
 }
 
-// stop stops the stack's processes and returns those still alive after.
+// stop stops the stack's processes, and the children they have now, and
+// returns those still alive after.
 func stop(st *State) []Proc {
-	procs := append([]Proc(nil), st.Procs...)
-	// Children started since Up recorded them.
-	for _, p := range st.Procs {
-		if p.alive() {
-			for _, d := range descendants(p.PID) {
-				d.Name = p.Name + " child"
-				procs = append(procs, d)
-			}
-		}
-	}
-	return stopProcs(procs, 10*time.Second)
+	return stopProcs(append([]Proc(nil), st.Procs...), 10*time.Second)
 }
