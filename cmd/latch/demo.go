@@ -54,7 +54,13 @@ to the --log file. 'make demo' starts the emulators around it.`,
 			faults := fs.Int("faults", 10, "TransientFaultPercent: percent of orders whose first two attempts fail")
 			orders := fs.Int("orders", 0, "distinct valid orders (0: the scenario's default)")
 			allowAWS := awsFlag(fs)
+			backend := backendFlag(fs)
 			return func(ctx context.Context, env *Env, args []string) error {
+				if cfg, err := emulatorsConfig(env, *backend); err != nil {
+					return err
+				} else if err := useBackend(env, cfg, *allowAWS); err != nil {
+					return err
+				}
 				if err := needArgs(args, 0, 0); err != nil {
 					return err
 				}

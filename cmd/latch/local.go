@@ -52,10 +52,12 @@ so two services can share one emulator. The prefix (AWS::StackName) is
 that is a generic name such as infra). The template is --template, or
 template.yaml, template.yml or infra/template.yaml in the current directory.
 
-The emulator endpoints come from the AWS_ENDPOINT_URL_* variables: start
-the emulators with 'latch emulators up', then
-eval "$(latch emulators env)". Without them latch local refuses to run
-unless given --aws.
+The emulator endpoints come from the AWS_ENDPOINT_URL_* variables, else
+from this project's stack of --backend ('latch emulators up'). Without
+either, latch local refuses to run unless given --aws. On the localstack
+backend, rules with SQS targets fire by themselves (LocalStack delivers
+them); latch fires only function targets, which the emulator never sees,
+so no tick is delivered twice.
 
 Subcommands:
   latch local fire RULE [--time T]   fire a schedule rule once, now`,
@@ -68,6 +70,7 @@ Subcommands:
 			// a subcommand, so the shared flag set carries fire's flag too.
 			at := fs.String("time", "", "with fire: the tick's scheduled time, RFC 3339; default now")
 			allowAWS := awsFlag(fs)
+			backend := backendFlag(fs)
 			return func(ctx context.Context, env *Env, args []string) error {
 				if *tmpl == "" {
 					*tmpl = defaultTemplate()
@@ -79,6 +82,11 @@ Subcommands:
 					}
 					*prefix = p
 				} else if err := checkPrefix(*prefix); err != nil {
+					return err
+				}
+				if cfg, err := emulatorsConfig(env, *backend); err != nil {
+					return err
+				} else if err := useBackend(env, cfg, *allowAWS); err != nil {
 					return err
 				}
 				awsCfg, err := awsConfig(ctx, env, *allowAWS)

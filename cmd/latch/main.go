@@ -129,9 +129,12 @@ func run(ctx context.Context, args []string, env *Env) int {
 		err = runner(ctx, env, positional)
 	}
 	var ue *usageError
+	var ec exitCode
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &ec):
+		return int(ec)
 	case errors.As(err, &ue) || isFlagError(err):
 		fmt.Fprintf(env.Stderr, "latch: %v\nusage: %s\nRun '%s --help' for details.\n", err, usageLine(cmd, path), strings.Join(path, " "))
 		return 2
@@ -140,6 +143,12 @@ func run(ctx context.Context, args []string, env *Env) int {
 		return 1
 	}
 }
+
+// exitCode is an error that ends latch with that exit code and no
+// message: the code of a command it ran (latch emulators exec).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // flagError marks errors from flag parsing, which are usage errors.
 type flagError struct{ error }

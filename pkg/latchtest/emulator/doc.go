@@ -22,7 +22,12 @@
 // check, which DynamoDB Local's 4xx answers fail (aws-sdk-go-v2 #3545):
 // without that every conditional-check failure logs a warning.
 //
-// The emulators themselves (DynamoDB Local and moto, no Docker) come from
-// the latch repository's `make emulators-up`, which writes the variables to
-// an env file to source.
+// The emulators come from the latch CLI, from any directory:
+//
+//	go tool latch emulators exec -- go test -tags integration ./...
+//
+// runs the tests against a stack of their own (DynamoDB Local and moto, no
+// Docker; --backend localstack for LocalStack) and stops it;
+// `latch emulators up` and `eval "$(latch emulators env)"` keep one running.
+// Tests that cannot pass on a backend with a known gap skip with SkipOnGap.
 package emulator

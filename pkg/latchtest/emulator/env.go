@@ -79,8 +79,8 @@ func New(t testing.TB) *Env {
 
 func unavailable(t testing.TB, why string) {
 	t.Helper()
-	msg := "emulator: emulators unavailable (" + why + "); start them with `make emulators-up` " +
-		"in the latch repository and source the env file it prints"
+	msg := "emulator: emulators unavailable (" + why + "); run the tests under `latch emulators exec -- go test ...`, " +
+		"or `latch emulators up` and `eval \"$(latch emulators env)\"`"
 	if os.Getenv(RequireVar) != "" {
 		t.Fatal(msg)
 	}
