@@ -35,7 +35,8 @@ type Report struct {
 	Outcome Outcome
 	// Err is the failure, nil on Succeeded and Duplicate.
 	Err error
-	// Class is Err's class; meaningful only when Err is not nil.
+	// Class is Err's class: retry.ClassNone (the zero value) when Err is
+	// nil.
 	Class retry.Class
 	// RetryDelay is when the record comes back, on RetryScheduled.
 	RetryDelay time.Duration
