@@ -134,8 +134,8 @@ type Message[T any] struct {
 // Records of a standard queue run concurrently, up to cfg.Concurrency at
 // once. On a FIFO queue each message group runs in order; after a record
 // of a group fails, the rest of that group is not run and is reported
-// (ErrGroupBlocked) with a zero visibility, to queue up behind the failed
-// record, while other groups go on. A record latch has dead-lettered counts
+// with a zero visibility, to queue up behind the failed record, while other
+// groups go on; their outcome is Blocked, with ErrGroupBlocked. A record latch has dead-lettered counts
 // as done, as after SQS's own redrive, so its group goes on.
 //
 // Retry delays are bounded by SQS's visibility limit: 12 hours from the

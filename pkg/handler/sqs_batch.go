@@ -39,6 +39,8 @@ type sqsRun struct {
 	pending bool
 	queue   *sqsQueue
 	delay   time.Duration
+	// blocked: not run, behind a failed record of its FIFO group.
+	blocked bool
 }
 
 // done reports whether the record is finished with, for its FIFO group:
@@ -53,7 +55,11 @@ func (r *sqsRun) done() bool {
 
 // reported reports whether the record goes into batchItemFailures.
 func (r *sqsRun) reported() bool {
-	return r.report.Outcome == RetryScheduled || r.report.Outcome == Failed
+	switch r.report.Outcome {
+	case RetryScheduled, Failed, Blocked:
+		return true
+	}
+	return false
 }
 
 func (p *sqsProcessor[T]) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -218,7 +224,10 @@ func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate, skipped bool) 
 	case r.report.Class == retry.ClassPermanent, q.maxReceiveCount > 0 && r.it.attempt >= q.maxReceiveCount:
 		p.deadLetter(r, q)
 	case skipped:
-		r.pending, r.queue, r.delay = true, q, 0
+		// Not a failure of its own: no class, and back at once to queue up
+		// behind its blocker (see runGroup).
+		r.report.Class = retry.ClassNone
+		r.pending, r.queue, r.delay, r.blocked = true, q, 0, true
 	default:
 		r.pending, r.queue = true, q
 		r.delay = p.cfg.Backoff.Delay(err, r.it.attempt)

@@ -343,7 +343,7 @@ func TestIntegrationFIFOGroups(t *testing.T) {
 	if diff := cmp.Diff(want, ran); diff != "" {
 		t.Errorf("runs per group (-want +got):\n%s", diff)
 	}
-	if rs := log.of(a[2]); len(rs) != 2 || !errors.Is(rs[0].Err, handler.ErrGroupBlocked) || rs[0].Outcome != handler.RetryScheduled {
+	if rs := log.of(a[2]); len(rs) != 2 || !errors.Is(rs[0].Err, handler.ErrGroupBlocked) || rs[0].Outcome != handler.Blocked {
 		t.Errorf("a3 reports %+v; want blocked behind a2, then succeeded", rs)
 	}
 	env.AssertQueueEmpty(t, q.URL)

@@ -569,9 +569,9 @@ func TestSQSFIFOGroups(t *testing.T) {
 		t.Errorf("records run per group (-want +got):\n%s", diff)
 	}
 	want := map[string]handler.Outcome{
-		"a1": handler.Succeeded, "a2": handler.RetryScheduled, "a3": handler.RetryScheduled, "a4": handler.DeadLettered,
+		"a1": handler.Succeeded, "a2": handler.RetryScheduled, "a3": handler.Blocked, "a4": handler.DeadLettered,
 		"b1": handler.Succeeded, "b2": handler.DeadLettered, "b3": handler.Succeeded,
-		"c1": handler.RetryScheduled, "c2": handler.RetryScheduled,
+		"c1": handler.RetryScheduled, "c2": handler.Blocked,
 	}
 	if diff := cmp.Diff(want, obs.outcomes()); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
@@ -585,6 +585,10 @@ func TestSQSFIFOGroups(t *testing.T) {
 	}
 	if r := obs.report("a3"); !errors.Is(r.Err, handler.ErrGroupBlocked) || !strings.Contains(r.Err.Error(), "a2") {
 		t.Errorf("a3 error %v; want ErrGroupBlocked naming a2", r.Err)
+	}
+	// a blocked record did not fail itself: no class, no retry delay of its own
+	if r := obs.report("c2"); r.Class != retry.ClassNone || r.RetryDelay != 0 {
+		t.Errorf("c2 (blocked) class %v, retry delay %v; want none, 0", r.Class, r.RetryDelay)
 	}
 	reasons := map[string]string{} // receive count → reason
 	for _, in := range client.sent {
@@ -609,7 +613,7 @@ func TestSQSFIFOBlockedBehindFailedSend(t *testing.T) {
 	if diff := cmp.Diff(failures("a1", "a2"), resp); diff != "" {
 		t.Errorf("response (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]handler.Outcome{"a1": handler.Failed, "a2": handler.RetryScheduled}, obs.outcomes()); diff != "" {
+	if diff := cmp.Diff(map[string]handler.Outcome{"a1": handler.Failed, "a2": handler.Blocked}, obs.outcomes()); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
 	if _, asked := client.visibilityOf("rh-a1"); asked {
@@ -822,5 +826,27 @@ func TestSQSMessage(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"not json", "not json"}, raw); diff != "" {
 		t.Errorf("raw bodies (-want +got):\n%s", diff)
+	}
+}
+
+// TestSQSFIFOBlockedVisibilityRefused: a blocked record whose visibility
+// change SQS refuses is still Blocked, not Failed: it never ran, and it is
+// reported either way, so it comes back behind its blocker.
+func TestSQSFIFOBlockedVisibilityRefused(t *testing.T) {
+	t.Parallel()
+	client := newFakeSQS()
+	client.addQueue("orders.fifo", 5)
+	client.visibilityBad["rh-a2"] = true
+	obs := &recorder{}
+	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard})
+	resp, err := h(context.Background(), sqsEvent("orders.fifo", msg{id: "a1", body: body("flaky"), group: "A"}, msg{id: "a2", body: body("ok"), group: "A"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(failures("a1", "a2"), resp); diff != "" {
+		t.Errorf("response (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]handler.Outcome{"a1": handler.RetryScheduled, "a2": handler.Blocked}, obs.outcomes()); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
 }
