@@ -45,7 +45,7 @@ func deadLetter(t *testing.T, env *awstest.Env, q awstest.Queue, group string, b
 			t.Fatal(err)
 		}
 	}
-	h := handler.SQS(func(_ context.Context, m handler.Message[string]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
 		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
 	}, handler.SQSConfig{Client: env.SQS})
 	cfg := esm.Config{Client: env.SQS, QueueURL: q.URL, QueueARN: q.ARN, WaitTime: -1}

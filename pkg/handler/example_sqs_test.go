@@ -17,13 +17,13 @@ type Order struct {
 	Amount int    `json:"amount"`
 }
 
-func ExampleSQS() {
+func ExampleNewSQS() {
 	// In a function: sqs.NewFromConfig(cfg) and a DynamoDBStore. The SQS
 	// client is only called for records that fail.
 	client := sqs.New(sqs.Options{Region: "us-east-1"})
 	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
 
-	h := handler.SQS(func(ctx context.Context, m handler.Message[Order]) error {
+	h := handler.MustNewSQS(func(ctx context.Context, m handler.Message[Order]) error {
 		fmt.Printf("charge %s: %d (attempt %d)\n", m.Body.ID, m.Body.Amount, m.Attempt)
 		return nil
 	}, handler.SQSConfig{

@@ -27,7 +27,7 @@ func TestReportClassOfSuccessIsNone(t *testing.T) {
 			run: func(t *testing.T, obs handler.Observer) {
 				client := newFakeSQS()
 				client.addQueue("orders", 5)
-				h := handler.SQS(func(ctx context.Context, _ handler.Message[order]) error { return ok(ctx) }, handler.SQSConfig{
+				h := handler.MustNewSQS(func(ctx context.Context, _ handler.Message[order]) error { return ok(ctx) }, handler.SQSConfig{
 					Client: client, Observer: obs, Logger: discard,
 					Idempotency: memoryGuard(t), Key: handler.KeyJSONField("order_id"),
 				})
@@ -41,7 +41,7 @@ func TestReportClassOfSuccessIsNone(t *testing.T) {
 		{
 			name: "schedule success",
 			run: func(t *testing.T, obs handler.Observer) {
-				h := handler.Schedule(func(ctx context.Context, _ handler.Tick) error { return ok(ctx) }, handler.ScheduleConfig{Observer: obs})
+				h := handler.MustNewSchedule(func(ctx context.Context, _ handler.Tick) error { return ok(ctx) }, handler.ScheduleConfig{Observer: obs})
 				if _, err := h(context.Background(), json.RawMessage(schedulerTick)); err != nil {
 					t.Fatal(err)
 				}
@@ -51,7 +51,7 @@ func TestReportClassOfSuccessIsNone(t *testing.T) {
 		{
 			name: "eventbridge success",
 			run: func(t *testing.T, obs handler.Observer) {
-				h := handler.EventBridge(func(ctx context.Context, _ handler.Event[shipment]) error { return ok(ctx) }, handler.EventBridgeConfig[shipment]{Observer: obs})
+				h := handler.MustNewEventBridge(func(ctx context.Context, _ handler.Event[shipment]) error { return ok(ctx) }, handler.EventBridgeConfig[shipment]{Observer: obs})
 				if _, err := h(context.Background(), events.EventBridgeEvent{ID: "ev-1", Source: "shop", Detail: json.RawMessage(`{}`)}); err != nil {
 					t.Fatal(err)
 				}

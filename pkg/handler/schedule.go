@@ -35,11 +35,11 @@ type ScheduleConfig struct {
 }
 
 // ErrScheduleConfig means the ScheduleConfig or function given to
-// Schedule is unusable. Every invocation returns it, wrapped with the reason, so no
-// tick is lost while the deploy is fixed.
+// NewSchedule is unusable. NewSchedule returns it, wrapped with the reason,
+// at construction: a bad deploy fails its cold start, not every tick.
 var ErrScheduleConfig = errors.New("handler: invalid ScheduleConfig")
 
-// Schedule returns a Lambda handler for schedule ticks: the target of a
+// NewSchedule returns a Lambda handler for schedule ticks: the target of a
 // schedule rule (cron or rate) or of an EventBridge Scheduler schedule
 // whose input is SchedulerInput(name). Both arrive as asynchronous
 // invocations, so the payload is taken raw and read by ParseTick.
@@ -58,13 +58,14 @@ var ErrScheduleConfig = errors.New("handler: invalid ScheduleConfig")
 //     failure (idempotency's in-progress error): the retry finds it done.
 //   - a panic in fn: recovered, logged with its stack, returned as a
 //     retryable *PanicError.
-func Schedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) Func[json.RawMessage, struct{}] {
-	cfgErr := asyncConfigError(ErrScheduleConfig, fn == nil, "tick", cfg.FailureQueue)
+//
+// An unusable config or a nil fn is an error here (ErrScheduleConfig).
+func NewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) (Func[json.RawMessage, struct{}], error) {
+	if err := asyncConfigError(ErrScheduleConfig, fn == nil, "tick", cfg.FailureQueue); err != nil {
+		return nil, err
+	}
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
 	return func(ctx context.Context, payload json.RawMessage) (struct{}, error) {
-		if cfgErr != nil {
-			return struct{}{}, cfgErr
-		}
 		tick, perr := ParseTick(payload)
 		rec := Delivery{Source: tick.Source, ID: tick.ID, Attempt: tick.Attempt}
 		if perr == nil {
@@ -87,5 +88,15 @@ func Schedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) Fu
 			return res.Replayed, res.KeyHash, err
 		})
 		return struct{}{}, err
+	}, nil
+}
+
+// MustNewSchedule is NewSchedule for package-level initialisation: it
+// panics on the error NewSchedule would return.
+func MustNewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) Func[json.RawMessage, struct{}] {
+	h, err := NewSchedule(fn, cfg)
+	if err != nil {
+		panic(err)
 	}
+	return h
 }

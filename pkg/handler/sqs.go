@@ -31,9 +31,9 @@ var _ SQSClient = (*sqs.Client)(nil)
 // is zero.
 const DefaultSQSConcurrency = 10
 
-// ErrSQSConfig means the SQSConfig given to SQS is unusable. Every invocation of
-// the handler returns it (wrapped, with the reason), so the whole batch
-// comes back and nothing is lost while the deploy is fixed.
+// ErrSQSConfig means the SQSConfig or function given to NewSQS is unusable.
+// NewSQS returns it, wrapped with the reason, at construction: a bad deploy
+// fails its cold start instead of every batch.
 var ErrSQSConfig = errors.New("handler: invalid SQSConfig")
 
 // ErrGroupBlocked means the record was not run because an earlier record of its
@@ -85,9 +85,8 @@ type SQSConfig struct {
 	Now func() time.Time
 }
 
-// Validate reports whether the config can be used. SQS calls it; calling
-// it at start-up as well makes a bad deploy fail on its first cold start
-// instead of on its first batch.
+// Validate reports whether the config can be used, without calling AWS.
+// NewSQS calls it.
 func (c SQSConfig) Validate() error {
 	switch {
 	case c.Client == nil:
@@ -112,7 +111,7 @@ type Message[T any] struct {
 	Attempt int
 }
 
-// SQS returns a Lambda handler for an SQS event source mapping with
+// NewSQS returns a Lambda handler for an SQS event source mapping with
 // ReportBatchItemFailures on. It runs fn once per record and reports, in
 // the response's batchItemFailures, only the records that must come back:
 //
@@ -142,13 +141,18 @@ type Message[T any] struct {
 // receive, which latch takes as 12 hours less 20 minutes from the change.
 //
 // An event with no records, or a record without what the processor needs,
-// is an error for the whole batch (ErrEmptyEvent, ErrMalformedEvent), as
-// is an invalid config (ErrSQSConfig).
-func SQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) Func[events.SQSEvent, events.SQSEventResponse] {
-	p := &sqsProcessor[T]{fn: fn, cfg: cfg, cfgErr: cfg.Validate()}
-	if fn == nil && p.cfgErr == nil {
-		p.cfgErr = fmt.Errorf("%w: record function is nil", ErrSQSConfig)
+// is an error for the whole batch (ErrEmptyEvent, ErrMalformedEvent).
+//
+// An unusable config or a nil fn is an error here (ErrSQSConfig), at cold
+// start, before any batch is taken.
+func NewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) (Func[events.SQSEvent, events.SQSEventResponse], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
+	if fn == nil {
+		return nil, fmt.Errorf("%w: record function is nil", ErrSQSConfig)
+	}
+	p := &sqsProcessor[T]{fn: fn, cfg: cfg}
 	p.now = cfg.Now
 	if p.now == nil {
 		p.now = time.Now
@@ -166,5 +170,15 @@ func SQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig)
 		p.concurrency = DefaultSQSConcurrency
 	}
 	p.queues = newSQSQueues(cfg.Client, cfg.DLQURL)
-	return p.handle
+	return p.handle, nil
+}
+
+// MustNewSQS is NewSQS for package-level initialisation: it panics on the
+// error NewSQS would return.
+func MustNewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) Func[events.SQSEvent, events.SQSEventResponse] {
+	h, err := NewSQS(fn, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }

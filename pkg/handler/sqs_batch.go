@@ -20,7 +20,6 @@ import (
 type sqsProcessor[T any] struct {
 	fn          func(context.Context, Message[T]) error
 	cfg         SQSConfig
-	cfgErr      error
 	queues      *sqsQueues
 	obs         Observer
 	log         *slog.Logger
@@ -64,9 +63,6 @@ func (r *sqsRun) reported() bool {
 
 func (p *sqsProcessor[T]) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-	if p.cfgErr != nil {
-		return resp, p.cfgErr
-	}
 	items, err := parseSQSEvent(ev)
 	if err != nil {
 		return resp, err

@@ -62,7 +62,7 @@ func BenchmarkSQSBatch(b *testing.B) {
 		b.Helper()
 		b.ReportAllocs()
 		cfg.Client = newFakeSQS()
-		h := handler.SQS(work, cfg)
+		h := handler.MustNewSQS(work, cfg)
 		ctx := context.Background()
 		for b.Loop() {
 			resp, err := h(ctx, ev)

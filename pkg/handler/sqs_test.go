@@ -148,7 +148,7 @@ func TestSQSOutcomes(t *testing.T) {
 			client := newFakeSQS()
 			client.addQueue("orders", tt.queueMax)
 			obs := &recorder{}
-			h := handler.SQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard, Now: func() time.Time { return testNow }})
+			h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard, Now: func() time.Time { return testNow }})
 			got, err := h(context.Background(), sqsEvent("orders", tt.msgs...))
 			if err != nil {
 				t.Fatalf("handler error: %v", err)
@@ -192,7 +192,7 @@ func TestSQSResponseJSON(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Logger: discard})
 	for _, tc := range []struct {
 		name string
 		msgs []msg
@@ -230,7 +230,7 @@ func TestSQSDeadLetterAttributes(t *testing.T) {
 	}
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Logger: discard, Now: func() time.Time { return testNow }})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Logger: discard, Now: func() time.Time { return testNow }})
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("bad1"), attempt: 2, attrs: attrs})); err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestSQSDeadLetterLongError(t *testing.T) {
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
 	long := strings.Repeat("é", 3000)
-	h := handler.SQS(func(context.Context, handler.Message[string]) error { return retry.Permanent(errors.New(long)) },
+	h := handler.MustNewSQS(func(context.Context, handler.Message[string]) error { return retry.Permanent(errors.New(long)) },
 		handler.SQSConfig{Client: client, Logger: discard})
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: "x"})); err != nil {
 		t.Fatal(err)
@@ -282,7 +282,7 @@ func TestSQSFIFODeadLetter(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders.fifo", 3)
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Logger: discard})
 	resp, err := h(context.Background(), sqsEvent("orders.fifo", msg{id: "m1", body: body("bad"), group: "customer-9"}, msg{id: "m2", body: body("ok"), group: "customer-9"}))
 	if err != nil {
 		t.Fatal(err)
@@ -309,7 +309,7 @@ func TestSQSDeadLetterSendFails(t *testing.T) {
 	client.sendErr = &types.QueueDoesNotExist{Message: aws.String("gone")}
 	var logs bytes.Buffer
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("bad")}, msg{id: "m2", body: body("flaky"), attempt: 3}))
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +336,7 @@ func TestSQSDLQURLOverride(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders", 0) // no redrive policy: the DLQ comes from the config
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, DLQURL: testURL("elsewhere"), Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, DLQURL: testURL("elsewhere"), Logger: discard})
 	resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("bad")}))
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +357,7 @@ func TestSQSVisibilityBatching(t *testing.T) {
 		msgs = append(msgs, msg{id: id, body: body("flaky")})
 		ids = append(ids, id)
 	}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Logger: discard, Concurrency: 4})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Logger: discard, Concurrency: 4})
 	resp, err := h(context.Background(), sqsEvent("orders", msgs...))
 	if err != nil {
 		t.Fatal(err)
@@ -390,7 +390,7 @@ func TestSQSVisibilityChangeFails(t *testing.T) {
 			tc.inject(client)
 			var logs bytes.Buffer
 			obs := &recorder{}
-			h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("flaky")}))
 			if err != nil {
 				t.Fatal(err)
@@ -418,7 +418,7 @@ func TestSQSRetryAtRoundsUp(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders", 5)
-	h := handler.SQS(func(context.Context, handler.Message[string]) error {
+	h := handler.MustNewSQS(func(context.Context, handler.Message[string]) error {
 		return inProgress{until: testNow.Add(2500 * time.Millisecond)}
 	}, handler.SQSConfig{Client: client, Logger: discard, Now: func() time.Time { return testNow }})
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: "x"})); err != nil {
@@ -435,7 +435,7 @@ func TestSQSQueueLookedUpOnce(t *testing.T) {
 	client.queues["orders"] = map[string]string{"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"2"}`, testARN("orders-dlq"))}
 	client.queues["orders-dlq"] = map[string]string{}
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "ok", body: body("a")})); err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +464,7 @@ func TestSQSQueueLookupFails(t *testing.T) {
 	client.addQueue("orders", 3)
 	client.lookupErr = errors.New("network down")
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
 	resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("flaky")}, msg{id: "m2", body: body("bad")}))
 	if err != nil {
 		t.Fatal(err)
@@ -490,7 +490,7 @@ func TestSQSPanic(t *testing.T) {
 	client.addQueue("orders", 3)
 	var logs bytes.Buffer
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	// on its last attempt, a panicking record goes to the DLQ with the panic as the reason
 	resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("boom1")}, msg{id: "m2", body: body("boom2"), attempt: 3}, msg{id: "m3", body: body("ok")}))
 	if err != nil {
@@ -520,7 +520,7 @@ func TestSQSPanicWithPermanentErrorStaysRetryable(t *testing.T) {
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
 	obs := &recorder{}
-	h := handler.SQS(func(context.Context, handler.Message[string]) error { panic(retry.Permanent(errRejected)) },
+	h := handler.MustNewSQS(func(context.Context, handler.Message[string]) error { panic(retry.Permanent(errRejected)) },
 		handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: "x"})); err != nil {
 		t.Fatal(err)
@@ -546,7 +546,7 @@ func TestSQSFIFOGroups(t *testing.T) {
 		return byBody(context.Background(), m)
 	}
 	obs := &recorder{}
-	h := handler.SQS(fn, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard})
+	h := handler.MustNewSQS(fn, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard})
 	ev := sqsEvent("orders.fifo",
 		msg{id: "a1", body: body("ok"), group: "A"},
 		msg{id: "b1", body: body("ok"), group: "B"},
@@ -605,7 +605,7 @@ func TestSQSFIFOBlockedBehindFailedSend(t *testing.T) {
 	client.addQueue("orders.fifo", 5)
 	client.sendErr = errors.New("DLQ unavailable")
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
 	resp, err := h(context.Background(), sqsEvent("orders.fifo", msg{id: "a1", body: body("bad"), group: "A"}, msg{id: "a2", body: body("ok"), group: "A"}))
 	if err != nil {
 		t.Fatal(err)
@@ -665,7 +665,7 @@ func TestSQSConcurrencyLimit(t *testing.T) {
 				queue += ".fifo"
 			}
 			client.addQueue(queue, 3)
-			h := handler.SQS(fn, handler.SQSConfig{Client: client, Concurrency: tc.concurrency, Logger: discard})
+			h := handler.MustNewSQS(fn, handler.SQSConfig{Client: client, Concurrency: tc.concurrency, Logger: discard})
 			var msgs []msg
 			for i := range 20 {
 				m := msg{id: fmt.Sprintf("m%02d", i), body: "x"}
@@ -750,7 +750,7 @@ func TestSQSBadEvents(t *testing.T) {
 			t.Parallel()
 			client := newFakeSQS()
 			var ran atomic.Int32
-			h := handler.SQS(func(context.Context, handler.Message[string]) error { ran.Add(1); return nil }, handler.SQSConfig{Client: client, Logger: discard})
+			h := handler.MustNewSQS(func(context.Context, handler.Message[string]) error { ran.Add(1); return nil }, handler.SQSConfig{Client: client, Logger: discard})
 			resp, err := h(context.Background(), tt.ev)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("error %v, want %v", err, tt.want)
@@ -777,10 +777,16 @@ func TestSQSBadConfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := handler.SQS(tc.fn, tc.cfg)
-			if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: "x"})); !errors.Is(err, handler.ErrSQSConfig) {
-				t.Errorf("error %v, want ErrSQSConfig", err)
+			h, err := handler.NewSQS(tc.fn, tc.cfg)
+			if !errors.Is(err, handler.ErrSQSConfig) || h != nil {
+				t.Errorf("NewSQS = (handler %v, error %v), want no handler and ErrSQSConfig", h != nil, err)
 			}
+			defer func() {
+				if v := recover(); v == nil || !errors.Is(v.(error), handler.ErrSQSConfig) {
+					t.Errorf("MustNewSQS recovered %v, want a panic with ErrSQSConfig", v)
+				}
+			}()
+			handler.MustNewSQS(tc.fn, tc.cfg)
 		})
 	}
 }
@@ -794,7 +800,7 @@ func TestSQSMessage(t *testing.T) {
 	obs := &recorder{}
 	var got []any
 	var gotCtx string
-	h := handler.SQS(func(ctx context.Context, m handler.Message[order]) error {
+	h := handler.MustNewSQS(func(ctx context.Context, m handler.Message[order]) error {
 		got = append(got, m.Body, m.Attempt, m.Raw.MessageId)
 		gotCtx, _ = ctx.Value(recorderKey{}).(string)
 		return nil
@@ -814,8 +820,8 @@ func TestSQSMessage(t *testing.T) {
 	}
 	// string and []byte bodies are handed over as they are, JSON or not
 	var raw []string
-	hs := handler.SQS(func(_ context.Context, m handler.Message[string]) error { raw = append(raw, m.Body); return nil }, handler.SQSConfig{Client: client})
-	hb := handler.SQS(func(_ context.Context, m handler.Message[[]byte]) error {
+	hs := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error { raw = append(raw, m.Body); return nil }, handler.SQSConfig{Client: client})
+	hb := handler.MustNewSQS(func(_ context.Context, m handler.Message[[]byte]) error {
 		raw = append(raw, string(m.Body))
 		return nil
 	}, handler.SQSConfig{Client: client})
@@ -838,7 +844,7 @@ func TestSQSFIFOBlockedVisibilityRefused(t *testing.T) {
 	client.addQueue("orders.fifo", 5)
 	client.visibilityBad["rh-a2"] = true
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard})
 	resp, err := h(context.Background(), sqsEvent("orders.fifo", msg{id: "a1", body: body("flaky"), group: "A"}, msg{id: "a2", body: body("ok"), group: "A"}))
 	if err != nil {
 		t.Fatal(err)

@@ -88,7 +88,11 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if e.FailureQueueURL != "" {
 		scfg.FailureQueue = handler.FailureQueue{URL: e.FailureQueueURL, Client: sqs.NewFromConfig(cfg)}
 	}
-	return handler.Chain(handler.Schedule(r.Run, scfg),
+	job, err := handler.NewSchedule(r.Run, scfg)
+	if err != nil {
+		return nil, err
+	}
+	return handler.Chain(job,
 		telemetry.Observe[json.RawMessage, struct{}](tel)), nil
 }
 

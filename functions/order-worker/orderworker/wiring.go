@@ -99,10 +99,11 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 		Observer:    tel,
 		Logger:      tel.Logger(),
 	}
-	if err := sqsCfg.Validate(); err != nil {
+	proc, err := handler.NewSQS(w.Handle, sqsCfg)
+	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(handler.SQS(w.Handle, sqsCfg),
+	return handler.Chain(proc,
 		telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
 }
 

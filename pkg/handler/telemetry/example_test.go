@@ -27,7 +27,7 @@ func ExampleObserve() {
 		Tracer:  handler.NopTracer{},
 	})
 
-	proc := handler.SQS(func(ctx context.Context, m handler.Message[json.RawMessage]) error {
+	proc := handler.MustNewSQS(func(ctx context.Context, m handler.Message[json.RawMessage]) error {
 		return nil
 	}, handler.SQSConfig{Client: sqs.New(sqs.Options{Region: "us-east-1"}), Observer: tel, Concurrency: 1})
 	h := handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))

@@ -121,11 +121,11 @@ func BenchmarkSQSBatchObservability(b *testing.B) {
 		f    func(b *testing.B) handler.Func[events.SQSEvent, events.SQSEventResponse]
 	}{
 		{name: "none", f: func(*testing.B) handler.Func[events.SQSEvent, events.SQSEventResponse] {
-			return handler.SQS(work, handler.SQSConfig{Client: noCallsSQS{}})
+			return handler.MustNewSQS(work, handler.SQSConfig{Client: noCallsSQS{}})
 		}},
 		{name: "full", f: func(b *testing.B) handler.Func[events.SQSEvent, events.SQSEventResponse] {
 			tel := benchTelemetry(b, xray.Tracer{})
-			return handler.Chain(handler.SQS(work, handler.SQSConfig{Client: noCallsSQS{}, Observer: tel}),
+			return handler.Chain(handler.MustNewSQS(work, handler.SQSConfig{Client: noCallsSQS{}, Observer: tel}),
 				telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
 		}},
 	}
