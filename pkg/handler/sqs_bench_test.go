@@ -34,7 +34,7 @@ func work(_ context.Context, m handler.Message[order]) error {
 
 // BenchmarkSQSBatch measures what the processor adds per record, a batch of
 // ten at a time: "bare" decodes each body and calls the record function
-// directly; the others go through handler.SQS. ns/record is the number to
+// directly; the others go through handler.NewSQS. ns/record is the number to
 // compare.
 func BenchmarkSQSBatch(b *testing.B) {
 	ev := benchBatch()

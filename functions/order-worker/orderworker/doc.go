@@ -1,7 +1,7 @@
 // Package orderworker is the logic of the order-worker Lambda: it takes
 // orders from an SQS standard queue and accepts each one once.
 //
-// latch's SQS processor (handler.SQS) keys each message by its order id
+// latch's SQS processor (handler.NewSQS) keys each message by its order id
 // (Key) and runs it under the idempotency guard; Key refuses an invalid
 // order as a permanent failure (retry.Permanent), which latch sends to the
 // dead-letter queue at once with the reasons in its message attributes. For

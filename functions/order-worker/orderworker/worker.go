@@ -77,7 +77,7 @@ func New(cfg Config) (*Worker, error) {
 	return &Worker{cfg: cfg}, nil
 }
 
-// Handle is the record function for handler.SQS, which runs it under the
+// Handle is the record function for handler.NewSQS, which runs it under the
 // idempotency guard with Key, so a duplicate order does not get here. What
 // each outcome means:
 //
