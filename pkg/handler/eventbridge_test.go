@@ -263,7 +263,7 @@ func TestEventBridgeSQS(t *testing.T) {
 			t.Errorf("event = %+v", e)
 		}
 		return nil
-	}), handler.SQSConfig{Client: noCallsSQS{}, Idempotency: memoryGuard(t), Key: handler.KeyEventID, Observer: obs, Concurrency: 1})
+	}), handler.SQSConfig{Client: noCallsSQS{}, DLQURL: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq", Idempotency: memoryGuard(t), Key: handler.KeyEventID, Observer: obs, Concurrency: 1})
 	ev := orderEvent("ev-1", `{"order_id":"o-1","items":3}`)
 	resp, err := proc(context.Background(), sqsEventOf(ev, ev))
 	if err != nil || len(resp.BatchItemFailures) != 0 {

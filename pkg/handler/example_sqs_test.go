@@ -18,8 +18,9 @@ type Order struct {
 }
 
 func ExampleNewSQS() {
-	// In a function: sqs.NewFromConfig(cfg) and a DynamoDBStore. The SQS
-	// client is only called for records that fail.
+	// In a function: sqs.NewFromConfig(cfg) and a DynamoDBStore. With
+	// DLQURL set the SQS client is only called for records that fail;
+	// without it, the first invocation reads the queue's RedrivePolicy.
 	client := sqs.New(sqs.Options{Region: "us-east-1"})
 	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
 
@@ -28,6 +29,7 @@ func ExampleNewSQS() {
 		return nil
 	}, handler.SQSConfig{
 		Client:      client,
+		DLQURL:      "https://sqs.us-east-1.amazonaws.com/123456789012/orders-dlq",
 		Idempotency: guard,
 		Key:         handler.KeyJSONField("order_id"),
 		Concurrency: 1, // in order, for a stable output

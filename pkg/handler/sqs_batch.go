@@ -67,6 +67,9 @@ func (p *sqsProcessor[T]) handle(ctx context.Context, ev events.SQSEvent) (event
 	if err != nil {
 		return resp, err
 	}
+	if err := p.checkQueues(ctx, items); err != nil {
+		return resp, err
+	}
 	runs := make([]*sqsRun, len(items))
 	for i, it := range items {
 		runs[i] = &sqsRun{it: it}
@@ -79,6 +82,29 @@ func (p *sqsProcessor[T]) handle(ctx context.Context, ev events.SQSEvent) (event
 		}
 	}
 	return resp, nil
+}
+
+// checkQueues looks up, before any record runs, every source queue of the
+// batch not looked up yet, when the dead-letter queue must come from its
+// RedrivePolicy (SQSConfig.DLQURL empty): a queue without one is a config
+// error for the whole batch (see SQSConfig), found on the first invocation
+// rather than on the first failure. After a cold start's first batch the
+// queues are known, and this costs nothing.
+func (p *sqsProcessor[T]) checkQueues(ctx context.Context, items []*sqsItem) error {
+	if p.cfg.DLQURL != "" {
+		return nil
+	}
+	seen := ""
+	for _, it := range items {
+		if it.queueARN == seen {
+			continue // a batch comes from one queue; skip the map lookups
+		}
+		seen = it.queueARN
+		if _, err := p.queues.get(ctx, it.queueARN); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runAll runs the batch: every record of a standard queue on its own, every
@@ -217,7 +243,7 @@ func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate, skipped bool) 
 	switch {
 	case qerr != nil:
 		p.fail(r, "look up its queue", qerr)
-	case r.report.Class == retry.ClassPermanent, q.maxReceiveCount > 0 && r.it.attempt >= q.maxReceiveCount:
+	case r.report.Class == retry.ClassPermanent, r.it.attempt >= q.lastAttempt:
 		p.deadLetter(r, q)
 	case skipped:
 		// Not a failure of its own: no class, and back at once to queue up

@@ -65,6 +65,8 @@ func TestSQSOutcomes(t *testing.T) {
 	tests := []struct {
 		name         string
 		queueMax     int // maxReceiveCount of the source queue; 0: no redrive policy
+		maxAttempts  int // SQSConfig.MaxAttempts
+		dlqURL       bool
 		msgs         []msg
 		want         events.SQSEventResponse
 		wantOutcomes map[string]handler.Outcome
@@ -127,16 +129,57 @@ func TestSQSOutcomes(t *testing.T) {
 			wantDelay:    map[string]int32{"m1": 2},
 		},
 		{
-			name:         "permanent failure without a DLQ stays in the queue",
-			queueMax:     0,
-			msgs:         []msg{{id: "m1", body: body("bad")}},
+			name:         "without a redrive policy, DefaultMaxAttempts is the last attempt",
+			dlqURL:       true,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: handler.DefaultMaxAttempts - 1}, {id: "m2", body: body("flaky"), attempt: handler.DefaultMaxAttempts}},
 			want:         failures("m1"),
-			wantOutcomes: map[string]handler.Outcome{"m1": handler.Failed},
+			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled, "m2": handler.DeadLettered},
+			wantDelay:    map[string]int32{"m1": 60},
+			wantDLQ:      []string{body("flaky")},
 		},
 		{
-			name:         "without a redrive policy no attempt is the last",
-			queueMax:     0,
-			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: 40}},
+			// what the outside run saw: attempt 50 still retry_scheduled
+			name:         "without a redrive policy, a long-failing record ends in the DLQ",
+			dlqURL:       true,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: 50}},
+			want:         failures(),
+			wantOutcomes: map[string]handler.Outcome{"m1": handler.DeadLettered},
+			wantDLQ:      []string{body("flaky")},
+		},
+		{
+			name:         "MaxAttempts caps a queue without a redrive policy",
+			maxAttempts:  3,
+			dlqURL:       true,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: 2}, {id: "m2", body: body("flaky"), attempt: 3}},
+			want:         failures("m1"),
+			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled, "m2": handler.DeadLettered},
+			wantDelay:    map[string]int32{"m1": 4},
+			wantDLQ:      []string{body("flaky")},
+		},
+		{
+			name:         "MaxAttempts below maxReceiveCount wins",
+			queueMax:     5,
+			maxAttempts:  3,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: 2}, {id: "m2", body: body("flaky"), attempt: 3}},
+			want:         failures("m1"),
+			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled, "m2": handler.DeadLettered},
+			wantDelay:    map[string]int32{"m1": 4},
+			wantDLQ:      []string{body("flaky")},
+		},
+		{
+			name:         "maxReceiveCount below MaxAttempts wins",
+			queueMax:     5,
+			maxAttempts:  8,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: 4}, {id: "m2", body: body("flaky"), attempt: 5}},
+			want:         failures("m1"),
+			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled, "m2": handler.DeadLettered},
+			wantDelay:    map[string]int32{"m1": 16},
+			wantDLQ:      []string{body("flaky")},
+		},
+		{
+			name:         "a queue's maxReceiveCount above DefaultMaxAttempts is kept when MaxAttempts is zero",
+			queueMax:     handler.DefaultMaxAttempts + 10,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: handler.DefaultMaxAttempts + 5}},
 			want:         failures("m1"),
 			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled},
 			wantDelay:    map[string]int32{"m1": 60},
@@ -148,7 +191,11 @@ func TestSQSOutcomes(t *testing.T) {
 			client := newFakeSQS()
 			client.addQueue("orders", tt.queueMax)
 			obs := &recorder{}
-			h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard, Now: func() time.Time { return testNow }})
+			cfg := handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard, Now: func() time.Time { return testNow }, MaxAttempts: tt.maxAttempts}
+			if tt.dlqURL {
+				cfg.DLQURL = testURL("orders-dlq")
+			}
+			h := handler.MustNewSQS(byBody, cfg)
 			got, err := h(context.Background(), sqsEvent("orders", tt.msgs...))
 			if err != nil {
 				t.Fatalf("handler error: %v", err)
@@ -436,11 +483,12 @@ func TestSQSQueueLookedUpOnce(t *testing.T) {
 	client.queues["orders-dlq"] = map[string]string{}
 	obs := &recorder{}
 	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
+	// The first invocation reads the RedrivePolicy before any record runs.
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "ok", body: body("a")})); err != nil {
 		t.Fatal(err)
 	}
-	if n := client.count("GetQueueUrl") + client.count("GetQueueAttributes"); n != 0 {
-		t.Errorf("a batch that succeeds made %d lookups, want 0", n)
+	if u, a := client.count("GetQueueUrl"), client.count("GetQueueAttributes"); u != 2 || a != 1 {
+		t.Errorf("first batch: GetQueueUrl %d, GetQueueAttributes %d times; want 2 and 1", u, a)
 	}
 	for i := range 3 {
 		ev := sqsEvent("orders", msg{id: fmt.Sprint("a", i), body: body("flaky")}, msg{id: fmt.Sprint("b", i), body: body("flaky"), attempt: 2})
@@ -458,13 +506,50 @@ func TestSQSQueueLookedUpOnce(t *testing.T) {
 	}
 }
 
+// TestSQSDLQURLSetNoCalls: with DLQURL set, nothing must be read before a
+// record runs, so a batch that succeeds makes no SQS calls at all.
+func TestSQSDLQURLSetNoCalls(t *testing.T) {
+	t.Parallel()
+	client := newFakeSQS()
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, DLQURL: testURL("orders-dlq"), Logger: discard})
+	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "ok", body: body("a")})); err != nil {
+		t.Fatal(err)
+	}
+	if n := client.count("GetQueueUrl") + client.count("GetQueueAttributes"); n != 0 {
+		t.Errorf("a batch that succeeds made %d lookups, want 0", n)
+	}
+}
+
+// TestSQSQueueLookupFailsFirst: without DLQURL, a failed lookup of the
+// queue's policy fails the whole first batch, before anything runs; the
+// failure is not kept.
+func TestSQSQueueLookupFailsFirst(t *testing.T) {
+	t.Parallel()
+	client := newFakeSQS()
+	client.lookupErr = errors.New("network down")
+	var ran atomic.Int32
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { ran.Add(1); return nil }, handler.SQSConfig{Client: client, Logger: discard})
+	ev := sqsEvent("orders", msg{id: "m1", body: body("ok")})
+	if _, err := h(context.Background(), ev); !errors.Is(err, client.lookupErr) || ran.Load() != 0 {
+		t.Fatalf("error %v, ran %d; want the lookup error and nothing run", err, ran.Load())
+	}
+	client.mu.Lock()
+	client.lookupErr = nil
+	client.mu.Unlock()
+	if _, err := h(context.Background(), ev); err != nil || ran.Load() != 1 {
+		t.Errorf("after the lookup recovers: error %v, ran %d; want nil, 1", err, ran.Load())
+	}
+}
+
+// TestSQSQueueLookupFails: with DLQURL set, the queue is looked up on the
+// first failure; a failed lookup leaves those records Failed, in the queue.
 func TestSQSQueueLookupFails(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
 	client.lookupErr = errors.New("network down")
 	obs := &recorder{}
-	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, DLQURL: testURL("orders-dlq"), Observer: obs, Logger: discard})
 	resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("flaky")}, msg{id: "m2", body: body("bad")}))
 	if err != nil {
 		t.Fatal(err)
@@ -854,5 +939,39 @@ func TestSQSFIFOBlockedVisibilityRefused(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]handler.Outcome{"a1": handler.RetryScheduled, "a2": handler.Blocked}, obs.outcomes()); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+}
+
+// TestSQSNoDLQ: a source queue with neither a RedrivePolicy nor
+// SQSConfig.DLQURL is a config error on the first invocation, before any
+// record runs: otherwise a failing record would come back until the queue's
+// retention drops it, and a permanent one would never leave.
+func TestSQSNoDLQ(t *testing.T) {
+	t.Parallel()
+	client := newFakeSQS()
+	client.addQueue("orders", 0)
+	var ran atomic.Int32
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { ran.Add(1); return nil }, handler.SQSConfig{Client: client, Logger: discard})
+	ev := sqsEvent("orders", msg{id: "m1", body: body("ok")}, msg{id: "m2", body: body("ok")})
+	resp, err := h(context.Background(), ev)
+	if !errors.Is(err, handler.ErrNoDLQ) || !errors.Is(err, handler.ErrSQSConfig) || !strings.Contains(fmt.Sprint(err), testARN("orders")) {
+		t.Fatalf("error %v, want ErrNoDLQ and ErrSQSConfig naming the queue", err)
+	}
+	if ran.Load() != 0 || len(resp.BatchItemFailures) != 0 {
+		t.Errorf("ran %d records, reported %v; want none run: the whole batch comes back", ran.Load(), resp.BatchItemFailures)
+	}
+	// The policy is not remembered as missing: once it is added, the next
+	// invocation of the same handler works.
+	client.addQueue("orders", 3)
+	if _, err := h(context.Background(), ev); err != nil || ran.Load() != 2 {
+		t.Errorf("after adding a RedrivePolicy: error %v, ran %d; want nil, 2", err, ran.Load())
+	}
+}
+
+func TestSQSMaxAttemptsNegative(t *testing.T) {
+	t.Parallel()
+	_, err := handler.NewSQS(byBody, handler.SQSConfig{Client: newFakeSQS(), MaxAttempts: -1})
+	if !errors.Is(err, handler.ErrSQSConfig) || !strings.Contains(fmt.Sprint(err), "MaxAttempts") {
+		t.Errorf("error %v, want ErrSQSConfig naming MaxAttempts", err)
 	}
 }

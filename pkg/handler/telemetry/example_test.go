@@ -29,7 +29,12 @@ func ExampleObserve() {
 
 	proc := handler.MustNewSQS(func(ctx context.Context, m handler.Message[json.RawMessage]) error {
 		return nil
-	}, handler.SQSConfig{Client: sqs.New(sqs.Options{Region: "us-east-1"}), Observer: tel, Concurrency: 1})
+	}, handler.SQSConfig{
+		Client:      sqs.New(sqs.Options{Region: "us-east-1"}), // called only for failures, with DLQURL set
+		DLQURL:      "https://sqs.us-east-1.amazonaws.com/123456789012/orders-dlq",
+		Observer:    tel,
+		Concurrency: 1,
+	})
 	h := handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
 
 	record := func(id string) events.SQSMessage {
