@@ -32,7 +32,7 @@ type Event[T any] struct {
 	Raw events.EventBridgeEvent
 }
 
-// EventBridgeConfig configures EventBridge. The zero value runs every
+// EventBridgeConfig configures NewEventBridge. The zero value runs every
 // delivery, returns every failure and observes nothing.
 type EventBridgeConfig[T any] struct {
 	// Idempotency runs each event at most once across deliveries. Default

@@ -4,20 +4,41 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
-// ScheduleConfig configures Schedule. The zero value runs every delivery
+// DefaultScheduleTTL is how long a tick that ran is remembered when
+// ScheduleConfig.TTL is zero (unless the guard's own TTL is longer). A tick
+// can be delivered again long after it ran: Lambda retries a failed
+// asynchronous invocation for up to 6 hours (MaximumEventAgeInSeconds),
+// and an EventBridge rule or Scheduler retries a delivery it could not
+// make for up to 24 hours. A guard's default of 1 hour would let such a
+// retry run the tick a second time; 48 hours covers both windows with a
+// margin. Keys name the scheduled time, so a long TTL costs only storage:
+// the next tick is a new key.
+const DefaultScheduleTTL = 48 * time.Hour
+
+// ScheduleConfig configures NewSchedule. The zero value runs every delivery
 // of a tick, returns every failure to Lambda and observes nothing.
 type ScheduleConfig struct {
 	// Idempotency runs each tick at most once across deliveries, under the
 	// key Tick.Key() (schedule name plus scheduled time). Default nil: no
 	// idempotency. Schedule rules and Scheduler both deliver at least once,
-	// so set it for any job whose effect must not happen twice.
+	// so set it for any job whose effect must not happen twice. A delivery
+	// that finds the tick running in another invocation waits for it (see
+	// NewSchedule) instead of failing.
 	Idempotency *idempotency.Guard
+	// TTL is how long a tick that ran is remembered, so that a later
+	// delivery of it is a duplicate; it replaces the guard's TTL for ticks
+	// only. Default: the longer of DefaultScheduleTTL (48 h, which outlasts
+	// Lambda's 6-hour async retry window and EventBridge's 24-hour delivery
+	// retries) and the guard's own TTL, so that schedule idempotency is safe
+	// with a guard left at its 1-hour default. Negative is an error.
+	TTL time.Duration
 	// FailureQueue receives ticks that failed permanently (including
 	// payloads that are not ticks), with the reason; the invocation then
 	// succeeds. Default none: permanent failures are returned to Lambda like
@@ -64,6 +85,17 @@ func NewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig)
 	if err := asyncConfigError(ErrScheduleConfig, fn == nil, "tick", cfg.FailureQueue); err != nil {
 		return nil, err
 	}
+	if cfg.TTL < 0 {
+		return nil, fmt.Errorf("%w: TTL is negative (%s)", ErrScheduleConfig, cfg.TTL)
+	}
+	guard := cfg.Idempotency
+	if guard != nil {
+		ttl := cfg.TTL
+		if ttl == 0 {
+			ttl = max(DefaultScheduleTTL, guard.TTL())
+		}
+		guard = guard.WithTTL(ttl)
+	}
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
 	return func(ctx context.Context, payload json.RawMessage) (struct{}, error) {
 		tick, perr := ParseTick(payload)
@@ -80,10 +112,10 @@ func NewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig)
 			if perr != nil {
 				return false, "", perr
 			}
-			if cfg.Idempotency == nil {
+			if guard == nil {
 				return false, "", fn(ctx, tick)
 			}
-			res, err := idempotency.Do(ctx, cfg.Idempotency, idempotency.Key{ID: tick.Key()},
+			res, err := idempotency.Do(ctx, guard, idempotency.Key{ID: tick.Key()},
 				func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, tick) })
 			return res.Replayed, res.KeyHash, err
 		})
