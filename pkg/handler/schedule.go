@@ -50,9 +50,13 @@ type ScheduleConfig struct {
 	// Observer's logger when it has one (a *telemetry.Telemetry has), else
 	// slog.Default().
 	Logger *slog.Logger
-	// Now is the clock for durations and failure timestamps. Default
-	// time.Now.
+	// Now is the clock for durations, failure timestamps and the wait for a
+	// tick another delivery is running. Default time.Now.
 	Now func() time.Time
+	// Sleep pauses between tries while another delivery runs the tick; it
+	// returns early with ctx's error when ctx ends. Default a timer. Tests
+	// inject one that advances their Now, so that they never sleep.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // ErrScheduleConfig means the ScheduleConfig or function given to
@@ -73,10 +77,16 @@ var ErrScheduleConfig = errors.New("handler: invalid ScheduleConfig")
 //     with cfg.FailureQueue: the payload goes to the queue with the reason
 //     and the invocation succeeds, so Lambda's async retries are not spent
 //     on it;
+//   - a tick another invocation is running (with cfg.Idempotency): this
+//     one waits, trying the claim again every few seconds, until the tick
+//     is done (a duplicate: success), or released or abandoned by the other
+//     (this one runs it), or until its own deadline less a margin; only
+//     then is idempotency's in-progress error returned, to be retried. So
+//     two deliveries of one tick at once raise no false function error and
+//     spend no async retry, and the tick still runs if the first fails;
 //   - any other failure: returned, so Lambda retries the invocation (twice
 //     by default) and then sends it to the function's on-failure
-//     destination. A tick still running in another invocation is such a
-//     failure (idempotency's in-progress error): the retry finds it done.
+//     destination.
 //   - a panic in fn: recovered, logged with its stack, returned as a
 //     retryable *PanicError.
 //
@@ -97,6 +107,10 @@ func NewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig)
 		guard = guard.WithTTL(ttl)
 	}
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
+	waiter := tickWaiter{now: runner.now, sleep: cfg.Sleep}
+	if waiter.sleep == nil {
+		waiter.sleep = sleepContext
+	}
 	return func(ctx context.Context, payload json.RawMessage) (struct{}, error) {
 		tick, perr := ParseTick(payload)
 		rec := Delivery{Source: tick.Source, ID: tick.ID, Attempt: tick.Attempt}
@@ -115,7 +129,7 @@ func NewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig)
 			if guard == nil {
 				return false, "", fn(ctx, tick)
 			}
-			res, err := idempotency.Do(ctx, guard, idempotency.Key{ID: tick.Key()},
+			res, err := waiter.do(ctx, guard, idempotency.Key{ID: tick.Key()},
 				func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, tick) })
 			return res.Replayed, res.KeyHash, err
 		})
