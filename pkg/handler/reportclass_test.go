@@ -28,7 +28,7 @@ func TestReportClassOfSuccessIsNone(t *testing.T) {
 				client := newFakeSQS()
 				client.addQueue("orders", 5)
 				h := handler.MustNewSQS(func(ctx context.Context, _ handler.Message[order]) error { return ok(ctx) }, handler.SQSConfig{
-					Client: client, Observer: obs, Logger: discard,
+					Client: client, Observer: obs, Logger: discard, Concurrency: 1, // m2 after m1: a duplicate, not in progress
 					Idempotency: memoryGuard(t), Key: handler.KeyJSONField("order_id"),
 				})
 				ev := sqsEvent("orders", msg{id: "m1", body: `{"order_id":"o1"}`}, msg{id: "m2", body: `{"order_id":"o1"}`})

@@ -232,40 +232,6 @@ func TestScheduleFIFOFailureQueue(t *testing.T) {
 	}
 }
 
-func TestScheduleTickInProgressIsRetried(t *testing.T) {
-	t.Parallel()
-	guard := memoryGuard(t)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var runs atomic.Int32
-	f := handler.MustNewSchedule(func(context.Context, handler.Tick) error {
-		runs.Add(1)
-		close(entered)
-		<-release
-		return nil
-	}, handler.ScheduleConfig{Idempotency: guard})
-
-	first := make(chan error, 1)
-	go func() { _, err := f(context.Background(), json.RawMessage(ruleEvent)); first <- err }()
-	<-entered
-	// A second delivery while the first runs: in progress, returned to
-	// Lambda as retryable.
-	_, err := f(context.Background(), json.RawMessage(ruleEvent))
-	if !errors.Is(err, idempotency.ErrInProgress) || retry.Classify(err) != retry.ClassRetryable {
-		t.Errorf("concurrent delivery: err = %v, want a retryable ErrInProgress", err)
-	}
-	close(release)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	// Lambda's retry of the second delivery finds the tick done.
-	if _, err := f(context.Background(), json.RawMessage(ruleEvent)); err != nil {
-		t.Fatal(err)
-	}
-	if runs.Load() != 1 {
-		t.Errorf("job ran %d times, want 1", runs.Load())
-	}
-}
-
 func TestSchedulePanic(t *testing.T) {
 	t.Parallel()
 	obs := &reportLog{}
