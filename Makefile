@@ -25,20 +25,37 @@ SAM_DEPLOY_FLAGS ?=
 
 export LATCH_CACHE := $(CACHE)
 
-.PHONY: test unit integration demo bench bench-integration lint build emulators-up emulators-down test-localstack clean \
-	lint-template sam-build deploy
+# BACKEND picks the emulators of demo, bench-integration and emulators-up:
+# default (DynamoDB Local + moto) or localstack (LocalStack 4.14.0, host mode).
+BACKEND ?= default
+# WITH_STACK runs a command against a stack of its own ('latch emulators exec').
+WITH_STACK := localstack/with-stack.sh
 
-## test: unit tests (race), the integration suite on the local emulators, sam
-## build, then the demo
-test: unit integration sam-build demo
+.PHONY: test unit integration integration-localstack emulators-check demo bench bench-integration lint build \
+	emulators-install emulators-up emulators-down test-localstack-docker clean \
+	lint-template sam-build deploy fuzz
+
+## test: unit tests (race), the integration suite on both emulator backends,
+## sam build, then the demo
+test: unit integration integration-localstack emulators-check sam-build demo
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:
 	$(GO) test $(GOTEST_FLAGS) -race ./...
 
-## integration: start the emulators, run the integration suite, stop them
+## integration: start the default emulators, run the integration suite, stop them
+## integration-localstack: the same on LocalStack
 integration:
-	localstack/with-stack.sh $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+	LATCH_BACKEND=default $(WITH_STACK) $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+
+integration-localstack:
+	LATCH_BACKEND=localstack $(WITH_STACK) $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+
+## emulators-check: a built latch, from an empty directory, starts each
+## backend, reaches a queue and a table through 'latch emulators env', stops
+## it, and leaves no process behind
+emulators-check:
+	$(GO) test -count=1 -tags emulators -run TestFromAnEmptyDirectory -v ./internal/emulators/
 
 ## bench: every benchmark that needs nothing running, benchstat-friendly
 ## (-count 6, -benchmem) into bench.txt; bench-integration: the ones on the
@@ -48,12 +65,25 @@ bench:
 	$(GO) test $(BENCH_FLAGS) ./... | tee bench.txt
 
 bench-integration:
-	localstack/with-stack.sh $(GO) test -tags integration $(BENCH_FLAGS) ./pkg/... | tee bench-integration.txt
+	LATCH_BACKEND=$(BACKEND) $(WITH_STACK) $(GO) test -tags integration $(BENCH_FLAGS) ./pkg/... | tee bench-integration.txt
 
-## demo: start the emulators, run the example functions locally and drive the
-## order scenario end to end (live progress, summary, invariants); stop them
+## fuzz: every Fuzz target of the module (found with go test -list), each for
+## FUZZTIME (default 10s); a failing input lands in the package's testdata/fuzz
+FUZZTIME ?= 10s
+fuzz:
+	@targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { n[c++] = $$1; next } /^ok/ { for (i = 0; i < c; i++) print $$2 "," n[i]; c = 0 }'); \
+	if [ -z "$$targets" ]; then echo "fuzz: no Fuzz targets found"; exit 1; fi; \
+	for t in $$targets; do \
+	  pkg=$${t%%,*}; name=$${t#*,}; \
+	  echo "fuzz: $$pkg $$name for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## demo: start the emulators (BACKEND=default|localstack), run the example
+## functions locally and drive the order scenario end to end (live progress,
+## summary, invariants); stop them
 demo:
-	localstack/with-stack.sh $(GO) run ./cmd/latch demo
+	LATCH_BACKEND=$(BACKEND) $(WITH_STACK) $(GO) run ./cmd/latch demo
 
 ## lint: gofmt, go vet, staticcheck (pinned), then the template lint
 lint: $(STATICCHECK) lint-template
@@ -100,16 +130,21 @@ $(SAM_VENV)/.ok:
 	  $(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r $(SAM_REQUIREMENTS) && \
 	  touch $@; }'
 
-## emulators-up / emulators-down: the Docker-free local AWS stack
+## emulators-up / emulators-down: the Docker-free local AWS stack of this
+## project (BACKEND=default|localstack); emulators-install: fill the cache only
+emulators-install:
+	$(GO) run ./cmd/latch emulators install --backend default
+	$(GO) run ./cmd/latch emulators install --backend localstack
+
 emulators-up:
-	localstack/stack.sh up
-	@echo "source $$(localstack/stack.sh env) to point the AWS SDK at it"
+	$(GO) run ./cmd/latch emulators up --backend $(BACKEND)
 
 emulators-down:
-	localstack/stack.sh down
+	$(GO) run ./cmd/latch emulators down
 
-## test-localstack: the integration suite against LocalStack 4.14.0 (needs Docker)
-test-localstack:
+## test-localstack-docker: the integration suite against LocalStack 4.14.0 in
+## Docker (localstack/docker-compose.yml), for machines with a Docker engine
+test-localstack-docker:
 	localstack/with-localstack.sh $(GO) test $(GOTEST_FLAGS) -tags integration ./...
 
 clean:

@@ -1,23 +1,21 @@
 #!/usr/bin/env bash
-# with-stack.sh CMD... — start the local AWS stack, run CMD with its
-# environment, and stop the stack whatever happens (exit, failure, Ctrl-C).
+# with-stack.sh CMD... — run CMD against a local AWS stack of its own and stop
+# the stack whatever happens; a thin wrapper over 'latch emulators exec'.
+# The backend is $LATCH_BACKEND (default or localstack), else default.
 #
-# Each run has emulators and run state of its own (LATCH_RUN_DIR, under
-# <repo>/.run): a second run in the same checkout, or emulators started with
-# "make emulators-up", are neither reused nor stopped by this one.
+# Each run has emulators and run state of its own: a second run in the same
+# checkout, or a stack started with 'make emulators-up', is neither reused nor
+# stopped by this one. On failure the emulators' logs are kept and named.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-mkdir -p "$here/../.run"
-LATCH_RUN_DIR=$(mktemp -d "$(cd "$here/.." && pwd)/.run/stack.XXXXXX")
-export LATCH_RUN_DIR
-# On failure the run's emulator logs stay for a look; make emulators-down
-# clears them.
-trap 'rc=$?; "$here/stack.sh" down; if [ $rc -eq 0 ]; then rm -rf "$LATCH_RUN_DIR"; else echo "with-stack: emulator logs kept in $LATCH_RUN_DIR" >&2; fi' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-"$here/stack.sh" up
-# shellcheck disable=SC1090
-. "$("$here/stack.sh" env)"
-# Under make the emulators are required: harnesses fail rather than skip.
-export LATCH_REQUIRE_EMULATORS=1
-"$@"
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Build latch once per checkout state into the cache rather than 'go run'
+# (which would hold the build in a temporary directory for the whole run).
+cache=${LATCH_CACHE:-$repo/.cache}
+export LATCH_CACHE=$cache
+bin=$cache/bin/latch-$(printf %s "$repo" | sha256sum | cut -c1-12)
+mkdir -p "$cache/bin"
+# Built aside and renamed: runs in parallel never see half a binary.
+tmp=$(mktemp "$bin.XXXXXX")
+(cd "$repo" && go build -o "$tmp" ./cmd/latch) || { rm -f "$tmp"; exit 1; }
+mv -f "$tmp" "$bin"
+exec "$bin" emulators exec -- "$@"

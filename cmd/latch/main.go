@@ -48,10 +48,14 @@ type Runner func(ctx context.Context, env *Env, args []string) error
 // Env is what a command talks to: its output streams and clock. Tests
 // give their own.
 type Env struct {
+	// Stdin is read by commands that take input from it (latch send).
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Environ is the process environment; os.Environ when nil.
+	Environ func() []string
 }
 
 func (e *Env) now() time.Time {
@@ -78,7 +82,7 @@ func usagef(format string, args ...any) error {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], &Env{Stdout: os.Stdout, Stderr: os.Stderr})
+	code := run(ctx, os.Args[1:], &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	stop()
 	os.Exit(code)
 }
@@ -125,9 +129,12 @@ func run(ctx context.Context, args []string, env *Env) int {
 		err = runner(ctx, env, positional)
 	}
 	var ue *usageError
+	var ec exitCode
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &ec):
+		return int(ec)
 	case errors.As(err, &ue) || isFlagError(err):
 		fmt.Fprintf(env.Stderr, "latch: %v\nusage: %s\nRun '%s --help' for details.\n", err, usageLine(cmd, path), strings.Join(path, " "))
 		return 2
@@ -136,6 +143,12 @@ func run(ctx context.Context, args []string, env *Env) int {
 		return 1
 	}
 }
+
+// exitCode is an error that ends latch with that exit code and no
+// message: the code of a command it ran (latch emulators exec).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // flagError marks errors from flag parsing, which are usage errors.
 type flagError struct{ error }

@@ -288,3 +288,262 @@ func TestRedriveFIFOKeepsGroupsInOrder(t *testing.T) {
 		t.Errorf("source queue by group, in order (-want +got):\n%s", diff)
 	}
 }
+
+// copyInDLQ sends the DLQ's messages in again with the same attributes,
+// as a process killed between latch's DLQ send and the delete of the
+// original does on its next delivery of the record.
+func copyInDLQ(t *testing.T, env *awstest.Env, q awstest.Queue) {
+	t.Helper()
+	ctx := context.Background()
+	out, err := env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(q.DLQ.URL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 1,
+		MessageAttributeNames: []string{"All"},
+	})
+	if err != nil || len(out.Messages) == 0 {
+		t.Fatalf("receive from the DLQ: %d messages, %v", len(out.Messages), err)
+	}
+	for _, m := range out.Messages {
+		if _, err := env.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.DLQ.URL), MessageBody: m.Body, MessageAttributes: m.MessageAttributes}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(q.DLQ.URL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCopiesListedAndMovedOnce(t *testing.T) {
+	t.Parallel()
+	env := awstest.New(t)
+	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5})
+	sent := bodies(3)
+	deadLetter(t, env, q, "", sent...)
+	copyInDLQ(t, env, q)
+	ctx := context.Background()
+	if n := depth(t, env, q.DLQ.URL); n != 6 {
+		t.Fatalf("%d in the DLQ, want 3 messages and a copy of each", n)
+	}
+	l, err := dlq.List(ctx, env.SQS, q.DLQ.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Messages) != 3 || l.Copies != 3 {
+		t.Fatalf("listed %d messages and %d copies, want 3 and 3", len(l.Messages), l.Copies)
+	}
+	for _, m := range l.Messages {
+		if len(m.CopyIDs) != 1 || m.SourceID == m.ID || m.SourceID == "" {
+			t.Errorf("message %s (source %s): copies %v, want one, and a source id of its own", m.ID, m.SourceID, m.CopyIDs)
+		}
+	}
+	res, err := dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{})
+	if err != nil || res.Err() != nil || len(res.Moved) != 3 || len(res.Copies) != 3 {
+		t.Fatalf("redrive: moved %d, copies deleted %d, %v, %v", len(res.Moved), len(res.Copies), err, res.Err())
+	}
+	if n := depth(t, env, q.DLQ.URL); n != 0 {
+		t.Errorf("%d left in the DLQ, want 0", n)
+	}
+	var back []string
+	for _, m := range drain(t, env, q.URL) {
+		back = append(back, aws.ToString(m.Body))
+	}
+	sort.Strings(back)
+	if diff := cmp.Diff(sent, back); diff != "" {
+		t.Errorf("source queue after redrive: each message once (-want +got):\n%s", diff)
+	}
+}
+
+func TestRedrivePicksByIDAndClass(t *testing.T) {
+	t.Parallel()
+	env := awstest.New(t)
+	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5})
+	deadLetter(t, env, q, "", bodies(4)...)
+	ctx := context.Background()
+	l, err := dlq.List(ctx, env.SQS, q.DLQ.URL, 0)
+	if err != nil || len(l.Messages) != 4 {
+		t.Fatalf("list: %v, %v", l, err)
+	}
+	pick := l.Messages[2]
+	res, err := dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{IDs: []string{pick.SourceID}})
+	if err != nil || res.Err() != nil || len(res.Moved) != 1 || res.Moved[0].Message.Body != pick.Body || res.Skipped != 3 {
+		t.Fatalf("redrive by id: %+v, %v", res, err)
+	}
+	res, err = dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{Class: "retryable"})
+	if err != nil || len(res.Moved) != 0 || res.Skipped != 3 {
+		t.Fatalf("redrive of another class: %+v, %v", res, err)
+	}
+	res, err = dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{Class: "permanent"})
+	if err != nil || res.Err() != nil || len(res.Moved) != 3 {
+		t.Fatalf("redrive by class: %+v, %v", res, err)
+	}
+	if got := len(drain(t, env, q.URL)); got != 4 {
+		t.Errorf("%d back in the source, want 4", got)
+	}
+}
+
+// TestRedriveWithConsumerRunning redrives while the queue's consumer runs
+// and fails every message again at once: the redrive must move each
+// message that was there once, end, and leave each message in the DLQ once.
+func TestRedriveWithConsumerRunning(t *testing.T) {
+	t.Parallel()
+	env := awstest.New(t)
+	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5, VisibilityTimeout: 2 * time.Second})
+	sent := bodies(40)
+	deadLetter(t, env, q, "", sent...)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
+		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
+	}, handler.SQSConfig{Client: env.SQS})
+	consumer := make(chan error, 1)
+	go func() {
+		consumer <- esm.Run(ctx, esm.Config{Client: env.SQS, QueueURL: q.URL, QueueARN: q.ARN, WaitTime: time.Second},
+			esm.Invoke(handler.Func[events.SQSEvent, events.SQSEventResponse](h)))
+	}()
+
+	rctx, rcancel := context.WithTimeout(ctx, time.Minute)
+	defer rcancel()
+	res, err := dlq.Redrive(rctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{})
+	if err != nil || res.Err() != nil {
+		t.Fatalf("redrive: %v, %v", err, res.Err())
+	}
+	var movedBodies []string
+	for _, m := range res.Moved {
+		movedBodies = append(movedBodies, m.Message.Body)
+	}
+	sort.Strings(movedBodies)
+	if diff := cmp.Diff(sent, movedBodies); diff != "" {
+		t.Errorf("moved bodies: want each message that was there once (-want +got):\n%s", diff)
+	}
+	t.Logf("moved %d; %d came back while the redrive ran", len(res.Moved), res.Returned)
+
+	// The consumer dead-letters each moved message again: the DLQ ends
+	// with each body, the source queue empty. (Each body once, but for
+	// moto's own copies: its deletes race with the redrive's sends to the
+	// same queue and can bring a deleted message back, which the consumer
+	// then dead-letters a second time. Redrive's part, each message moved
+	// once, is checked above.)
+	deadline := time.Now().Add(45 * time.Second)
+	for (depth(t, env, q.DLQ.URL) < len(sent) || size(t, env, q.URL) > 0) && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	if err := <-consumer; err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, m := range drain(t, env, q.DLQ.URL) {
+		seen[aws.ToString(m.Body)]++
+	}
+	var got []string
+	for b, n := range seen {
+		got = append(got, b)
+		if n > 1 {
+			t.Logf("%s is in the DLQ %d times (moto brought a deleted message back)", b, n)
+		}
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff(sent, got); diff != "" {
+		t.Errorf("DLQ after the redrive and the consumer (-want +got):\n%s", diff)
+	}
+	env.AssertQueueEmpty(t, q.URL)
+}
+
+// size counts a queue's messages, visible or not.
+func size(t *testing.T, env *awstest.Env, url string) int {
+	t.Helper()
+	out, err := env.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(url),
+		AttributeNames: []types.QueueAttributeName{
+			types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, v := range out.Attributes {
+		var k int
+		fmt.Sscan(v, &k)
+		n += k
+	}
+	return n
+}
+
+// TestRedriveLargeMessages redrives messages near SQS's size limit: ten
+// per SendMessageBatch would be over its 1 MiB request limit
+// (BatchRequestTooLong), so batches are cut by size too.
+func TestRedriveLargeMessages(t *testing.T) {
+	t.Parallel()
+	env := awstest.New(t)
+	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5})
+	ctx := context.Background()
+	const n, size = 7, 250_000
+	for i := range n {
+		body := fmt.Sprintf("%02d", i) + strings.Repeat("x", size)
+		_, err := env.SQS.SendMessage(ctx, &sqs.SendMessageInput{
+			QueueUrl: aws.String(q.DLQ.URL), MessageBody: aws.String(body),
+			MessageAttributes: map[string]types.MessageAttributeValue{
+				handler.DLQAttrSourceQueue: {DataType: aws.String("String"), StringValue: aws.String(q.ARN)},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{})
+	if err != nil || res.Err() != nil || len(res.Moved) != n {
+		t.Fatalf("redrive: moved %d of %d, %v, %v", len(res.Moved), n, err, res.Err())
+	}
+	if got := len(drain(t, env, q.URL)); got != n {
+		t.Errorf("%d back in the source, want %d", got, n)
+	}
+}
+
+// TestRedriveLeavesWhatItMovedWhenItComesBack has the consumer's new DLQ
+// copies reach the redrive before some of the messages that were there at
+// the start (those were in flight elsewhere, as on SQS, which returns
+// messages in no particular order): the redrive leaves the copies alone
+// rather than moving a message twice.
+func TestRedriveLeavesWhatItMovedWhenItComesBack(t *testing.T) {
+	t.Parallel()
+	env := awstest.New(t)
+	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5, VisibilityTimeout: 2 * time.Second})
+	sent := bodies(15)
+	deadLetter(t, env, q, "", sent...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Five of them are in flight elsewhere when the redrive starts.
+	out, err := env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.DLQ.URL), MaxNumberOfMessages: 5, VisibilityTimeout: 4})
+	if err != nil || len(out.Messages) != 5 {
+		t.Fatalf("receive 5: %d, %v", len(out.Messages), err)
+	}
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
+		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
+	}, handler.SQSConfig{Client: env.SQS})
+	consumer := make(chan error, 1)
+	go func() {
+		consumer <- esm.Run(ctx, esm.Config{Client: env.SQS, QueueURL: q.URL, QueueARN: q.ARN, WaitTime: time.Second},
+			esm.Invoke(handler.Func[events.SQSEvent, events.SQSEventResponse](h)))
+	}()
+	// Moved messages come back before the redrive is done.
+	res, err := dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{})
+	cancel()
+	if cerr := <-consumer; cerr != nil {
+		t.Fatal(cerr)
+	}
+	if err != nil || res.Err() != nil {
+		t.Fatalf("redrive: %v, %v", err, res.Err())
+	}
+	count := map[string]int{}
+	for _, m := range res.Moved {
+		count[m.Message.Body]++
+		if count[m.Message.Body] > 1 {
+			t.Errorf("%s moved %d times", m.Message.Body, count[m.Message.Body])
+		}
+	}
+	t.Logf("moved %d, %d came back and were left", len(res.Moved), res.Returned)
+	if len(res.Moved) < 10 {
+		t.Errorf("moved %d, want at least the 10 that were visible", len(res.Moved))
+	}
+}

@@ -419,8 +419,8 @@ func TestProvisionInfraTemplate(t *testing.T) {
 	for _, r := range res.Resources {
 		created = append(created, r.LogicalID)
 	}
-	want := []string{"IdempotencyTable", "OrdersTable", "LedgerTable", "ReportsTable", "OrdersDLQ", "OrdersQueue",
-		"LedgerDLQ", "LedgerQueue", "OrderAcceptedDeliveryDLQ", "ReportFailureQueue", "OrdersBus", "OrderAcceptedRule", "DailyReportSchedule"}
+	want := []string{"IdempotencyTable", "OrdersTable", "LedgerTable", "ReportsTable", "FeedTable", "OrdersDLQ", "OrdersQueue",
+		"LedgerDLQ", "LedgerQueue", "ReportFailureQueue", "FeedPollerFailureQueue", "OrdersBus", "DailyReportSchedule", "FeedPollerSchedule"}
 	if diff := cmp.Diff(want, created, cmpSorted()); diff != "" {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}

@@ -20,6 +20,10 @@
 //   - NewSchedule runs a job per tick of a schedule rule or an EventBridge
 //     Scheduler schedule; a tick is keyed by its schedule and scheduled
 //     time, so a tick delivered twice runs once.
+//   - NewSQSTx and NewScheduleTx take the function in the transactional form
+//     (idempotency.Transact): it returns the DynamoDB writes that are its
+//     effect, and they are committed with the idempotency record in one
+//     transaction, exactly once and in one round trip.
 //
 // Each constructor checks its config and returns an error (a wrapped
 // ErrSQSConfig, ErrEventBridgeConfig or ErrScheduleConfig), so a bad deploy

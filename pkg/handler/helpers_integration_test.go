@@ -68,7 +68,7 @@ func (e *effects) get(k string) int {
 func dynamoGuard(t *testing.T, env *awstest.Env) (*idempotency.Guard, string) {
 	t.Helper()
 	table := env.Table(t)
-	store := idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
+	store := idempotency.MustNewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
 	g, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(store, xray.Tracer{}), Namespace: awstest.UniqueName(t, "ns")})
 	if err != nil {
 		t.Fatal(err)

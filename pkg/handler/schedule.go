@@ -95,17 +95,51 @@ func NewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig)
 	if err := asyncConfigError(ErrScheduleConfig, fn == nil, "tick", cfg.FailureQueue); err != nil {
 		return nil, err
 	}
+	guard, err := scheduleGuard(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return schedule(cfg, guard != nil, func(ctx context.Context, tick Tick) (bool, string, error) {
+		if guard == nil {
+			return false, "", fn(ctx, tick)
+		}
+		res, err := idempotency.Do(ctx, guard, idempotency.Key{ID: tick.Key()},
+			func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, tick) })
+		return res.Replayed, res.KeyHash, err
+	}), nil
+}
+
+// MustNewSchedule is NewSchedule for package-level initialisation: it
+// panics on the error NewSchedule would return.
+func MustNewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) Func[json.RawMessage, struct{}] {
+	h, err := NewSchedule(fn, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// scheduleGuard is the guard ticks run under: cfg.Idempotency with the
+// tick TTL (see ScheduleConfig.TTL), or nil without idempotency.
+func scheduleGuard(cfg ScheduleConfig) (*idempotency.Guard, error) {
 	if cfg.TTL < 0 {
 		return nil, fmt.Errorf("%w: TTL is negative (%s)", ErrScheduleConfig, cfg.TTL)
 	}
-	guard := cfg.Idempotency
-	if guard != nil {
-		ttl := cfg.TTL
-		if ttl == 0 {
-			ttl = max(DefaultScheduleTTL, guard.TTL())
-		}
-		guard = guard.WithTTL(ttl)
+	if cfg.Idempotency == nil {
+		return nil, nil
 	}
+	ttl := cfg.TTL
+	if ttl == 0 {
+		ttl = max(DefaultScheduleTTL, cfg.Idempotency.TTL())
+	}
+	return cfg.Idempotency.WithTTL(ttl), nil
+}
+
+// schedule is the handler of NewSchedule and NewScheduleTx: run runs one
+// parsed tick and says whether it was a duplicate, under which key. With
+// idempotent set, a tick another delivery is running is waited for (see
+// tickWaiter).
+func schedule(cfg ScheduleConfig, idempotent bool, run func(ctx context.Context, tick Tick) (replayed bool, keyHash string, err error)) Func[json.RawMessage, struct{}] {
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
 	waiter := tickWaiter{now: runner.now, sleep: cfg.Sleep}
 	if waiter.sleep == nil {
@@ -126,23 +160,11 @@ func NewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig)
 			if perr != nil {
 				return false, "", perr
 			}
-			if guard == nil {
-				return false, "", fn(ctx, tick)
+			if !idempotent {
+				return run(ctx, tick)
 			}
-			res, err := waiter.do(ctx, guard, idempotency.Key{ID: tick.Key()},
-				func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, tick) })
-			return res.Replayed, res.KeyHash, err
+			return waiter.do(ctx, func() (bool, string, error) { return run(ctx, tick) })
 		})
 		return struct{}{}, err
-	}, nil
-}
-
-// MustNewSchedule is NewSchedule for package-level initialisation: it
-// panics on the error NewSchedule would return.
-func MustNewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) Func[json.RawMessage, struct{}] {
-	h, err := NewSchedule(fn, cfg)
-	if err != nil {
-		panic(err)
 	}
-	return h
 }

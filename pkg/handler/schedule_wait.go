@@ -46,14 +46,17 @@ type tickWaiter struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-func (w tickWaiter) do(ctx context.Context, guard *idempotency.Guard, key idempotency.Key, fn func(context.Context) (struct{}, error)) (idempotency.Result[struct{}], error) {
+// do calls try, a claim of the tick and its run (idempotency.Do or
+// Transact), until it answers anything but an in-progress error, or until
+// the wait is over.
+func (w tickWaiter) do(ctx context.Context, try func() (replayed bool, keyHash string, err error)) (bool, string, error) {
 	interval := tickPollFirst
 	var stop time.Time // set at the first conflict
 	for {
-		res, err := idempotency.Do(ctx, guard, key, fn)
+		replayed, keyHash, err := try()
 		var held *idempotency.InProgressError
 		if !errors.As(err, &held) {
-			return res, err
+			return replayed, keyHash, err
 		}
 		now := w.now()
 		if stop.IsZero() {
@@ -63,14 +66,14 @@ func (w tickWaiter) do(ctx context.Context, guard *idempotency.Guard, key idempo
 			}
 		}
 		if !now.Before(stop) {
-			return res, err
+			return replayed, keyHash, err
 		}
 		d := min(interval, stop.Sub(now))
 		if untilExpiry := held.LockExpiry.Add(tickLockSlack).Sub(now); untilExpiry > 0 {
 			d = min(d, untilExpiry)
 		}
 		if w.sleep(ctx, d) != nil {
-			return res, err
+			return replayed, keyHash, err
 		}
 		interval = min(2*interval, tickPollMax)
 	}

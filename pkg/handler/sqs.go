@@ -170,8 +170,9 @@ type Message[T any] struct {
 // once. On a FIFO queue each message group runs in order; after a record
 // of a group fails, the rest of that group is not run and is reported
 // with a zero visibility, to queue up behind the failed record, while other
-// groups go on; their outcome is Blocked, with ErrGroupBlocked. A record latch has dead-lettered counts
-// as done, as after SQS's own redrive, so its group goes on.
+// groups go on; their outcome is Blocked, with ErrGroupBlocked. A record
+// latch has dead-lettered counts as done, as after SQS's own redrive, so
+// its group goes on.
 //
 // Retry delays are bounded by SQS's visibility limit: 12 hours from the
 // receive, which latch takes as 12 hours less 20 minutes from the change.
@@ -182,13 +183,34 @@ type Message[T any] struct {
 // An unusable config or a nil fn is an error here (ErrSQSConfig), at cold
 // start, before any batch is taken.
 func NewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) (Func[events.SQSEvent, events.SQSEventResponse], error) {
+	p, err := newSQSProcessor[T](cfg, fn == nil)
+	if err != nil {
+		return nil, err
+	}
+	p.fn = fn
+	return p.handle, nil
+}
+
+// MustNewSQS is NewSQS for package-level initialisation: it panics on the
+// error NewSQS would return.
+func MustNewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) Func[events.SQSEvent, events.SQSEventResponse] {
+	h, err := NewSQS(fn, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// newSQSProcessor returns a processor on cfg without its record function;
+// fnNil says whether the one the caller was given is nil.
+func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) (*sqsProcessor[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if fn == nil {
+	if fnNil {
 		return nil, fmt.Errorf("%w: record function is nil", ErrSQSConfig)
 	}
-	p := &sqsProcessor[T]{fn: fn, cfg: cfg}
+	p := &sqsProcessor[T]{cfg: cfg}
 	p.now = cfg.Now
 	if p.now == nil {
 		p.now = time.Now
@@ -206,15 +228,5 @@ func NewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConf
 		p.concurrency = DefaultSQSConcurrency
 	}
 	p.queues = newSQSQueues(cfg.Client, cfg.DLQURL, cfg.MaxAttempts)
-	return p.handle, nil
-}
-
-// MustNewSQS is NewSQS for package-level initialisation: it panics on the
-// error NewSQS would return.
-func MustNewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) Func[events.SQSEvent, events.SQSEventResponse] {
-	h, err := NewSQS(fn, cfg)
-	if err != nil {
-		panic(err)
-	}
-	return h
+	return p, nil
 }

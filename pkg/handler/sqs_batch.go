@@ -18,7 +18,10 @@ import (
 // sqsProcessor is the state behind one SQS handler: its config and what it
 // learns about its queues, kept for the life of the execution environment.
 type sqsProcessor[T any] struct {
-	fn          func(context.Context, Message[T]) error
+	fn func(context.Context, Message[T]) error
+	// tx, set by NewSQSTx, runs a record in the transactional form under the
+	// guard instead of fn, and says whether it was a duplicate.
+	tx          func(r *sqsRun, m Message[T], key idempotency.Key) (replayed bool, keyHash string, err error)
 	cfg         SQSConfig
 	queues      *sqsQueues
 	obs         Observer
@@ -185,6 +188,11 @@ func (p *sqsProcessor[T]) call(r *sqsRun) (duplicate bool, err error) {
 	var key idempotency.Key
 	if err := p.protect(r, func() (err error) { key, err = p.cfg.Key(*r.it.msg); return err }); err != nil {
 		return false, err
+	}
+	if p.tx != nil {
+		replayed, keyHash, err := p.tx(r, m, key)
+		r.report.KeyHash = keyHash
+		return replayed && err == nil, err
 	}
 	res, err := idempotency.Do(r.ctx, p.cfg.Idempotency, key, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, p.protect(r, func() error { return p.fn(ctx, m) })

@@ -29,7 +29,7 @@ func BenchmarkSQSDynamoDB(b *testing.B) {
 	env := awstest.New(b)
 	idemTable := env.Table(b)
 	effects := env.Table(b)
-	store := idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: idemTable})
+	store := idempotency.MustNewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: idemTable})
 	var n atomic.Int64
 	fresh := func(m events.SQSMessage) (idempotency.Key, error) {
 		return idempotency.Key{ID: m.MessageId + "/" + strconv.FormatInt(n.Add(1), 10)}, nil

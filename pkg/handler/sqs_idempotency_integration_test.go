@@ -53,7 +53,7 @@ func TestIntegrationIdempotentSideEffects(t *testing.T) {
 		bodies = bodies[n:]
 	}
 
-	store := idempotency.NewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
+	store := idempotency.MustNewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
 	var (
 		mu      sync.Mutex
 		effects = map[string]int{}
@@ -108,8 +108,12 @@ func TestIntegrationIdempotentSideEffects(t *testing.T) {
 			t.Errorf("order %s: side effect ran %d times, want exactly once", id, n)
 		}
 	}
-	if s, d := log.count(handler.Succeeded), log.count(handler.Duplicate); s != orders || d != orders*(copies-1) {
-		t.Errorf("%d succeeded, %d duplicates; want %d and %d", s, d, orders, orders*(copies-1))
+	// Exactly one success per order; at least the sent copies as duplicates.
+	// More duplicates are right, not a flake: SQS delivers at least once
+	// (and moto resurrects a message when two deletes overlap), and every
+	// extra delivery of a done order must end as a duplicate.
+	if s, d := log.count(handler.Succeeded), log.count(handler.Duplicate); s != orders || d < orders*(copies-1) {
+		t.Errorf("%d succeeded, %d duplicates; want %d and at least %d", s, d, orders, orders*(copies-1))
 	}
 	t.Logf("%d records came back once on a live lock (ErrInProgress)", log.count(handler.RetryScheduled))
 	if n := log.count(handler.Failed) + log.count(handler.DeadLettered); n != 0 {

@@ -311,6 +311,8 @@ func TestIntegrationDLQSendFailsKeepsRecord(t *testing.T) {
 
 func TestIntegrationFIFOGroups(t *testing.T) {
 	t.Parallel()
+	// a3 must wait behind a2's retry; LocalStack hands it out meanwhile.
+	awstest.SkipOnGap(t, awstest.GapFIFOInFlight)
 	env := awstest.New(t)
 	q := env.Queue(t, awstest.QueueSpec{FIFO: true, MaxReceiveCount: 5, VisibilityTimeout: 30 * time.Second})
 	var (

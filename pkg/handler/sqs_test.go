@@ -299,8 +299,9 @@ func TestSQSDeadLetterAttributes(t *testing.T) {
 		handler.DLQAttrSourceQueue:  "String:" + testARN("orders"),
 		handler.DLQAttrFailedAt:     "String:2026-03-01T12:00:00Z",
 		// the record's own, in name order, while they fit in ten
-		"a": "String:1", "b": "Binary:[1 2]", "c": "String:3", "d": "String:4", "e": "String:5",
+		"a": "String:1", "b": "Binary:[1 2]", "c": "String:3", "d": "String:4",
 	}
+	want[handler.DLQAttrSourceMessageID] = "String:m1"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("DLQ attributes (-want +got):\n%s", diff)
 	}

@@ -12,7 +12,7 @@ import (
 // record. With the store's AWS client instrumented by the same tracer, the
 // DynamoDB call appears inside that span. A nil tracer returns store as is.
 //
-//	store := idempotency.NewDynamoDBStore(...)
+//	store, err := idempotency.NewDynamoDBStore(...)
 //	guard, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(store, tel.Tracer())})
 func TraceStore(store idempotency.Store, tracer Tracer) idempotency.Store {
 	if tracer == nil {
@@ -21,7 +21,12 @@ func TraceStore(store idempotency.Store, tracer Tracer) idempotency.Store {
 	if _, ok := tracer.(NopTracer); ok {
 		return store
 	}
-	return tracedStore{store: store, tracer: tracer}
+	t := tracedStore{store: store, tracer: tracer}
+	if _, ok := store.(idempotency.TxStore); ok {
+		// Keep Transact working through the decorator.
+		return tracedTxStore{t}
+	}
+	return t
 }
 
 // Store operations, as span name suffixes and AnnotationOperation values.
@@ -29,6 +34,7 @@ const (
 	StoreOpClaim    = "claim"
 	StoreOpComplete = "complete"
 	StoreOpRelease  = "release"
+	StoreOpCommitTx = "commit_tx"
 )
 
 type tracedStore struct {
@@ -67,4 +73,19 @@ func (s tracedStore) Release(ctx context.Context, key, owner string) error {
 	err := s.store.Release(ctx, key, owner)
 	span.End(err)
 	return err
+}
+
+// tracedTxStore is tracedStore on a store that also commits transactions.
+type tracedTxStore struct{ tracedStore }
+
+var _ idempotency.TxStore = tracedTxStore{}
+
+func (s tracedTxStore) CommitTx(ctx context.Context, c idempotency.TxCommit) (*idempotency.Record, error) {
+	ctx, span := s.span(ctx, StoreOpCommitTx)
+	rec, err := s.store.(idempotency.TxStore).CommitTx(ctx, c)
+	if rec != nil {
+		span.Annotate(AnnotationHeldBy, string(rec.Status))
+	}
+	span.End(err)
+	return rec, err
 }

@@ -55,6 +55,37 @@ func TestTraceStore(t *testing.T) {
 	}
 }
 
+// TestTraceStoreTransact: the traced store keeps Transact working, with a
+// span for the commit.
+func TestTraceStoreTransact(t *testing.T) {
+	t.Parallel()
+	tr := &spantest.Recorder{}
+	store := handler.TraceStore(idempotency.NewMemoryStore(), tr)
+	if _, ok := store.(idempotency.TxStore); !ok {
+		t.Fatal("TraceStore hid TxStore")
+	}
+	guard, err := idempotency.NewGuard(idempotency.Config{Store: store, Namespace: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := idempotency.Transact(context.Background(), guard, idempotency.Key{ID: "a"}, func(context.Context) (idempotency.Tx[int], error) {
+			return idempotency.Tx[int]{Value: 1}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, s := range tr.Spans() {
+		held, _ := s.Annotations[handler.AnnotationHeldBy].(string)
+		got = append(got, s.Name+"/"+held)
+	}
+	want := []string{"## idempotency.commit_tx/", "## idempotency.commit_tx/COMPLETED"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("spans (-want +got):\n%s", diff)
+	}
+}
+
 func TestTraceStoreWithoutTracer(t *testing.T) {
 	t.Parallel()
 	store := idempotency.NewMemoryStore()

@@ -18,6 +18,9 @@ type Result[T any] struct {
 	// KeyHash is the stored id of the key, safe to log; empty when the key
 	// was missing. It is set on errors too, once the key is known.
 	KeyHash string
+	// Key is the key's display form (Key.Display), for logs; empty when the
+	// caller gave none.
+	Key string
 }
 
 // Do runs fn at most once per key across every caller sharing g's store, and
@@ -42,7 +45,7 @@ type Result[T any] struct {
 // errors, with Value set, because the side effect happened.
 func Do[T any](ctx context.Context, g *Guard, key Key, fn func(context.Context) (T, error)) (Result[T], error) {
 	t, err := g.begin(ctx, key)
-	res := Result[T]{KeyHash: t.hash}
+	res := Result[T]{KeyHash: t.hash, Key: t.display}
 	if err != nil {
 		return res, err
 	}
@@ -51,18 +54,7 @@ func Do[T any](ctx context.Context, g *Guard, key Key, fn func(context.Context) 
 		res.Value, err = fn(ctx)
 		return res, err
 	case t.replay:
-		res.Replayed = true
-		if t.data == nil {
-			return res, &ResultTooLargeError{KeyHash: t.hash, Replayed: true}
-		}
-		if err := json.Unmarshal(t.data, &res.Value); err != nil {
-			// The stored result no longer fits T (a deploy changed the type):
-			// retrying cannot help until the record expires.
-			var zero T
-			res.Value = zero
-			return res, &permanentError{err: fmt.Errorf("idempotency: key %s: decode stored result into %T: %w", t.hash, zero, err)}
-		}
-		return res, nil
+		return replay[T](t)
 	}
 	v, err := run(ctx, g, t, fn)
 	if err != nil {
@@ -112,4 +104,20 @@ func Wrap[In, Out any](g *Guard, key func(In) (Key, error), next func(context.Co
 		res, err := Do(ctx, g, k, func(ctx context.Context) (Out, error) { return next(ctx, in) })
 		return res.Value, err
 	}
+}
+
+// replay returns the stored result t holds.
+func replay[T any](t ticket) (Result[T], error) {
+	res := Result[T]{KeyHash: t.hash, Key: t.display, Replayed: true}
+	if t.data == nil {
+		return res, &ResultTooLargeError{KeyHash: t.hash, Key: t.display, Replayed: true}
+	}
+	if err := json.Unmarshal(t.data, &res.Value); err != nil {
+		// The stored result no longer fits T (a deploy changed the type):
+		// retrying cannot help until the record expires.
+		var zero T
+		res.Value = zero
+		return res, &permanentError{err: fmt.Errorf("idempotency: key %s: decode stored result into %T: %w", t.name(), zero, err)}
+	}
+	return res, nil
 }

@@ -332,6 +332,35 @@ func TestDoErrorTypes(t *testing.T) {
 			t.Errorf("payload mismatch is not permanent")
 		}
 	})
+	t.Run("errors name the key by its display form, the table keeps the hash", func(t *testing.T) {
+		t.Parallel()
+		d := newEnv(t, idempotency.Config{CacheSize: 4})
+		key := func(payload string) idempotency.Key {
+			return idempotency.Key{ID: "o-17", Display: "order o-17", Payload: []byte(payload)}
+		}
+		res, _, err := d.do(ctx, call{key: key("a"), value: "v"})
+		if err != nil || res.Key != "order o-17" {
+			t.Fatalf("first call = %+v, %v; want Result.Key %q", res, err, "order o-17")
+		}
+		for _, name := range []string{"from the store", "from the cache"} {
+			if name == "from the store" {
+				// A fresh guard on the same store: no cache to answer.
+				g, err := idempotency.NewGuard(idempotency.Config{Store: d.store, Namespace: "test", Now: d.clock.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = idempotency.Do(ctx, g, key("b"), func(context.Context) (string, error) { return "", nil })
+				checkDisplayed(t, name, err, d.guard.KeyHash("o-17"))
+				continue
+			}
+			_, _, err := d.do(ctx, call{key: key("b")})
+			checkDisplayed(t, name, err, d.guard.KeyHash("o-17"))
+		}
+		r := d.record(t, "o-17")
+		if r == nil || strings.Contains(r.Key, "o-17") || strings.Contains(string(r.Data), "o-17") {
+			t.Errorf("record %+v: want it stored under the hash only", r)
+		}
+	})
 	t.Run("missing key is permanent", func(t *testing.T) {
 		t.Parallel()
 		_, _, err := e.do(ctx, call{})
@@ -396,6 +425,10 @@ func TestDoLockLost(t *testing.T) {
 				if !errors.Is(err, idempotency.ErrLockLost) || !errors.Is(err, errA) {
 					t.Errorf("A's error = %v, want A's error joined with ErrLockLost", err)
 				}
+				// It ends up in one log line and one DLQ attribute.
+				if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, errA.Error()) || !strings.Contains(msg, idempotency.ErrLockLost.Error()) {
+					t.Errorf("A's error prints %q, want one line naming both errors", msg)
+				}
 			},
 		},
 	}
@@ -427,25 +460,28 @@ func TestDoLockLost(t *testing.T) {
 }
 
 // TestDoLockExpiry: the lock dies at the context deadline, capped by
-// MaxLock, and MaxLock alone applies without a deadline.
+// MaxLock; without a deadline it lasts LockWithoutDeadline, capped too.
 func TestDoLockExpiry(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		maxLock  time.Duration
-		deadline time.Duration // 0: none
+		name       string
+		maxLock    time.Duration
+		noDeadline time.Duration
+		deadline   time.Duration // 0: none
 		// the lock must die within [want-slack, want] of t0
 		want, slack time.Duration
 	}{
-		{name: "no deadline, default cap", want: idempotency.DefaultMaxLock},
-		{name: "no deadline, configured cap", maxLock: 2 * time.Minute, want: 2 * time.Minute},
+		{name: "no deadline, default", want: idempotency.DefaultLockWithoutDeadline},
+		{name: "no deadline, configured", noDeadline: 2 * time.Minute, want: 2 * time.Minute},
+		{name: "no deadline, capped", noDeadline: 2 * time.Minute, maxLock: time.Minute, want: time.Minute},
+		{name: "deadline beyond the no-deadline length", deadline: time.Hour, want: idempotency.DefaultMaxLock},
 		{name: "deadline before cap", maxLock: 2 * time.Minute, deadline: 20 * time.Second, want: 20 * time.Second, slack: 5 * time.Second},
 		{name: "cap before deadline", maxLock: 10 * time.Second, deadline: time.Hour, want: 10 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, idempotency.Config{MaxLock: tt.maxLock})
+			e := newEnv(t, idempotency.Config{MaxLock: tt.maxLock, LockWithoutDeadline: tt.noDeadline})
 			ctx := context.Background()
 			if tt.deadline > 0 {
 				var cancel context.CancelFunc
@@ -473,8 +509,21 @@ func TestDoLockExpiry(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		_, ran, err := e.do(ctx, call{key: idempotency.Key{ID: "k"}})
-		if !errors.Is(err, context.Canceled) || ran || e.record(t, "k") != nil {
-			t.Errorf("error %v, ran %t, record %v: want context.Canceled, nothing run or stored", err, ran, e.record(t, "k"))
+		var se *idempotency.StoreError
+		if !errors.Is(err, context.Canceled) || !errors.As(err, &se) || se.Op != "claim" || ran || e.record(t, "k") != nil {
+			t.Errorf("error %v, ran %t, record %v: want a claim *StoreError wrapping context.Canceled, nothing run or stored", err, ran, e.record(t, "k"))
+		}
+	})
+
+	t.Run("deadline already passed", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, idempotency.Config{})
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		defer cancel()
+		_, ran, err := e.do(ctx, call{key: idempotency.Key{ID: "k"}})
+		var se *idempotency.StoreError
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &se) || se.Op != "claim" || ran {
+			t.Errorf("error %v, ran %t: want a claim *StoreError wrapping context.DeadlineExceeded, nothing run", err, ran)
 		}
 	})
 }
@@ -774,5 +823,18 @@ func TestWrap(t *testing.T) {
 		if got != tt.want || runs.Load() != tt.wantRuns {
 			t.Errorf("%s: = %q after %d runs, want %q after %d", tt.name, got, runs.Load(), tt.want, tt.wantRuns)
 		}
+	}
+}
+
+// checkDisplayed asserts err is a payload mismatch that names the key by its
+// display form and still carries the hash.
+func checkDisplayed(t *testing.T, name string, err error, hash string) {
+	t.Helper()
+	var pm *idempotency.PayloadMismatchError
+	if !errors.As(err, &pm) || pm.KeyHash != hash || pm.Key != "order o-17" {
+		t.Fatalf("%s: error %#v, want *PayloadMismatchError with Key and KeyHash", name, err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, `"order o-17"`) || strings.Contains(msg, hash) {
+		t.Errorf("%s: error says %q, want the display form instead of the hash", name, msg)
 	}
 }

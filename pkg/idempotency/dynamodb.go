@@ -18,6 +18,7 @@ type DynamoDBClient interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 var _ DynamoDBClient = (*dynamodb.Client)(nil)
@@ -104,18 +105,27 @@ type DynamoDBStore struct {
 	ownerNames  map[string]string
 }
 
-var _ Store = (*DynamoDBStore)(nil)
+var _ TxStore = (*DynamoDBStore)(nil)
+
+// Construction errors of NewDynamoDBStore. Both are deployment mistakes no
+// retry can fix: return them from the function's cold start.
+var (
+	// ErrNilClient means NewDynamoDBStore got a nil client.
+	ErrNilClient = errors.New("idempotency: NewDynamoDBStore: nil client")
+	// ErrNoTable means DynamoDBConfig.Table is empty.
+	ErrNoTable = errors.New("idempotency: NewDynamoDBStore: DynamoDBConfig.Table is empty")
+)
 
 // NewDynamoDBStore returns a store on cfg.Table through client (usually a
-// *dynamodb.Client). It panics if client is nil or cfg.Table is empty: both
-// are deployment mistakes no retry can fix, and a panic at cold start fails
-// loudly instead of sending every record to a retry loop.
-func NewDynamoDBStore(client DynamoDBClient, cfg DynamoDBConfig) *DynamoDBStore {
+// *dynamodb.Client). It fails with ErrNilClient or ErrNoTable, so that a
+// function's cold start can report a bad deployment instead of sending every
+// record to a retry loop.
+func NewDynamoDBStore(client DynamoDBClient, cfg DynamoDBConfig) (*DynamoDBStore, error) {
 	if client == nil {
-		panic("idempotency: NewDynamoDBStore: nil client")
+		return nil, ErrNilClient
 	}
 	if cfg.Table == "" {
-		panic("idempotency: NewDynamoDBStore: DynamoDBConfig.Table is empty")
+		return nil, ErrNoTable
 	}
 	def := func(s *string, d string) {
 		if *s == "" {
@@ -155,7 +165,17 @@ func NewDynamoDBStore(client DynamoDBClient, cfg DynamoDBConfig) *DynamoDBStore 
 		},
 		ownerCond:  "#owner = :owner",
 		ownerNames: map[string]string{"#owner": a.Owner},
+	}, nil
+}
+
+// MustNewDynamoDBStore is NewDynamoDBStore for package-level initialisation;
+// it panics on a construction error.
+func MustNewDynamoDBStore(client DynamoDBClient, cfg DynamoDBConfig) *DynamoDBStore {
+	s, err := NewDynamoDBStore(client, cfg)
+	if err != nil {
+		panic(err)
 	}
+	return s
 }
 
 // Table returns the table name.

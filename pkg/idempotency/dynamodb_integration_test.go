@@ -62,7 +62,7 @@ func dynamoStore(t testing.TB, stack *awstest.Env, cfg idempotency.DynamoDBConfi
 		o.DisableValidateResponseChecksum = true
 		o.APIOptions = append(o.APIOptions, counter.register)
 	})
-	return idempotency.NewDynamoDBStore(client, cfg), counter
+	return idempotency.MustNewDynamoDBStore(client, cfg), counter
 }
 
 // guardOn returns a guard on store with the given clock (nil: real time).

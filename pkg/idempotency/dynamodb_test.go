@@ -1,7 +1,7 @@
 package idempotency_test
 
 import (
-	"strings"
+	"errors"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -10,33 +10,39 @@ import (
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
-// NewDynamoDBStore refuses a configuration no retry can fix, at cold start.
+// NewDynamoDBStore refuses a configuration no retry can fix with an error
+// the cold start can return; MustNewDynamoDBStore panics with the same one.
 // (Its behaviour on a table is tested against DynamoDB Local.)
-func TestNewDynamoDBStorePanics(t *testing.T) {
+func TestNewDynamoDBStore(t *testing.T) {
 	t.Parallel()
 	client := dynamodb.NewFromConfig(aws.Config{Region: "us-east-1"})
 	tests := []struct {
 		name   string
 		client idempotency.DynamoDBClient
 		cfg    idempotency.DynamoDBConfig
-		want   string
+		want   error
 	}{
-		{name: "nil client", cfg: idempotency.DynamoDBConfig{Table: "t"}, want: "nil client"},
-		{name: "no table", client: client, want: "Table is empty"},
+		{name: "nil client", cfg: idempotency.DynamoDBConfig{Table: "t"}, want: idempotency.ErrNilClient},
+		{name: "no table", client: client, want: idempotency.ErrNoTable},
+		{name: "valid", client: client, cfg: idempotency.DynamoDBConfig{Table: "t"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			s, err := idempotency.NewDynamoDBStore(tt.client, tt.cfg)
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Fatalf("NewDynamoDBStore error %v, want %v", err, tt.want)
+			}
+			if tt.want == nil && s.Table() != tt.cfg.Table {
+				t.Errorf("Table() = %q, want %q", s.Table(), tt.cfg.Table)
+			}
 			defer func() {
-				p, _ := recover().(string)
-				if !strings.Contains(p, tt.want) {
-					t.Errorf("panic %q, want one mentioning %q", p, tt.want)
+				p := recover()
+				if perr, _ := p.(error); !errors.Is(perr, tt.want) || (tt.want == nil && p != nil) {
+					t.Errorf("MustNewDynamoDBStore panicked with %v, want %v", p, tt.want)
 				}
 			}()
-			idempotency.NewDynamoDBStore(tt.client, tt.cfg)
+			idempotency.MustNewDynamoDBStore(tt.client, tt.cfg)
 		})
-	}
-	if s := idempotency.NewDynamoDBStore(client, idempotency.DynamoDBConfig{Table: "t"}); s.Table() != "t" {
-		t.Errorf("Table() = %q", s.Table())
 	}
 }

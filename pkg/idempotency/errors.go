@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Sentinel errors. Match them with errors.Is; the typed errors below carry the
@@ -37,13 +39,16 @@ var (
 type InProgressError struct {
 	// KeyHash is the stored id of the key (safe to log).
 	KeyHash string
+	// Key is the key's display form (Key.Display); empty when the caller
+	// gave none, and then the message names KeyHash.
+	Key string
 	// LockExpiry is when the holder's lock dies; a retry at or after it can
 	// take the key over if the holder has not finished by then.
 	LockExpiry time.Time
 }
 
 func (e *InProgressError) Error() string {
-	return fmt.Sprintf("idempotency: key %s in progress until %s", e.KeyHash, e.LockExpiry.UTC().Format(time.RFC3339Nano))
+	return fmt.Sprintf("idempotency: key %s in progress until %s", keyName(e.Key, e.KeyHash), e.LockExpiry.UTC().Format(time.RFC3339Nano))
 }
 
 // Is matches ErrInProgress.
@@ -58,10 +63,13 @@ func (e *InProgressError) RetryAt() time.Time { return e.LockExpiry }
 type PayloadMismatchError struct {
 	// KeyHash is the stored id of the key (safe to log).
 	KeyHash string
+	// Key is the key's display form (Key.Display); empty when the caller
+	// gave none, and then the message names KeyHash.
+	Key string
 }
 
 func (e *PayloadMismatchError) Error() string {
-	return "idempotency: key " + e.KeyHash + " was used before with a different payload"
+	return "idempotency: key " + keyName(e.Key, e.KeyHash) + " was used before with a different payload"
 }
 
 // Is matches ErrPayloadMismatch.
@@ -77,6 +85,9 @@ func (e *PayloadMismatchError) Permanent() bool { return true }
 type ResultTooLargeError struct {
 	// KeyHash is the stored id of the key (safe to log).
 	KeyHash string
+	// Key is the key's display form (Key.Display); empty when the caller
+	// gave none, and then the message names KeyHash.
+	Key string
 	// Size is the encoded result's size in bytes (0 on a replay: unknown).
 	Size int
 	// Limit is the largest result the store accepts for this key (0 on a
@@ -89,9 +100,9 @@ type ResultTooLargeError struct {
 
 func (e *ResultTooLargeError) Error() string {
 	if e.Replayed {
-		return "idempotency: key " + e.KeyHash + " completed without a stored result (it was too large to keep)"
+		return "idempotency: key " + keyName(e.Key, e.KeyHash) + " completed without a stored result (it was too large to keep)"
 	}
-	return fmt.Sprintf("idempotency: key %s: result of %d bytes exceeds the %d bytes a record can hold; recorded as completed without data", e.KeyHash, e.Size, e.Limit)
+	return fmt.Sprintf("idempotency: key %s: result of %d bytes exceeds the %d bytes a record can hold; recorded as completed without data", keyName(e.Key, e.KeyHash), e.Size, e.Limit)
 }
 
 // Is matches ErrResultTooLarge.
@@ -105,7 +116,8 @@ func (e *ResultTooLargeError) Permanent() bool { return true }
 // missing table). It wraps the underlying (SDK) error, so error classifiers
 // see it; it is retryable unless the wrapped error says otherwise.
 type StoreError struct {
-	// Op is the store operation: "claim", "complete", "release" or "get".
+	// Op is the store operation: "claim", "complete", "release", "transact"
+	// or "get".
 	Op string
 	// Err is the underlying error.
 	Err error
@@ -124,3 +136,82 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string   { return e.err.Error() }
 func (e *permanentError) Unwrap() error   { return e.err }
 func (e *permanentError) Permanent() bool { return true }
+
+// Errors of Transact.
+var (
+	// ErrConditionFailed means a condition of one of the function's own
+	// writes failed, so Transact committed nothing. The concrete type is
+	// *ConditionFailedError; Tx.ConditionFailed decides its class.
+	ErrConditionFailed = errors.New("idempotency: a condition of the transaction's writes failed")
+
+	// ErrInvalidTransaction means the writes cannot be committed as they
+	// are (too many, too large, two on one item, one on the record itself, a
+	// result too large for the record). Nothing was written; the concrete
+	// type is *InvalidTransactionError and it is permanent.
+	ErrInvalidTransaction = errors.New("idempotency: transaction cannot be committed")
+
+	// ErrTransactionConflict means DynamoDB cancelled the transaction
+	// because another request was changing one of its items at the same
+	// time. Transact retries it a few times; when it persists the error
+	// comes back inside a *StoreError and is retryable.
+	ErrTransactionConflict = errors.New("idempotency: transaction conflict")
+
+	// ErrNoTxStore means Transact was called on a Guard whose Store does not
+	// implement TxStore: a wiring mistake, permanent.
+	ErrNoTxStore = errors.New("idempotency: the guard's store cannot commit transactions (it does not implement TxStore)")
+)
+
+// ConditionFailedError says that one of the function's own writes failed its
+// condition: the data changed since the function read it, or the write was
+// never allowed. Nothing was committed, the idempotency record included.
+type ConditionFailedError struct {
+	// KeyHash is the stored id of the key (safe to log).
+	KeyHash string
+	// Key is the key's display form (Key.Display), if any.
+	Key string
+	// Index is the position of the failed write in Tx.Writes.
+	Index int
+	// Item is the item as it was, when that write asked for it with
+	// ReturnValuesOnConditionCheckFailure=ALL_OLD; nil otherwise.
+	Item map[string]types.AttributeValue
+	// Err is the store's error (the SDK's TransactionCanceledException).
+	Err error
+}
+
+func (e *ConditionFailedError) Error() string {
+	return fmt.Sprintf("idempotency: key %s: condition of write %d failed, nothing committed: %v", keyName(e.Key, e.KeyHash), e.Index, e.Err)
+}
+
+// Is matches ErrConditionFailed.
+func (e *ConditionFailedError) Is(target error) bool { return target == ErrConditionFailed }
+
+// Unwrap returns the store's error.
+func (e *ConditionFailedError) Unwrap() error { return e.Err }
+
+// InvalidTransactionError says why a transaction cannot be committed. It is
+// found before the call, so nothing was written.
+type InvalidTransactionError struct {
+	// KeyHash is the stored id of the key (safe to log).
+	KeyHash string
+	// Key is the key's display form (Key.Display), if any.
+	Key string
+	// Index is the position in Tx.Writes of the offending write, -1 when the
+	// transaction as a whole is at fault.
+	Index int
+	// Reason says what is wrong, for people.
+	Reason string
+}
+
+func (e *InvalidTransactionError) Error() string {
+	where := ""
+	if e.Index >= 0 {
+		where = fmt.Sprintf(" write %d:", e.Index)
+	}
+	return fmt.Sprintf("idempotency: key %s:%s %s; nothing committed", keyName(e.Key, e.KeyHash), where, e.Reason)
+}
+
+// Is matches ErrInvalidTransaction.
+func (e *InvalidTransactionError) Is(target error) bool { return target == ErrInvalidTransaction }
+
+// Permanent reports true: the same writes fail the same way on a retry.
+func (e *InvalidTransactionError) Permanent() bool { return true }

@@ -18,6 +18,15 @@ const (
 	// DefaultMaxLock is Lambda's maximum timeout, so that inside Lambda the
 	// invocation deadline always decides the lock's life.
 	DefaultMaxLock = 15 * time.Minute
+	// DefaultLockWithoutDeadline is the lock's length when the context has
+	// no deadline, as in a consumer outside Lambda. A lock shorter than the
+	// work lets a duplicate run beside it; a longer one makes a crashed
+	// holder block its key that long. A minute covers the per-record work of
+	// queue and schedule handlers (SQS's default visibility timeout is 30 s)
+	// while a crash delays the key's retry by a minute, not a quarter hour.
+	// Work that may run longer gives its context a deadline or sets
+	// Config.LockWithoutDeadline.
+	DefaultLockWithoutDeadline = time.Minute
 	// DefaultNamespace is the namespace outside Lambda, where
 	// AWS_LAMBDA_FUNCTION_NAME is not set.
 	DefaultNamespace = "latch"
@@ -46,8 +55,17 @@ type Config struct {
 
 	// MaxLock caps how long a claim holds its lock. The lock dies at the
 	// context deadline (a Lambda's remaining time) or after MaxLock,
-	// whichever comes first; never unbounded. Default DefaultMaxLock (15 min).
+	// whichever comes first; never unbounded. Default DefaultMaxLock (15 min,
+	// Lambda's longest timeout, so it never cuts a Lambda's lock short).
 	MaxLock time.Duration
+
+	// LockWithoutDeadline is the lock's length when the context has no
+	// deadline (a consumer outside Lambda), still capped by MaxLock. It is
+	// how long a crashed holder blocks its key, and it must outlast the
+	// function's work, or a duplicate can run beside it. Default
+	// DefaultLockWithoutDeadline (1 min). Inside Lambda the invocation
+	// deadline decides instead.
+	LockWithoutDeadline time.Duration
 
 	// CacheSize is the number of COMPLETED records kept in a local LRU
 	// cache, so that a duplicate hitting the same warm container costs no
@@ -74,6 +92,7 @@ type Guard struct {
 	prefix       string
 	ttl          time.Duration
 	maxLock      time.Duration
+	noDeadline   time.Duration
 	cache        *lru.Cache[string, Record]
 	allowMissing bool
 	now          func() time.Time
@@ -84,14 +103,16 @@ func NewGuard(cfg Config) (*Guard, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("idempotency: Config.Store is nil")
 	}
-	if cfg.TTL < 0 || cfg.MaxLock < 0 || cfg.CacheSize < 0 {
-		return nil, fmt.Errorf("idempotency: negative TTL (%s), MaxLock (%s) or CacheSize (%d)", cfg.TTL, cfg.MaxLock, cfg.CacheSize)
+	if cfg.TTL < 0 || cfg.MaxLock < 0 || cfg.LockWithoutDeadline < 0 || cfg.CacheSize < 0 {
+		return nil, fmt.Errorf("idempotency: negative TTL (%s), MaxLock (%s), LockWithoutDeadline (%s) or CacheSize (%d)",
+			cfg.TTL, cfg.MaxLock, cfg.LockWithoutDeadline, cfg.CacheSize)
 	}
 	g := &Guard{
 		store:        cfg.Store,
 		namespace:    cfg.Namespace,
 		ttl:          cfg.TTL,
 		maxLock:      cfg.MaxLock,
+		noDeadline:   cfg.LockWithoutDeadline,
 		allowMissing: cfg.AllowMissingKey,
 		now:          cfg.Now,
 	}
@@ -107,6 +128,9 @@ func NewGuard(cfg Config) (*Guard, error) {
 	}
 	if g.maxLock == 0 {
 		g.maxLock = DefaultMaxLock
+	}
+	if g.noDeadline == 0 {
+		g.noDeadline = DefaultLockWithoutDeadline
 	}
 	if g.now == nil {
 		g.now = time.Now
@@ -147,10 +171,14 @@ type ticket struct {
 	hash       string
 	owner      string // set when this call holds the lock
 	validation string
+	display    string // Key.Display
 	bypass     bool   // no key and AllowMissingKey: run without a record
 	replay     bool   // a COMPLETED record answers: return data
 	data       []byte // the stored result; nil if stored without one
 }
+
+// name is how errors name the ticket's key.
+func (t *ticket) name() string { return keyName(t.display, t.hash) }
 
 // begin answers from the cache or claims the key.
 func (g *Guard) begin(ctx context.Context, key Key) (ticket, error) {
@@ -160,7 +188,7 @@ func (g *Guard) begin(ctx context.Context, key Key) (ticket, error) {
 		}
 		return ticket{}, errNoKey
 	}
-	t := ticket{hash: keyHash(g.prefix, key.ID)}
+	t := ticket{hash: keyHash(g.prefix, key.ID), display: key.Display}
 	if key.Payload != nil {
 		t.validation = hashHex(key.Payload)
 	}
@@ -174,17 +202,9 @@ func (g *Guard) begin(ctx context.Context, key Key) (ticket, error) {
 			g.cache.Remove(t.hash)
 		}
 	}
-	if err := ctx.Err(); err != nil {
+	lock, err := g.lockFor(ctx)
+	if err != nil {
 		return t, err
-	}
-	lock := g.maxLock
-	if deadline, ok := ctx.Deadline(); ok {
-		if left := time.Until(deadline); left < lock {
-			lock = left
-		}
-	}
-	if lock <= 0 {
-		return t, context.DeadlineExceeded
 	}
 	owner := rand.Text()
 	held, err := g.store.Claim(ctx, Claim{
@@ -202,26 +222,32 @@ func (g *Guard) begin(ctx context.Context, key Key) (ticket, error) {
 		t.owner = owner
 		return t, nil
 	}
-	if held.Status == StatusCompleted {
-		if err := t.replayOf(held); err != nil {
-			return t, err
-		}
-		if g.cache != nil {
-			g.cache.Add(t.hash, *held)
-		}
-		return t, nil
+	return t, g.answer(&t, held)
+}
+
+// lockFor returns how long a claim made now under ctx holds its lock. A
+// context already done fails as the claim would, as a *StoreError, so that
+// every failure to reach the store has one shape.
+func (g *Guard) lockFor(ctx context.Context) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, &StoreError{Op: "claim", Err: err}
 	}
-	if mismatch(held.Validation, t.validation) {
-		return t, &PayloadMismatchError{KeyHash: t.hash}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return min(g.noDeadline, g.maxLock), nil
 	}
-	return t, &InProgressError{KeyHash: t.hash, LockExpiry: held.LockExpiry}
+	lock := min(time.Until(deadline), g.maxLock)
+	if lock <= 0 {
+		return 0, &StoreError{Op: "claim", Err: context.DeadlineExceeded}
+	}
+	return lock, nil
 }
 
 // replayOf sets t to replay r, a live COMPLETED record, unless its payload
 // hash differs.
 func (t *ticket) replayOf(r *Record) error {
 	if mismatch(r.Validation, t.validation) {
-		return &PayloadMismatchError{KeyHash: t.hash}
+		return &PayloadMismatchError{KeyHash: t.hash, Key: t.display}
 	}
 	t.replay = true
 	t.data = r.Data
@@ -246,8 +272,12 @@ func (g *Guard) complete(ctx context.Context, t ticket, data []byte, encErr erro
 	case err == nil:
 	case errors.Is(err, ErrResultTooLarge):
 		data = nil
+		var tl *ResultTooLargeError
+		if errors.As(err, &tl) {
+			tl.Key = t.display
+		}
 	case errors.Is(err, ErrLockLost):
-		return fmt.Errorf("%w (completing key %s)", err, t.hash)
+		return fmt.Errorf("%w (completing key %s)", err, t.name())
 	default:
 		return err
 	}
@@ -262,7 +292,7 @@ func (g *Guard) complete(ctx context.Context, t ticket, data []byte, encErr erro
 		})
 	}
 	if encErr != nil {
-		return &permanentError{err: fmt.Errorf("idempotency: key %s: result not stored, recorded as completed without data: %w", t.hash, encErr)}
+		return &permanentError{err: fmt.Errorf("idempotency: key %s: result not stored, recorded as completed without data: %w", t.name(), encErr)}
 	}
 	return err
 }
@@ -278,10 +308,24 @@ func (g *Guard) release(ctx context.Context, t ticket, fnErr error) error {
 		return fnErr
 	}
 	if errors.Is(err, ErrLockLost) {
-		err = fmt.Errorf("%w (releasing key %s)", err, t.hash)
+		err = fmt.Errorf("%w (releasing key %s)", err, t.name())
 	}
-	return errors.Join(fnErr, err)
+	if fnErr == nil {
+		return err
+	}
+	return &releaseError{fnErr: fnErr, releaseErr: err}
 }
+
+// releaseError is a function's error whose release failed too. It is
+// errors.Join on one line: it ends up in one log line or DLQ attribute.
+type releaseError struct{ fnErr, releaseErr error }
+
+func (e *releaseError) Error() string {
+	return e.fnErr.Error() + "; and then " + e.releaseErr.Error()
+}
+
+// Unwrap returns both errors, for errors.Is and errors.As.
+func (e *releaseError) Unwrap() []error { return []error{e.fnErr, e.releaseErr} }
 
 // detach returns a context for the bookkeeping after the function ran. The
 // work is done by then, so recording it must not fail just because the

@@ -37,10 +37,10 @@ type inspectable interface {
 }
 
 var (
-	_ inspectable       = (*idempotency.MemoryStore)(nil)
-	_ inspectable       = (*idempotency.DynamoDBStore)(nil)
-	_ idempotency.Store = (*countingStore)(nil)
-	_ idempotency.Store = (*faultyStore)(nil)
+	_ inspectable         = (*idempotency.MemoryStore)(nil)
+	_ inspectable         = (*idempotency.DynamoDBStore)(nil)
+	_ idempotency.TxStore = (*countingStore)(nil)
+	_ idempotency.Store   = (*faultyStore)(nil)
 )
 
 // countingStore decorates a Store and counts its calls: what a tracing
@@ -48,6 +48,14 @@ var (
 type countingStore struct {
 	idempotency.Store
 	claims, completes, releases atomic.Int64
+	commits                     atomic.Int64
+}
+
+// CommitTx counts and forwards: a decorator keeps Transact working by
+// forwarding it.
+func (s *countingStore) CommitTx(ctx context.Context, c idempotency.TxCommit) (*idempotency.Record, error) {
+	s.commits.Add(1)
+	return s.Store.(idempotency.TxStore).CommitTx(ctx, c)
 }
 
 func (s *countingStore) Claim(ctx context.Context, c idempotency.Claim) (*idempotency.Record, error) {
@@ -76,6 +84,17 @@ func (s *countingStore) counts() callCounts {
 type faultyStore struct {
 	idempotency.Store
 	claimErr, completeErr, releaseErr error
+	// commitErrs fail the next CommitTx calls, one each, in order.
+	commitErrs []error
+}
+
+func (s *faultyStore) CommitTx(ctx context.Context, c idempotency.TxCommit) (*idempotency.Record, error) {
+	if len(s.commitErrs) > 0 {
+		err := s.commitErrs[0]
+		s.commitErrs = s.commitErrs[1:]
+		return nil, err
+	}
+	return s.Store.(idempotency.TxStore).CommitTx(ctx, c)
 }
 
 func (s *faultyStore) Claim(ctx context.Context, c idempotency.Claim) (*idempotency.Record, error) {

@@ -3,6 +3,7 @@ package idempotency
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 )
 
 // Key identifies one logical request.
@@ -21,6 +22,21 @@ type Key struct {
 	// the check also passes when either side has no payload hash, so that
 	// turning validation on does not reject records written before.
 	Payload []byte
+
+	// Display, optional, is how errors and Result.Key name this key to
+	// people: "order o-17", say. It is never stored (the table keeps only
+	// the hash of ID), so choose a form that may appear in logs and
+	// dead-letter attributes. Empty: errors name the key by its hash.
+	Display string
+}
+
+// keyName is how an error names a key: its display form, quoted, when the
+// caller gave one, else its stored id.
+func keyName(display, hash string) string {
+	if display != "" {
+		return strconv.Quote(display)
+	}
+	return hash
 }
 
 // hashHex returns the lowercase hex SHA-256 of b.

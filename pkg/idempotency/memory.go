@@ -3,8 +3,11 @@ package idempotency
 import (
 	"bytes"
 	"context"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // MemoryStore is a Store in process memory with the same semantics as
@@ -16,9 +19,20 @@ import (
 type MemoryStore struct {
 	mu      sync.Mutex
 	records map[string]Record
+	apply   TxApplier
+	applied []types.TransactWriteItem
 }
 
-var _ Store = (*MemoryStore)(nil)
+var _ TxStore = (*MemoryStore)(nil)
+
+// TxApplier performs the writes of a transaction the MemoryStore commits,
+// against whatever model of the tables a test keeps. It runs under the
+// store's lock, after the record's condition passed and before the record is
+// written; an error commits nothing and comes back from CommitTx as it is
+// (return a *ConditionFailedError for a failed condition of writes[Index]).
+// The store does not evaluate DynamoDB expressions itself: that would be a
+// second DynamoDB, and the integration tests run the real one.
+type TxApplier func(ctx context.Context, writes []types.TransactWriteItem) error
 
 // NewMemoryStore returns an empty MemoryStore. It needs no clock: every claim
 // carries the time it is judged at, taken from the Guard's clock.
@@ -65,6 +79,58 @@ func (s *MemoryStore) Complete(_ context.Context, c Completion) error {
 	}
 	s.records[c.Key] = r
 	return tooLarge
+}
+
+// SetTxApplier makes CommitTx perform writes through apply. Without one,
+// CommitTx keeps the writes it commits, for TxWrites to return.
+func (s *MemoryStore) SetTxApplier(apply TxApplier) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apply = apply
+}
+
+// TxWrites returns the writes committed so far without a TxApplier, in
+// commit order.
+func (s *MemoryStore) TxWrites() []types.TransactWriteItem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.applied)
+}
+
+// CommitTx implements TxStore: the record's condition, the applier and the
+// record's write happen under one lock, so they are atomic as DynamoDB's
+// transaction is. The size limit is DynamoDBStore's with the default
+// attribute names.
+func (s *MemoryStore) CommitTx(ctx context.Context, c TxCommit) (*Record, error) {
+	if c.Key != "" {
+		if limit := memoryDataLimit(c.Key); len(c.Data) > limit {
+			return nil, tooLargeForRecord(len(c.Data), limit)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.records[c.Key]; c.Key != "" && ok && old.Live(c.Now) {
+		old.Data = bytes.Clone(old.Data)
+		return &old, nil
+	}
+	if s.apply != nil {
+		if err := s.apply(ctx, c.Writes); err != nil {
+			return nil, err
+		}
+	} else {
+		s.applied = append(s.applied, c.Writes...)
+	}
+	if c.Key != "" {
+		s.records[c.Key] = Record{
+			Key:        c.Key,
+			Status:     StatusCompleted,
+			Expiry:     time.Unix(c.Expiry.Unix(), 0),
+			Owner:      c.Owner,
+			Validation: c.Validation,
+			Data:       bytes.Clone(c.Data),
+		}
+	}
+	return nil, nil
 }
 
 // Release implements Store.

@@ -61,7 +61,10 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	}
 	tel.Tracer().InstrumentAWS(&cfg)
 	db := dynamodb.NewFromConfig(cfg)
-	store := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	store, err := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	if err != nil {
+		return nil, fmt.Errorf("dailyreport: %w", err)
+	}
 	guard, err := idempotency.NewGuard(idempotency.Config{
 		Store:     handler.TraceStore(store, tel.Tracer()),
 		Namespace: e.IdempotencyNamespace,

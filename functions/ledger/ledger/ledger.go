@@ -79,10 +79,10 @@ const (
 	AttrFirstReceivedAt = "firstReceivedAt"
 )
 
-// DynamoDBAPI is the part of the DynamoDB API the ledger calls.
+// DynamoDBAPI is the part of the DynamoDB API the ledger calls: it only
+// reads; its write is committed by latch with the idempotency record.
 type DynamoDBAPI interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 }
 
 var _ DynamoDBAPI = (*dynamodb.Client)(nil)
@@ -102,28 +102,32 @@ func New(db DynamoDBAPI, table string) (*Ledger, error) {
 }
 
 // ErrConcurrentAppend means another writer took the entry's sequence number
-// between the read and the write. With one consumer per message group it
+// between the read and the commit. With one consumer per message group it
 // does not happen; if it does, the retry reads the new last entry.
 var ErrConcurrentAppend = errors.New("ledger: sequence number taken by a concurrent append")
 
-// Consume is the SQS record function: it decodes the OrderAccepted event
-// the rule put on the queue (a bad event is permanent) and appends it with
-// the time the queue first delivered it.
-func (l *Ledger) Consume(ctx context.Context, m handler.Message[events.EventBridgeEvent]) error {
+// Consume is the SQS record function for handler.NewSQSTx: it decodes the
+// OrderAccepted event the rule put on the queue (a bad event is permanent)
+// and returns its append, with the time the queue first delivered it.
+func (l *Ledger) Consume(ctx context.Context, m handler.Message[events.EventBridgeEvent]) (idempotency.Tx[struct{}], error) {
 	e, err := handler.DecodeEvent[OrderAccepted](m.Body)
 	if err != nil {
-		return err
+		return idempotency.Tx[struct{}]{}, err
 	}
 	return l.Append(ctx, e, m.Raw.Attributes["ApproximateFirstReceiveTimestamp"])
 }
 
-// Append appends the order as the customer's next entry, unless it is
-// already the last one. receivedAtMS is the queue's first delivery time
-// ("" when the event did not come through a queue).
-func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted], receivedAtMS string) error {
+// Append returns the write that appends the order as the customer's next
+// entry (none when it is the last entry already), for latch to commit with
+// the idempotency record in one transaction: the entry and its sequence
+// number are taken exactly once, and never without the record. It only
+// reads. receivedAtMS is the queue's first delivery time ("" when the event
+// did not come through a queue).
+func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted], receivedAtMS string) (idempotency.Tx[struct{}], error) {
+	var none idempotency.Tx[struct{}]
 	o := e.Detail
 	if err := o.Validate(); err != nil {
-		return retry.Permanent(err)
+		return none, retry.Permanent(err)
 	}
 	last, err := l.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(l.table),
@@ -135,20 +139,22 @@ func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted], rec
 		ConsistentRead:            aws.Bool(true),
 	})
 	if err != nil {
-		return fmt.Errorf("ledger: read the last entry of %s: %w", o.CustomerID, err)
+		return none, fmt.Errorf("ledger: read the last entry of %s: %w", o.CustomerID, err)
 	}
 	var seq int64
 	if len(last.Items) > 0 {
 		it := last.Items[0]
 		if id, ok := it[AttrOrderID].(*ddbtypes.AttributeValueMemberS); ok && id.Value == o.OrderID {
-			return nil // appended by an attempt that died before it could say so
+			// Appended before under a record that is gone: record it again,
+			// append nothing.
+			return none, nil
 		}
 		n, ok := it[AttrSeq].(*ddbtypes.AttributeValueMemberN)
 		if !ok {
-			return fmt.Errorf("ledger: last entry of %s has no numeric seq", o.CustomerID)
+			return none, fmt.Errorf("ledger: last entry of %s has no numeric seq", o.CustomerID)
 		}
 		if seq, err = strconv.ParseInt(n.Value, 10, 64); err != nil {
-			return fmt.Errorf("ledger: last entry of %s: seq %q: %w", o.CustomerID, n.Value, err)
+			return none, fmt.Errorf("ledger: last entry of %s: seq %q: %w", o.CustomerID, n.Value, err)
 		}
 	}
 	seq++
@@ -164,18 +170,16 @@ func (l *Ledger) Append(ctx context.Context, e handler.Event[OrderAccepted], rec
 	if receivedAtMS != "" {
 		item[AttrFirstReceivedAt] = &ddbtypes.AttributeValueMemberN{Value: receivedAtMS}
 	}
-	_, err = l.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(l.table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#s)"),
-		ExpressionAttributeNames: map[string]string{"#s": AttrSeq},
-	})
-	var taken *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &taken) {
-		return fmt.Errorf("%w: %s seq %d", ErrConcurrentAppend, o.CustomerID, seq)
-	}
-	if err != nil {
-		return fmt.Errorf("ledger: append %s to %s: %w", o.OrderID, o.CustomerID, err)
-	}
-	return nil
+	return idempotency.Tx[struct{}]{
+		Writes: []ddbtypes.TransactWriteItem{{Put: &ddbtypes.Put{
+			TableName:                aws.String(l.table),
+			Item:                     item,
+			ConditionExpression:      aws.String("attribute_not_exists(#s)"),
+			ExpressionAttributeNames: map[string]string{"#s": AttrSeq},
+		}}},
+		// Retryable: the retry reads the new last entry.
+		ConditionFailed: func(*idempotency.ConditionFailedError) error {
+			return fmt.Errorf("%w: %s seq %d", ErrConcurrentAppend, o.CustomerID, seq)
+		},
+	}, nil
 }

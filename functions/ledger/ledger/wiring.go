@@ -58,8 +58,8 @@ func LoadEnv(get func(string) string) (Env, error) {
 }
 
 // Handler builds the function: AWS clients (traced), the idempotency guard,
-// the Ledger, and latch's SQS processor around Ledger.Consume, observed by
-// tel.
+// the Ledger, and latch's SQS processor around Ledger.Consume in the
+// transactional form (handler.NewSQSTx), observed by tel.
 func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func[events.SQSEvent, events.SQSEventResponse], error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -67,7 +67,10 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	}
 	tel.Tracer().InstrumentAWS(&cfg)
 	db := dynamodb.NewFromConfig(cfg)
-	store := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	store, err := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
 	guard, err := idempotency.NewGuard(idempotency.Config{
 		Store:     handler.TraceStore(store, tel.Tracer()),
 		Namespace: e.IdempotencyNamespace,
@@ -90,7 +93,7 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 		Observer:    tel,
 		Logger:      tel.Logger(),
 	}
-	proc, err := handler.NewSQS(l.Consume, sqsCfg)
+	proc, err := handler.NewSQSTx(l.Consume, nil, sqsCfg)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -20,31 +19,26 @@ import (
 	"github.com/latchkit/latch/pkg/retry"
 )
 
-// DynamoDBAPI is the part of the DynamoDB API the worker calls.
-type DynamoDBAPI interface {
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-}
-
 // EventBridgeAPI is the part of the EventBridge API the worker calls.
 type EventBridgeAPI interface {
 	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
 }
 
-var (
-	_ DynamoDBAPI    = (*dynamodb.Client)(nil)
-	_ EventBridgeAPI = (*eventbridge.Client)(nil)
-)
+var _ EventBridgeAPI = (*eventbridge.Client)(nil)
 
-// Config wires a Worker.
+// Config wires a Worker. The worker does not write the orders table
+// itself: it returns the write, and latch commits it with the idempotency
+// record (handler.NewSQSTx).
 type Config struct {
-	// DynamoDB writes the orders table. Required.
-	DynamoDB DynamoDBAPI
 	// EventBridge publishes OrderAccepted. Required.
 	EventBridge EventBridgeAPI
 	// OrdersTable is the table name (partition key orderId). Required.
 	OrdersTable string
 	// Bus is the event bus name or ARN. Required.
 	Bus string
+	// Ledger, when set, gets each accepted order on the ledger's FIFO
+	// queue, grouped by customer (NewLedgerQueue). Default none.
+	Ledger LedgerQueue
 	// Faults injects transient failures (local demo). Default none.
 	Faults Faults
 	// Now is the clock of acceptedAt. Default time.Now.
@@ -62,8 +56,6 @@ var ErrConfig = errors.New("orderworker: invalid config")
 // New checks cfg and returns a Worker.
 func New(cfg Config) (*Worker, error) {
 	switch {
-	case cfg.DynamoDB == nil:
-		return nil, fmt.Errorf("%w: DynamoDB is nil", ErrConfig)
 	case cfg.EventBridge == nil:
 		return nil, fmt.Errorf("%w: EventBridge is nil", ErrConfig)
 	case cfg.OrdersTable == "":
@@ -77,30 +69,93 @@ func New(cfg Config) (*Worker, error) {
 	return &Worker{cfg: cfg}, nil
 }
 
-// Handle is the record function for handler.NewSQS, which runs it under the
-// idempotency guard with Key, so a duplicate order does not get here. What
+// Accept is the record function for handler.NewSQSTx, in the transactional
+// form: it returns the order's write (a Put conditional on the order id) and
+// the acceptance, and latch commits the write together with the idempotency
+// record in one transaction, so an order is in the table exactly once and
+// only with its record. It runs for duplicates too (their commit is
+// cancelled and the first acceptance comes back), so it only computes. What
 // each outcome means:
 //
 //   - an invalid order: retry.Permanent, so latch sends it to the
 //     dead-letter queue at once with the reasons (Key already refuses it
-//     that way; Handle checks again so it is safe without a guard);
-//   - throttling or any other failure of DynamoDB or EventBridge:
-//     retryable, so the message comes back after the backoff;
-//   - success: the order is in the table (once: the write is conditional
-//     on its id) and OrderAccepted is on the bus.
-func (w *Worker) Handle(ctx context.Context, m handler.Message[Order]) error {
+//     that way; Accept checks again so it is safe without a guard);
+//   - throttling or any other failure of DynamoDB: retryable, so the
+//     message comes back after the backoff;
+//   - the order in the table already while its idempotency record is gone
+//     (expired): the stored acceptance stands (idempotency.Applied), so the
+//     event published says what the table says; with other contents, a
+//     permanent failure.
+func (w *Worker) Accept(ctx context.Context, m handler.Message[Order]) (idempotency.Tx[OrderAccepted], error) {
 	o := m.Body
 	if err := o.Validate(); err != nil {
-		return retry.Permanent(err)
+		return idempotency.Tx[OrderAccepted]{}, retry.Permanent(err)
 	}
 	if err := w.cfg.Faults.Check(o.OrderID, m.Attempt); err != nil {
+		return idempotency.Tx[OrderAccepted]{}, err
+	}
+	at := w.cfg.Now().UTC().Truncate(time.Second)
+	acc := OrderAccepted{
+		OrderID:     o.OrderID,
+		CustomerID:  o.CustomerID,
+		AmountCents: o.AmountCents,
+		Currency:    o.Currency,
+		AcceptedAt:  at.Format(time.RFC3339),
+	}
+	put := &ddbtypes.Put{
+		TableName: aws.String(w.cfg.OrdersTable),
+		Item: map[string]ddbtypes.AttributeValue{
+			"orderId":     &ddbtypes.AttributeValueMemberS{Value: o.OrderID},
+			"customerId":  &ddbtypes.AttributeValueMemberS{Value: o.CustomerID},
+			"amountCents": &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(o.AmountCents, 10)},
+			"currency":    &ddbtypes.AttributeValueMemberS{Value: o.Currency},
+			"placedAt":    &ddbtypes.AttributeValueMemberS{Value: o.PlacedAt.UTC().Format(time.RFC3339)},
+			"acceptedAt":  &ddbtypes.AttributeValueMemberS{Value: acc.AcceptedAt},
+			// The byDay index (daily-report) reads a day's orders by this.
+			"day": &ddbtypes.AttributeValueMemberS{Value: at.Format(time.DateOnly)},
+		},
+		// Once per id, even after the idempotency record has expired.
+		ConditionExpression:                 aws.String("attribute_not_exists(orderId)"),
+		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	return idempotency.Tx[OrderAccepted]{
+		Value:  acc,
+		Writes: []ddbtypes.TransactWriteItem{{Put: put}},
+		ConditionFailed: func(err *idempotency.ConditionFailedError) error {
+			stored, rerr := recorded(o, err.Item)
+			if rerr != nil {
+				return rerr
+			}
+			return idempotency.Applied(stored)
+		},
+	}, nil
+}
+
+// Publish is the then of handler.NewSQSTx: it puts OrderAccepted on the bus
+// and sends it to the ledger's queue after the order is committed, and
+// again on a redelivery (the first attempt may have committed and then
+// failed here). The ledger keeps one entry per order however often the
+// event is published or sent.
+func (w *Worker) Publish(ctx context.Context, _ handler.Message[Order], acc OrderAccepted) error {
+	if err := w.publish(ctx, acc); err != nil {
 		return err
 	}
-	acc, err := w.record(ctx, o)
-	if err != nil {
-		return err
+	return w.sendToLedger(ctx, acc)
+}
+
+// sendToLedger sends the acceptance to the ledger's queue. It runs after
+// the idempotency record is committed and is not part of it: if the worker
+// fails after it, the redelivery's replay sends again. The deduplication id
+// (the order id) drops that copy within SQS's five-minute window, and the
+// ledger's own guard on the order id drops it after.
+func (w *Worker) sendToLedger(ctx context.Context, acc OrderAccepted) error {
+	if w.cfg.Ledger == nil {
+		return nil
 	}
-	return w.publish(ctx, acc)
+	if _, err := w.cfg.Ledger.Send(ctx, acc); err != nil {
+		return fmt.Errorf("send OrderAccepted %s to the ledger: %w", acc.OrderID, err)
+	}
+	return nil
 }
 
 // Key is the SQSConfig.Key of the orders queue: the order id, with the
@@ -120,43 +175,6 @@ func Key(m events.SQSMessage) (idempotency.Key, error) {
 	return idempotency.Key{ID: o.OrderID, Payload: o.fingerprint()}, nil
 }
 
-// record writes the order once. If it is there already (an earlier attempt
-// recorded it, then failed to publish), the stored acceptance stands, so the
-// event published now says what the table says.
-func (w *Worker) record(ctx context.Context, o Order) (OrderAccepted, error) {
-	at := w.cfg.Now().UTC().Truncate(time.Second)
-	acc := OrderAccepted{
-		OrderID:     o.OrderID,
-		CustomerID:  o.CustomerID,
-		AmountCents: o.AmountCents,
-		Currency:    o.Currency,
-		AcceptedAt:  at.Format(time.RFC3339),
-	}
-	_, err := w.cfg.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(w.cfg.OrdersTable),
-		Item: map[string]ddbtypes.AttributeValue{
-			"orderId":     &ddbtypes.AttributeValueMemberS{Value: o.OrderID},
-			"customerId":  &ddbtypes.AttributeValueMemberS{Value: o.CustomerID},
-			"amountCents": &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(o.AmountCents, 10)},
-			"currency":    &ddbtypes.AttributeValueMemberS{Value: o.Currency},
-			"placedAt":    &ddbtypes.AttributeValueMemberS{Value: o.PlacedAt.UTC().Format(time.RFC3339)},
-			"acceptedAt":  &ddbtypes.AttributeValueMemberS{Value: acc.AcceptedAt},
-			// The byDay index (daily-report) reads a day's orders by this.
-			"day": &ddbtypes.AttributeValueMemberS{Value: at.Format(time.DateOnly)},
-		},
-		ConditionExpression:                 aws.String("attribute_not_exists(orderId)"),
-		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var exists *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &exists) {
-		return recorded(o, exists.Item)
-	}
-	if err != nil {
-		return OrderAccepted{}, fmt.Errorf("record order %s: %w", o.OrderID, err)
-	}
-	return acc, nil
-}
-
 // recorded is the acceptance of an order found in the table.
 func recorded(o Order, item map[string]ddbtypes.AttributeValue) (OrderAccepted, error) {
 	s := func(name string) string {
@@ -174,7 +192,7 @@ func recorded(o Order, item map[string]ddbtypes.AttributeValue) (OrderAccepted, 
 	}
 	at := s("acceptedAt")
 	if at == "" {
-		return OrderAccepted{}, fmt.Errorf("order %s is recorded without acceptedAt", o.OrderID)
+		return OrderAccepted{}, retry.Permanent(fmt.Errorf("order %s is recorded without acceptedAt", o.OrderID))
 	}
 	return OrderAccepted{OrderID: o.OrderID, CustomerID: o.CustomerID, AmountCents: o.AmountCents, Currency: o.Currency, AcceptedAt: at}, nil
 }
