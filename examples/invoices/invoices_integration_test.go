@@ -30,7 +30,7 @@ func TestChargeOnTheEmulators(t *testing.T) {
 	guard := idempotency.MustNewGuard(idempotency.Config{
 		Store: idempotency.MustNewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: idem}),
 	})
-	h := handler.SQS(invoices.Charge(invoices.Ledger{DB: env.DynamoDB, Table: ledger}), handler.SQSConfig{
+	h := handler.MustNewSQS(invoices.Charge(invoices.Ledger{DB: env.DynamoDB, Table: ledger}), handler.SQSConfig{
 		Client:      env.SQS,
 		Idempotency: guard,
 		Key:         handler.KeyJSONField("id"),

@@ -38,7 +38,7 @@ func (c *fakeCharger) Charge(_ context.Context, inv invoices.Invoice) error {
 
 func chargeHandler(c invoices.Charger, client *latchtest.SQS) handler.Func[events.SQSEvent, events.SQSEventResponse] {
 	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
-	return handler.SQS(invoices.Charge(c), handler.SQSConfig{
+	return handler.MustNewSQS(invoices.Charge(c), handler.SQSConfig{
 		Client:      client,
 		Idempotency: guard,
 		Key:         handler.KeyJSONField("id"),
@@ -152,8 +152,8 @@ func TestNightlyReportsTheDayBeforeOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := &fakeReporter{}
-			guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), TTL: invoices.NightlyTTL})
-			job := handler.Schedule(invoices.Nightly(r), handler.ScheduleConfig{Idempotency: guard})
+			guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
+			job := handler.MustNewSchedule(invoices.Nightly(r), handler.ScheduleConfig{Idempotency: guard})
 			for range 2 { // delivered twice
 				if _, err := job(context.Background(), tt.tick); err != nil {
 					t.Fatal(err)
@@ -170,7 +170,7 @@ func TestNightlyPermanentFailureToFailureQueue(t *testing.T) {
 	t.Parallel()
 	fq := latchtest.NewFailureQueue()
 	r := &fakeReporter{err: retry.Permanent(errors.New("report bucket is gone"))}
-	job := handler.Schedule(invoices.Nightly(r), handler.ScheduleConfig{FailureQueue: fq.Config()})
+	job := handler.MustNewSchedule(invoices.Nightly(r), handler.ScheduleConfig{FailureQueue: fq.Config()})
 	tick := latchtest.RuleTick("nightly", time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC))
 	if _, err := job(context.Background(), tick); err != nil {
 		t.Fatalf("a permanent failure with a failure queue succeeds, got %v", err)

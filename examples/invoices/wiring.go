@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -26,12 +25,6 @@ const (
 	EnvLedgerTable      = "LEDGER_TABLE"
 	EnvFailureQueueURL  = "FAILURE_QUEUE_URL"
 )
-
-// NightlyTTL is how long a tick is remembered: longer than Lambda's
-// asynchronous retries of an invocation can take (up to 6 hours), so a late
-// retry of a tick that ran finds it done. The guard's default, 1 hour, is
-// not.
-const NightlyTTL = 48 * time.Hour
 
 // ChargeFromEnv builds the charge function's handler from the process
 // environment.
@@ -53,22 +46,21 @@ func ChargeFromEnv(ctx context.Context) (handler.Func[events.SQSEvent, events.SQ
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	guard, err := newGuard(db, idem, 0)
+	guard, err := newGuard(db, idem)
 	if err != nil {
 		return nil, err
 	}
-	sqsCfg := handler.SQSConfig{
+	h, err := handler.NewSQS(Charge(Ledger{DB: db, Table: ledger}), handler.SQSConfig{
 		Client:      sqs.NewFromConfig(cfg),
 		Backoff:     backoff,
 		Idempotency: guard,
 		Key:         handler.KeyJSONField("id"),
 		Observer:    tel,
-	}
-	if err := sqsCfg.Validate(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(handler.SQS(Charge(Ledger{DB: db, Table: ledger}), sqsCfg),
-		telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
+	return handler.Chain(h, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
 }
 
 // NightlyFromEnv builds the nightly function's handler from the process
@@ -87,7 +79,9 @@ func NightlyFromEnv(ctx context.Context) (handler.Func[json.RawMessage, struct{}
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	guard, err := newGuard(db, idem, NightlyTTL)
+	// One guard for both: ScheduleConfig.TTL defaults to 48 hours for
+	// ticks, past Lambda's async retries, whatever the guard's TTL.
+	guard, err := newGuard(db, idem)
 	if err != nil {
 		return nil, err
 	}
@@ -95,18 +89,20 @@ func NightlyFromEnv(ctx context.Context) (handler.Func[json.RawMessage, struct{}
 	if url := os.Getenv(EnvFailureQueueURL); url != "" {
 		fq = handler.FailureQueue{URL: url, Client: sqs.NewFromConfig(cfg)}
 	}
-	job := handler.Schedule(Nightly(Ledger{DB: db, Table: ledger}), handler.ScheduleConfig{
+	job, err := handler.NewSchedule(Nightly(Ledger{DB: db, Table: ledger}), handler.ScheduleConfig{
 		Idempotency: guard, FailureQueue: fq, Observer: tel,
 	})
+	if err != nil {
+		return nil, err
+	}
 	return handler.Chain(job, telemetry.Observe[json.RawMessage, struct{}](tel)), nil
 }
 
-// newGuard returns a guard on the idempotency table; ttl 0 is the guard's
-// default.
-func newGuard(db *dynamodb.Client, table string, ttl time.Duration) (*idempotency.Guard, error) {
+// newGuard returns a guard on the idempotency table.
+func newGuard(db *dynamodb.Client, table string) (*idempotency.Guard, error) {
 	store, err := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: table})
 	if err != nil {
 		return nil, err
 	}
-	return idempotency.NewGuard(idempotency.Config{Store: store, TTL: ttl})
+	return idempotency.NewGuard(idempotency.Config{Store: store})
 }

@@ -45,7 +45,7 @@ func deadLetter(t *testing.T, env *emulator.Env, q emulator.Queue, group string,
 			t.Fatal(err)
 		}
 	}
-	h := handler.SQS(func(_ context.Context, m handler.Message[string]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
 		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
 	}, handler.SQSConfig{Client: env.SQS})
 	cfg := esm.Config{Client: env.SQS, QueueURL: q.URL, QueueARN: q.ARN, WaitTime: -1}
@@ -392,7 +392,7 @@ func TestRedriveWithConsumerRunning(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	h := handler.SQS(func(_ context.Context, m handler.Message[string]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
 		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
 	}, handler.SQSConfig{Client: env.SQS})
 	consumer := make(chan error, 1)
@@ -518,7 +518,7 @@ func TestRedriveLeavesWhatItMovedWhenItComesBack(t *testing.T) {
 	if err != nil || len(out.Messages) != 5 {
 		t.Fatalf("receive 5: %d, %v", len(out.Messages), err)
 	}
-	h := handler.SQS(func(_ context.Context, m handler.Message[string]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
 		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
 	}, handler.SQSConfig{Client: env.SQS})
 	consumer := make(chan error, 1)

@@ -26,7 +26,7 @@ type Client interface {
 var _ Client = (*sqs.Client)(nil)
 
 // Invoke is the function the mapping calls with each batch: a Lambda
-// handler for SQS events, such as handler.SQS returns.
+// handler for SQS events, such as handler.NewSQS returns.
 type Invoke func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error)
 
 // Limits of SQS and of Lambda's event source mapping.

@@ -52,7 +52,7 @@ func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
 		t.Fatal(err)
 	}
 	var shipped effects
-	proc := handler.SQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[shipment]) error {
+	proc := handler.MustNewSQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[shipment]) error {
 		shipped.add(e.Detail.OrderID)
 		return nil
 	}), handler.SQSConfig{Client: env.SQS, Observer: tel, Idempotency: guard, Key: handler.KeyEventID})

@@ -33,7 +33,7 @@ func ExamplePoll() {
 	items = append(items, "h") // the next tick reads only what is new
 	p.Poll(context.Background())
 	fmt.Println()
-	// In Lambda: handler.Start(handler.Schedule(handler.Poll(feed, cfg), handler.ScheduleConfig{...}))
+	// In Lambda: handler.Start(handler.MustNewSchedule(handler.Poll(feed, cfg), handler.ScheduleConfig{...}))
 	// Output:
 	// a b c d e f g
 	// pages 3, items 7, cursor 7

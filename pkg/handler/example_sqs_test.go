@@ -21,7 +21,7 @@ type Order struct {
 	Amount int    `json:"amount"`
 }
 
-func ExampleSQS() {
+func ExampleNewSQS() {
 	// In a function: sqs.NewFromConfig(cfg) and a DynamoDBStore. Here the
 	// kit's SQS fake, which records what the processor asks of SQS (only
 	// for records that fail), and a store in memory.
@@ -29,7 +29,7 @@ func ExampleSQS() {
 	client.AddQueue("orders", 3)
 	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
 
-	h := handler.SQS(func(ctx context.Context, m handler.Message[Order]) error {
+	h := handler.MustNewSQS(func(ctx context.Context, m handler.Message[Order]) error {
 		fmt.Printf("charge %s: %d (attempt %d)\n", m.Body.ID, m.Body.Amount, m.Attempt)
 		return nil
 	}, handler.SQSConfig{
@@ -59,10 +59,10 @@ func ExampleSQS() {
 // Records that fail: a permanent failure goes to the dead-letter queue at
 // once with its reason; a retryable one is reported and comes back after a
 // backoff. Nothing here reaches AWS.
-func ExampleSQS_failures() {
+func ExampleNewSQS_failures() {
 	client := latchtest.NewSQS()
 	client.AddQueue("orders", 3) // and its DLQ, orders-dlq
-	h := handler.SQS(func(ctx context.Context, m handler.Message[Order]) error {
+	h := handler.MustNewSQS(func(ctx context.Context, m handler.Message[Order]) error {
 		switch {
 		case m.Body.Amount <= 0:
 			return retry.Permanent(fmt.Errorf("order %s: amount must be positive", m.Body.ID))
@@ -91,7 +91,7 @@ func ExampleSQS_failures() {
 	// dead-lettered {"order_id":"o-1","amount":0} permanent - order o-1: amount must be positive
 }
 
-func ExampleSQSTx() {
+func ExampleNewSQSTx() {
 	client := latchtest.NewSQS()
 	client.AddQueue("orders", 3)
 	store := idempotency.NewMemoryStore() // a DynamoDBStore in a function
@@ -113,8 +113,8 @@ func ExampleSQSTx() {
 		fmt.Println("publish:", v)
 		return nil
 	}
-	h := handler.SQSTx(record, publish, handler.SQSConfig{
-		Client:      client,
+	h := handler.MustNewSQSTx(record, publish, handler.SQSConfig{
+		Client:      client, // called only for failures, with DLQURL set
 		Idempotency: guard,
 		Key:         handler.KeyJSONField("order_id"),
 		Concurrency: 1, // in order, for a stable output

@@ -17,9 +17,9 @@ import (
 
 // A scheduled job behind a schedule rule: the tick delivered twice runs
 // once.
-func ExampleSchedule() {
+func ExampleNewSchedule() {
 	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Namespace: "reports"})
-	job := handler.Schedule(func(_ context.Context, t handler.Tick) error {
+	job := handler.MustNewSchedule(func(_ context.Context, t handler.Tick) error {
 		fmt.Println("building", t.Schedule, "for", t.Time.Format("2006-01-02 15:04"))
 		return nil
 	}, handler.ScheduleConfig{Idempotency: guard})
@@ -35,11 +35,11 @@ func ExampleSchedule() {
 }
 
 // A typed handler for a custom event: the detail arrives decoded.
-func ExampleEventBridge() {
+func ExampleNewEventBridge() {
 	type OrderShipped struct {
 		OrderID string `json:"order_id"`
 	}
-	f := handler.EventBridge(func(_ context.Context, e handler.Event[OrderShipped]) error {
+	f := handler.MustNewEventBridge(func(_ context.Context, e handler.Event[OrderShipped]) error {
 		fmt.Println(e.DetailType, e.Detail.OrderID)
 		return nil
 	}, handler.EventBridgeConfig[OrderShipped]{})
@@ -68,7 +68,7 @@ func ExampleStart() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	f := handler.EventBridge(func(ctx context.Context, e handler.Event[map[string]any]) error {
+	f := handler.MustNewEventBridge(func(ctx context.Context, e handler.Event[map[string]any]) error {
 		tel.Logger().InfoContext(ctx, "event", "detail_type", e.DetailType)
 		return nil
 	}, handler.EventBridgeConfig[map[string]any]{Observer: tel})

@@ -157,7 +157,7 @@ func NewPoller[T any](src Source[T], cfg PollConfig[T]) (*Poller[T], error) {
 
 // Poll returns the schedule function of a poller, for Schedule:
 //
-//	handler.Schedule(handler.Poll(feed, handler.PollConfig[Item]{...}), handler.ScheduleConfig{...})
+//	handler.MustNewSchedule(handler.Poll(feed, handler.PollConfig[Item]{...}), handler.ScheduleConfig{...})
 //
 // Do not give that Schedule an Idempotency guard: the checkpoint's lease
 // already keeps two ticks from reading the same pages, and a tick that

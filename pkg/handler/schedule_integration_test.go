@@ -54,7 +54,7 @@ func TestIntegrationScheduleTickOnce(t *testing.T) {
 		ran.add(tick.Key())
 		return nil
 	}
-	sched := handler.Schedule(job, handler.ScheduleConfig{
+	sched := handler.MustNewSchedule(job, handler.ScheduleConfig{
 		Idempotency:  guard,
 		FailureQueue: handler.FailureQueue{URL: failed.URL, Client: env.SQS},
 		Observer:     tel,

@@ -46,7 +46,7 @@ func BenchmarkSQSDynamoDB(b *testing.B) {
 	}
 	// DynamoDB Local is a JVM: its first few hundred requests run slower
 	// while the JIT warms up. Warm it before measuring anything.
-	warm := handler.SQS(put, handler.SQSConfig{Client: env.SQS, Idempotency: idempotency.MustNewGuard(idempotency.Config{Store: store}), Key: fresh})
+	warm := handler.MustNewSQS(put, handler.SQSConfig{Client: env.SQS, Idempotency: idempotency.MustNewGuard(idempotency.Config{Store: store}), Key: fresh})
 	for range 200 {
 		if _, err := warm(context.Background(), benchBatch()); err != nil {
 			b.Fatal(err)
@@ -66,7 +66,7 @@ func BenchmarkSQSDynamoDB(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			h := handler.SQS(put, handler.SQSConfig{Client: env.SQS, Idempotency: guard, Key: fresh, Concurrency: tc.concurrency})
+			h := handler.MustNewSQS(put, handler.SQSConfig{Client: env.SQS, Idempotency: guard, Key: fresh, Concurrency: tc.concurrency})
 			var msgs []msg
 			for i := range tc.records {
 				msgs = append(msgs, msg{id: fmt.Sprint("m", i), body: body(fmt.Sprint("o-", i))})

@@ -65,7 +65,7 @@ func TestIntegrationIdempotentSideEffects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return handler.SQS(func(ctx context.Context, m handler.Message[order]) error {
+		return handler.MustNewSQS(func(ctx context.Context, m handler.Message[order]) error {
 			mu.Lock()
 			effects[m.Body.ID]++
 			mu.Unlock()

@@ -142,7 +142,7 @@ func TestIntegrationRetryThenSucceed(t *testing.T) {
 		attempts []int
 	)
 	log := &reportLog{}
-	h := handler.SQS(func(_ context.Context, m handler.Message[order]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[order]) error {
 		mu.Lock()
 		attempts = append(attempts, m.Attempt)
 		mu.Unlock()
@@ -200,7 +200,7 @@ func TestIntegrationRetryableExhaustedGoesToDLQ(t *testing.T) {
 	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3, VisibilityTimeout: 30 * time.Second})
 	log := &reportLog{}
 	calls := 0
-	h := handler.SQS(func(context.Context, handler.Message[order]) error { calls++; return errFlaky },
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { calls++; return errFlaky },
 		handler.SQSConfig{Client: env.SQS, Observer: log, Backoff: retry.Backoff{Base: time.Second, Max: time.Second, Jitter: -1}})
 	id := sendBodies(t, env, q.URL, "", body("o-2"))[0]
 	start := time.Now()
@@ -246,7 +246,7 @@ func TestIntegrationPermanentAndUndecodableGoToDLQAtOnce(t *testing.T) {
 	env := emulator.New(t)
 	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 5})
 	calls := 0
-	h := handler.SQS(func(_ context.Context, m handler.Message[order]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[order]) error {
 		calls++
 		return retry.Permanent(fmt.Errorf("order %s: %w", m.Body.ID, errRejected))
 	}, handler.SQSConfig{Client: env.SQS})
@@ -283,7 +283,7 @@ func TestIntegrationDLQSendFailsKeepsRecord(t *testing.T) {
 	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 5, VisibilityTimeout: time.Second})
 	missing := strings.TrimSuffix(q.DLQ.URL, q.DLQ.Name) + emulator.UniqueName(t, "missing")
 	log := &reportLog{}
-	h := handler.SQS(func(context.Context, handler.Message[order]) error { return retry.Permanent(errRejected) },
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { return retry.Permanent(errRejected) },
 		handler.SQSConfig{Client: env.SQS, DLQURL: missing, Observer: log, Logger: discard})
 	id := sendBodies(t, env, q.URL, "", body("o-4"))[0]
 	b, err := esm.Poll(context.Background(), esm.Config{Client: env.SQS, QueueURL: q.URL, WaitTime: time.Second}, esm.Invoke(h))
@@ -320,7 +320,7 @@ func TestIntegrationFIFOGroups(t *testing.T) {
 		ran = map[string][]string{}
 	)
 	log := &reportLog{}
-	h := handler.SQS(func(_ context.Context, m handler.Message[order]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[order]) error {
 		g := m.Raw.Attributes["MessageGroupId"]
 		mu.Lock()
 		ran[g] = append(ran[g], fmt.Sprint(m.Body.ID, "#", m.Attempt))
@@ -345,7 +345,7 @@ func TestIntegrationFIFOGroups(t *testing.T) {
 	if diff := cmp.Diff(want, ran); diff != "" {
 		t.Errorf("runs per group (-want +got):\n%s", diff)
 	}
-	if rs := log.of(a[2]); len(rs) != 2 || !errors.Is(rs[0].Err, handler.ErrGroupBlocked) || rs[0].Outcome != handler.RetryScheduled {
+	if rs := log.of(a[2]); len(rs) != 2 || !errors.Is(rs[0].Err, handler.ErrGroupBlocked) || rs[0].Outcome != handler.Blocked {
 		t.Errorf("a3 reports %+v; want blocked behind a2, then succeeded", rs)
 	}
 	env.AssertQueueEmpty(t, q.URL)

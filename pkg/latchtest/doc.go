@@ -8,7 +8,7 @@
 //
 //	client := latchtest.NewSQS()
 //	client.AddQueue("invoices", 3) // and its DLQ "invoices-dlq", maxReceiveCount 3
-//	h := handler.SQS(charge, handler.SQSConfig{Client: client})
+//	h := handler.MustNewSQS(charge, handler.SQSConfig{Client: client})
 //	resp, err := h(ctx, latchtest.SQSEvent("invoices",
 //		latchtest.Message{ID: "m1", Body: `{"id":"inv-1","cents":0}`}))
 //	// resp is empty: the invalid invoice went to the DLQ with its reason

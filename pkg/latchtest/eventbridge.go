@@ -74,7 +74,7 @@ func rawJSON(v any) json.RawMessage {
 }
 
 // RuleTick returns the payload a schedule rule (cron or rate) on the
-// default bus delivers for the tick at: what handler.Schedule receives and
+// default bus delivers for the tick at: what handler.NewSchedule's handler receives and
 // handler.ParseTick reads as Tick{Schedule: rule, Time: at}.
 func RuleTick(rule string, at time.Time) json.RawMessage {
 	return json.RawMessage(JSON(events.EventBridgeEvent{

@@ -16,7 +16,7 @@ import (
 func Example() {
 	client := latchtest.NewSQS()
 	client.AddQueue("invoices", 3)
-	h := handler.SQS(func(_ context.Context, m handler.Message[invoice]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[invoice]) error {
 		if m.Body.Cents <= 0 {
 			return retry.Permanent(fmt.Errorf("invoice %s: amount must be positive", m.Body.ID))
 		}
@@ -45,7 +45,7 @@ func Example() {
 // the failure queue with its reason, and the invocation succeeds.
 func ExampleRuleTick() {
 	fq := latchtest.NewFailureQueue()
-	job := handler.Schedule(func(_ context.Context, t handler.Tick) error {
+	job := handler.MustNewSchedule(func(_ context.Context, t handler.Tick) error {
 		return retry.Permanent(fmt.Errorf("no report template for %s", t.Time.Format(time.DateOnly)))
 	}, handler.ScheduleConfig{FailureQueue: fq.Config()})
 

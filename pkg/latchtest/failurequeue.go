@@ -10,7 +10,7 @@ import (
 const FailureQueueName = "failures"
 
 // FailureQueue is a fake failure queue for the asynchronous handlers
-// (handler.Schedule, handler.EventBridge): an SQS fake with one queue.
+// (handler.NewSchedule, handler.NewEventBridge): an SQS fake with one queue.
 type FailureQueue struct {
 	// SQS is the fake behind it: Fail(OpSendMessage, err) makes sends fail.
 	SQS *SQS

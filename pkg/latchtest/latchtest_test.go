@@ -48,7 +48,7 @@ func TestBuiltEventsPassTheProcessor(t *testing.T) {
 			client := latchtest.NewSQS()
 			client.AddQueue(tt.queue, 3)
 			obs := &latchtest.Observer{}
-			h := handler.SQS(charge, handler.SQSConfig{Client: client, Observer: obs})
+			h := handler.MustNewSQS(charge, handler.SQSConfig{Client: client, Observer: obs})
 			ev := latchtest.SQSEvent(tt.queue, tt.msgs...)
 			resp, err := h(context.Background(), ev)
 			if err != nil {
@@ -94,7 +94,7 @@ func TestFakeRecordsFailurePaths(t *testing.T) {
 	t.Parallel()
 	client := latchtest.NewSQS()
 	client.AddQueue("invoices", 3)
-	h := handler.SQS(charge, handler.SQSConfig{Client: client, Backoff: retry.Backoff{Base: 10 * time.Second, Max: 10 * time.Second, Jitter: -1}})
+	h := handler.MustNewSQS(charge, handler.SQSConfig{Client: client, Backoff: retry.Backoff{Base: 10 * time.Second, Max: 10 * time.Second, Jitter: -1}})
 	resp, err := h(context.Background(), latchtest.SQSEvent("invoices",
 		latchtest.Message{ID: "ok", Body: `{"id":"a","cents":5}`},
 		latchtest.Message{ID: "zero", Body: `{"id":"b","cents":0}`},
@@ -122,12 +122,13 @@ func TestFakeRecordsFailurePaths(t *testing.T) {
 func TestFakeInjectedFailures(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name   string
-		inject func(*latchtest.SQS)
-		want   []string // reported failures
+		name    string
+		inject  func(*latchtest.SQS)
+		want    []string // reported failures
+		wantErr bool     // the whole batch fails
 	}{
 		{name: "send fails: record reported", inject: func(f *latchtest.SQS) { f.Fail(latchtest.OpSendMessage, errors.New("throttled")) }, want: []string{"zero"}},
-		{name: "lookup fails: record reported", inject: func(f *latchtest.SQS) { f.Fail(latchtest.OpGetQueueURL, errors.New("throttled")) }, want: []string{"zero"}},
+		{name: "lookup fails: batch fails", inject: func(f *latchtest.SQS) { f.Fail(latchtest.OpGetQueueURL, errors.New("throttled")) }, wantErr: true},
 		{name: "nothing fails", inject: func(*latchtest.SQS) {}, want: nil},
 	}
 	for _, tt := range tests {
@@ -136,10 +137,10 @@ func TestFakeInjectedFailures(t *testing.T) {
 			client := latchtest.NewSQS()
 			client.AddQueue("invoices", 3)
 			tt.inject(client)
-			h := handler.SQS(charge, handler.SQSConfig{Client: client})
+			h := handler.MustNewSQS(charge, handler.SQSConfig{Client: client})
 			resp, err := h(context.Background(), latchtest.SQSEvent("invoices", latchtest.Message{ID: "zero", Body: `{"id":"b","cents":0}`}))
-			if err != nil {
-				t.Fatal(err)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want one: %v", err, tt.wantErr)
 			}
 			var got []string
 			for _, f := range resp.BatchItemFailures {
@@ -148,7 +149,7 @@ func TestFakeInjectedFailures(t *testing.T) {
 			if len(got) != len(tt.want) || (len(got) == 1 && got[0] != tt.want[0]) {
 				t.Fatalf("reported %v, want %v", got, tt.want)
 			}
-			if len(tt.want) > 0 {
+			if len(tt.want) > 0 || tt.wantErr {
 				client.AssertNoDeadLetters(t)
 			}
 		})
@@ -160,7 +161,7 @@ func TestFakeVisibilityOfOneFails(t *testing.T) {
 	client := latchtest.NewSQS()
 	client.AddQueue("invoices", 5)
 	client.FailVisibilityOf("a")
-	h := handler.SQS(charge, handler.SQSConfig{Client: client})
+	h := handler.MustNewSQS(charge, handler.SQSConfig{Client: client})
 	if _, err := h(context.Background(), latchtest.SQSEvent("invoices",
 		latchtest.Message{ID: "a", Body: `{"cents":-1}`}, latchtest.Message{ID: "b", Body: `{"cents":-1}`})); err != nil {
 		t.Fatal(err)
@@ -202,7 +203,7 @@ func TestTicksParse(t *testing.T) {
 func TestFailureQueueReceivesBadTicks(t *testing.T) {
 	t.Parallel()
 	fq := latchtest.NewFailureQueue()
-	job := handler.Schedule(func(context.Context, handler.Tick) error {
+	job := handler.MustNewSchedule(func(context.Context, handler.Tick) error {
 		return retry.Permanent(errors.New("report template missing"))
 	}, handler.ScheduleConfig{FailureQueue: fq.Config()})
 	payload := latchtest.RuleTick("nightly", time.Date(2026, 11, 22, 2, 0, 0, 0, time.UTC))
@@ -217,7 +218,7 @@ func TestEventBridgeBuilders(t *testing.T) {
 	var got []invoice
 	client := latchtest.NewSQS()
 	client.AddQueue("events", 3)
-	h := handler.SQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[invoice]) error {
+	h := handler.MustNewSQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[invoice]) error {
 		got = append(got, e.Detail)
 		return nil
 	}), handler.SQSConfig{Client: client, Concurrency: 1})

@@ -247,7 +247,7 @@ func TestQueueCorrelationReachesTheConsumer(t *testing.T) {
 		t.Fatal(err)
 	}
 	var gotTrace string
-	consumer := handler.SQS(func(_ context.Context, m handler.Message[map[string]string]) error {
+	consumer := handler.MustNewSQS(func(_ context.Context, m handler.Message[map[string]string]) error {
 		gotTrace = m.Raw.Attributes[producer.TraceHeaderAttribute]
 		return nil
 	}, handler.SQSConfig{Client: env.SQS, Observer: tel})

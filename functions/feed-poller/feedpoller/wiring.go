@@ -95,7 +95,11 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 		_, err := p.Poll(ctx)
 		return err
 	}
-	return handler.Chain(handler.Schedule(tick, handler.ScheduleConfig{Observer: tel, Logger: tel.Logger()}),
+	job, err := handler.NewSchedule(tick, handler.ScheduleConfig{Observer: tel, Logger: tel.Logger()})
+	if err != nil {
+		return nil, err
+	}
+	return handler.Chain(job,
 		telemetry.Observe[json.RawMessage, struct{}](tel)), nil
 }
 

@@ -11,7 +11,7 @@
 //
 // Once per order: latch's SQS processor runs each order id under the
 // idempotency guard (SQSConfig.Key = handler.KeyEvent(Key)) in the
-// transactional form (handler.SQSTx): Consume reads the customer's last
+// transactional form (handler.NewSQSTx): Consume reads the customer's last
 // entry and returns the next entry's Put, conditional on its sequence
 // number being free, and latch commits it together with the idempotency
 // record in one transaction. An order published twice under two event ids

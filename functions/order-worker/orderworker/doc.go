@@ -1,13 +1,13 @@
 // Package orderworker is the logic of the order-worker Lambda: it takes
 // orders from an SQS standard queue and accepts each one once.
 //
-// latch's SQS processor (handler.SQS) keys each message by its order id
+// latch's SQS processor (handler.NewSQS) keys each message by its order id
 // (Key) and runs it under the idempotency guard; Key refuses an invalid
 // order as a permanent failure (retry.Permanent), which latch sends to the
 // dead-letter queue at once with the reasons in its message attributes. For
 // each new order the Worker computes its write to the orders table (a Put
 // conditional on the order id), which latch commits together with the
-// idempotency record in one transaction (handler.SQSTx, idempotency.
+// idempotency record in one transaction (handler.NewSQSTx, idempotency.
 // Transact): the order is in the table once, never without its record, in
 // one round trip. After the commit the Worker publishes an OrderAccepted
 // event to the custom bus and sends it to the ledger's FIFO queue through a

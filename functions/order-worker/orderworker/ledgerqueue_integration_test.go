@@ -19,7 +19,7 @@ import (
 
 // TestSendsToLedgerQueue runs the sample batch twice with LEDGER_QUEUE_URL
 // set: each accepted order reaches the ledger's FIFO queue once, in its
-// customer's message group — the redelivery's sends (handler.SQSTx runs
+// customer's message group — the redelivery's sends (handler.NewSQSTx runs
 // Publish again) are dropped by the deduplication id.
 func TestSendsToLedgerQueue(t *testing.T) {
 	s := newStack(t)

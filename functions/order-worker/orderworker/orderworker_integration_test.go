@@ -210,7 +210,7 @@ func TestSampleBatch(t *testing.T) {
 
 	// Lambda delivers at least once: the same batch again records nothing
 	// new; the invalid order is dead-lettered again. A redelivery publishes
-	// again (handler.SQSTx runs then on a redelivery, in case the first
+	// again (handler.NewSQSTx runs then on a redelivery, in case the first
 	// attempt committed and failed to publish), with the acceptance first
 	// committed; the ledger keeps one entry per order.
 	for i := range ev.Records {

@@ -69,7 +69,7 @@ func LoadEnv(get func(string) string) (Env, error) {
 // Handler builds the function: AWS clients from the SDK's default
 // configuration (instrumented for tracing), the idempotency guard on its
 // table, the Worker, and latch's SQS processor around it in the
-// transactional form (handler.SQSTx), observed by tel.
+// transactional form (handler.NewSQSTx), observed by tel.
 func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func[events.SQSEvent, events.SQSEventResponse], error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -116,10 +116,11 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 		Observer:    tel,
 		Logger:      tel.Logger(),
 	}
-	if err := sqsCfg.Validate(); err != nil {
+	proc, err := handler.NewSQSTx(w.Accept, w.Publish, sqsCfg)
+	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(handler.SQSTx(w.Accept, w.Publish, sqsCfg),
+	return handler.Chain(proc,
 		telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
 }
 

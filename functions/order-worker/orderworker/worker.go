@@ -28,7 +28,7 @@ var _ EventBridgeAPI = (*eventbridge.Client)(nil)
 
 // Config wires a Worker. The worker does not write the orders table
 // itself: it returns the write, and latch commits it with the idempotency
-// record (handler.SQSTx).
+// record (handler.NewSQSTx).
 type Config struct {
 	// EventBridge publishes OrderAccepted. Required.
 	EventBridge EventBridgeAPI
@@ -69,7 +69,7 @@ func New(cfg Config) (*Worker, error) {
 	return &Worker{cfg: cfg}, nil
 }
 
-// Accept is the record function for handler.SQSTx, in the transactional
+// Accept is the record function for handler.NewSQSTx, in the transactional
 // form: it returns the order's write (a Put conditional on the order id) and
 // the acceptance, and latch commits the write together with the idempotency
 // record in one transaction, so an order is in the table exactly once and
@@ -131,7 +131,7 @@ func (w *Worker) Accept(ctx context.Context, m handler.Message[Order]) (idempote
 	}, nil
 }
 
-// Publish is the then of handler.SQSTx: it puts OrderAccepted on the bus
+// Publish is the then of handler.NewSQSTx: it puts OrderAccepted on the bus
 // and sends it to the ledger's queue after the order is committed, and
 // again on a redelivery (the first attempt may have committed and then
 // failed here). The ledger keeps one entry per order however often the

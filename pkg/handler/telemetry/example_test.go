@@ -29,7 +29,7 @@ func ExampleObserve() {
 
 	client := latchtest.NewSQS()
 	client.AddQueue("orders", 3)
-	proc := handler.SQS(func(ctx context.Context, m handler.Message[json.RawMessage]) error {
+	proc := handler.MustNewSQS(func(ctx context.Context, m handler.Message[json.RawMessage]) error {
 		return nil
 	}, handler.SQSConfig{Client: client, Observer: tel, Concurrency: 1})
 	h := handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))

@@ -121,6 +121,14 @@ func TestOutcomeLogLines(t *testing.T) {
 			want:   with(map[string]any{"level": "ERROR", "outcome": "failed", "error": "no dlq", "error_class": "retryable"}),
 		},
 		{
+			name:   "blocked: the reason, no class, not an error",
+			report: handler.Report{Outcome: handler.Blocked, Err: fmt.Errorf("%w (message m0)", handler.ErrGroupBlocked)},
+			want: with(map[string]any{
+				"level": "INFO", "outcome": "blocked",
+				"error": "handler: not run: an earlier message of its FIFO group failed (message m0)",
+			}),
+		},
+		{
 			name:   "body when asked",
 			report: handler.Report{Outcome: handler.Succeeded},
 			bodies: true,
@@ -161,7 +169,11 @@ func TestOutcomeSpans(t *testing.T) {
 		for i, o := range outcomes {
 			rctx := tel.RecordStarted(ctx, handler.Delivery{ID: fmt.Sprint("m", i)})
 			rep := handler.Report{Outcome: o}
-			if o != handler.Succeeded {
+			switch o {
+			case handler.Succeeded:
+			case handler.Blocked:
+				rep.Err = handler.ErrGroupBlocked
+			default:
 				rep.Err, rep.Class = errors.New("x"), retry.ClassPermanent
 			}
 			tel.RecordFinished(rctx, rep)
@@ -169,7 +181,7 @@ func TestOutcomeSpans(t *testing.T) {
 		return len(outcomes), nil
 	}, telemetry.Observe[[]handler.Outcome, int](tel))
 	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{ColdStart: true})
-	if _, err := f(ctx, []handler.Outcome{handler.Succeeded, handler.DeadLettered}); err != nil {
+	if _, err := f(ctx, []handler.Outcome{handler.Succeeded, handler.DeadLettered, handler.Blocked}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -181,12 +193,13 @@ func TestOutcomeSpans(t *testing.T) {
 		t.Errorf("handler annotations (-want +got):\n%s", diff)
 	}
 	rs := tr.Named(handler.SpanRecord)
-	if len(rs) != 2 {
-		t.Fatalf("%d record spans, want 2", len(rs))
+	if len(rs) != 3 {
+		t.Fatalf("%d record spans, want 3", len(rs))
 	}
 	want := []map[string]any{
 		{"message_id": "m0", "outcome": "succeeded", "cold_start": true, "service": "svc"},
 		{"message_id": "m1", "outcome": "dead_lettered", "cold_start": true, "service": "svc", "error_class": "permanent"},
+		{"message_id": "m2", "outcome": "blocked", "cold_start": true, "service": "svc"},
 	}
 	for i, s := range rs {
 		if s.Parent != hs[0] {
@@ -199,7 +212,7 @@ func TestOutcomeSpans(t *testing.T) {
 			t.Errorf("record span %d annotations (-want +got):\n%s", i, diff)
 		}
 	}
-	if rs[0].Err != nil || rs[1].Err == nil {
-		t.Errorf("span errors = %v, %v; want only the dead-lettered record's", rs[0].Err, rs[1].Err)
+	if rs[0].Err != nil || rs[1].Err == nil || rs[2].Err != nil {
+		t.Errorf("span errors = %v, %v, %v; want only the dead-lettered record's", rs[0].Err, rs[1].Err, rs[2].Err)
 	}
 }

@@ -9,7 +9,7 @@
 //		env := emulator.New(t) // skips, or fails under LATCH_REQUIRE_EMULATORS, without emulators
 //		table := env.Table(t)  // the idempotency schema, TTL on
 //		q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3})
-//		h := handler.SQS(charge, handler.SQSConfig{Client: env.SQS, ...})
+//		h := handler.MustNewSQS(charge, handler.SQSConfig{Client: env.SQS, ...})
 //		env.Send(t, q.URL, `{"id":"inv-1","cents":500}`)
 //		env.Drain(t, q, h, emulator.Mapping{})
 //		env.AssertQueueEmpty(t, q.URL)

@@ -15,7 +15,7 @@ import (
 	"github.com/latchkit/latch/pkg/handler"
 )
 
-// SQSHandler is what the mapping invokes: the handler handler.SQS returns,
+// SQSHandler is what the mapping invokes: the handler handler.NewSQS returns,
 // or a chain around it.
 type SQSHandler = handler.Func[events.SQSEvent, events.SQSEventResponse]
 

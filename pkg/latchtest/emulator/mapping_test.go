@@ -22,7 +22,7 @@ func TestDrain(t *testing.T) {
 	env := emulator.New(t)
 	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3})
 	var flaky atomic.Int32
-	h := handler.SQS(func(_ context.Context, m handler.Message[string]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
 		switch m.Body {
 		case "bad":
 			return retry.Permanent(errors.New("bad body"))
@@ -61,7 +61,7 @@ func TestRun(t *testing.T) {
 	env := emulator.New(t)
 	q := env.Queue(t, emulator.QueueSpec{})
 	got := make(chan string, 1)
-	env.Run(t, q.QueueRef, handler.SQS(func(_ context.Context, m handler.Message[string]) error {
+	env.Run(t, q.QueueRef, handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
 		got <- m.Body
 		return nil
 	}, handler.SQSConfig{Client: env.SQS}), emulator.Mapping{})
