@@ -87,6 +87,15 @@ func (f *Feed) CrashServed() bool {
 	return f.crashServed
 }
 
+// FailServed reports whether the injected 503 went out. It may go to the
+// demo's own overlapping poller rather than to a tick: either way a poller
+// had to resume past it.
+func (f *Feed) FailServed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed
+}
+
 // ServeHTTP answers GET ?cursor=.
 func (f *Feed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	time.Sleep(f.cfg.PageDelay)
