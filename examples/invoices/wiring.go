@@ -54,7 +54,7 @@ func ChargeFromEnv(ctx context.Context) (handler.Func[events.SQSEvent, events.SQ
 		Client:      sqs.NewFromConfig(cfg),
 		Backoff:     backoff,
 		Idempotency: guard,
-		Key:         handler.KeyJSONField("id"),
+		Key:         handler.KeyJSONField("id").WithDisplay("invoice %s"),
 		Observer:    tel,
 	})
 	if err != nil {

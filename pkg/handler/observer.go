@@ -49,6 +49,10 @@ type Report struct {
 	RetryDelay time.Duration
 	// KeyHash is the hashed idempotency key, empty without idempotency.
 	KeyHash string
+	// Key is the idempotency key's display form (idempotency.Key.Display,
+	// e.g. from KeyFunc.WithDisplay): what a person searches the logs for.
+	// Empty unless the key function chose one; the table never stores it.
+	Key string
 	// Duration is how long the record took, handler and bookkeeping.
 	Duration time.Duration
 }

@@ -305,7 +305,7 @@ func (p *Poller[T]) item(ctx context.Context, i int, item T) (Report, error) {
 		r, err = idempotency.Do(ctx, p.cfg.Idempotency, key, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, p.cfg.Handle(ctx, item)
 		})
-		rep.KeyHash = r.KeyHash
+		rep.KeyHash, rep.Key = r.KeyHash, key.Display
 		if err == nil && r.Replayed {
 			rep.Outcome = Duplicate
 		}

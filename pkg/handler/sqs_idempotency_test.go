@@ -54,6 +54,29 @@ func TestSQSIdempotencyDuplicates(t *testing.T) {
 	if got, want := obs.report("m3").KeyHash, guard.KeyHash("o-1"); got != want || obs.report("m1").KeyHash != want {
 		t.Errorf("key hash %q, want %q on both records of o-1", got, want)
 	}
+	if k := obs.report("m1").Key; k != "" {
+		t.Errorf("report names the key %q without WithDisplay; want only its hash", k)
+	}
+}
+
+// A key function WithDisplay names the key in the report (and so in the
+// outcome line), on the first run and on the duplicate alike.
+func TestSQSIdempotencyKeyDisplay(t *testing.T) {
+	t.Parallel()
+	client := newFakeSQS()
+	client.addQueue("orders", 3)
+	guard := newGuard(t, idempotency.Config{Namespace: "test"})
+	obs := &recorder{}
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { return nil },
+		handler.SQSConfig{Client: client, Idempotency: guard, Key: handler.KeyJSONField("order_id").WithDisplay("order %s"), Observer: obs, Logger: discard, Concurrency: 1})
+	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("o-17")}, msg{id: "m2", body: body("o-17")})); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"m1", "m2"} {
+		if r := obs.report(id); r.Key != "order o-17" || r.KeyHash != guard.KeyHash("o-17") {
+			t.Errorf("%s: report key %q hash %q; want %q and the hash of o-17", id, r.Key, r.KeyHash, "order o-17")
+		}
+	}
 }
 
 func TestSQSIdempotencyFailureReleasesKey(t *testing.T) {

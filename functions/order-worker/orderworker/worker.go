@@ -172,7 +172,7 @@ func Key(m events.SQSMessage) (idempotency.Key, error) {
 	if err := o.Validate(); err != nil {
 		return idempotency.Key{}, retry.Permanent(err)
 	}
-	return idempotency.Key{ID: o.OrderID, Payload: o.fingerprint()}, nil
+	return idempotency.Key{ID: o.OrderID, Payload: o.fingerprint(), Display: "order " + o.OrderID}, nil
 }
 
 // recorded is the acceptance of an order found in the table.

@@ -98,6 +98,11 @@ func TestOutcomeLogLines(t *testing.T) {
 			want:   with(map[string]any{"level": "INFO", "outcome": "succeeded", "idempotency_key_hash": "h1"}),
 		},
 		{
+			name:   "key with a display form",
+			report: handler.Report{Outcome: handler.Succeeded, KeyHash: "h1", Key: "order o-17"},
+			want:   with(map[string]any{"level": "INFO", "outcome": "succeeded", "idempotency_key_hash": "h1", "idempotency_key": "order o-17"}),
+		},
+		{
 			name:   "duplicate",
 			report: handler.Report{Outcome: handler.Duplicate, KeyHash: "h1"},
 			want:   with(map[string]any{"level": "INFO", "outcome": "duplicate", "idempotency_key_hash": "h1"}),
