@@ -43,8 +43,9 @@ type EventBridgeConfig[T any] struct {
 	// from the detail (an order id) when the same business event can be put
 	// on the bus more than once under different ids.
 	Key func(Event[T]) idempotency.Key
-	// CorrelationID derives the record's correlation id. Default the event
-	// id.
+	// CorrelationID derives the record's correlation id. Default: the
+	// detail's top-level "correlation_id" string (CorrelationIDAttribute;
+	// what producer.Bus sends), else the event id.
 	CorrelationID func(Event[T]) string
 	// FailureQueue receives events that failed permanently (a detail that
 	// does not decode, say), with the reason; the invocation then succeeds.
@@ -129,7 +130,7 @@ func NewEventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg E
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
 	return func(ctx context.Context, ev events.EventBridgeEvent) (struct{}, error) {
 		e, derr := DecodeEvent[T](ev)
-		rec := Delivery{Source: ev.Source, ID: ev.ID, CorrelationID: ev.ID, Body: string(ev.Detail)}
+		rec := Delivery{Source: ev.Source, ID: ev.ID, CorrelationID: detailCorrelationID(ev), Body: string(ev.Detail)}
 		if derr == nil && cfg.CorrelationID != nil {
 			rec.CorrelationID = cfg.CorrelationID(e)
 		}
@@ -254,4 +255,16 @@ func compactJSON(detail json.RawMessage) []byte {
 		return detail
 	}
 	return b.Bytes()
+}
+
+// detailCorrelationID is the correlation id a sender put in the detail
+// (EventBridge events have no attributes to carry it), else the event id.
+func detailCorrelationID(ev events.EventBridgeEvent) string {
+	var d struct {
+		CorrelationID string `json:"correlation_id"`
+	}
+	if json.Unmarshal(ev.Detail, &d) == nil && d.CorrelationID != "" {
+		return d.CorrelationID
+	}
+	return ev.ID
 }

@@ -211,6 +211,26 @@ func TestEventBridgeCorrelationID(t *testing.T) {
 	}
 }
 
+// Without a CorrelationID function, a sender's correlation id in the
+// detail (what producer.Bus puts there) wins over the event id.
+func TestEventBridgeCorrelationIDFromDetail(t *testing.T) {
+	t.Parallel()
+	obs := &reportLog{}
+	f := handler.MustNewEventBridge(func(context.Context, handler.Event[shipment]) error { return nil }, handler.EventBridgeConfig[shipment]{Observer: obs})
+	for _, tt := range []struct{ detail, want string }{
+		{`{"order_id":"o-1","correlation_id":"req-7"}`, "req-7"},
+		{`{"order_id":"o-1"}`, "ev-1"},
+		{`{"order_id":"o-1","correlation_id":""}`, "ev-1"},
+	} {
+		if _, err := f(context.Background(), orderEvent("ev-1", tt.detail)); err != nil {
+			t.Fatal(err)
+		}
+		if got := obs.last(t).CorrelationID; got != tt.want {
+			t.Errorf("detail %s: correlation id = %q, want %q", tt.detail, got, tt.want)
+		}
+	}
+}
+
 func TestEventBridgeConfigErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-lambda-go/events"
 	"strings"
 	"testing"
 
@@ -141,6 +142,21 @@ func TestBusPropagatesCorrelationAndTrace(t *testing.T) {
 	}
 	if got := aws.ToString(e.TraceHeader); got != trace {
 		t.Errorf("trace header %q, want %q", got, trace)
+	}
+	// The consumer's outcome carries the sender's correlation id, not the
+	// event id.
+	var got string
+	consume := handler.MustNewEventBridge(func(ctx context.Context, _ handler.Event[accepted]) error {
+		d, _ := handler.DeliveryFromContext(ctx)
+		got = d.CorrelationID
+		return nil
+	}, handler.EventBridgeConfig[accepted]{})
+	ev := events.EventBridgeEvent{ID: "ev-1", Source: aws.ToString(e.Source), DetailType: aws.ToString(e.DetailType), Detail: json.RawMessage(aws.ToString(e.Detail))}
+	if _, err := consume(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if got != "req-9" {
+		t.Errorf("consumer's correlation id %q, want the producer's req-9", got)
 	}
 }
 
