@@ -16,7 +16,7 @@
 //
 // DynamoDBStore keeps each checkpoint as one item, by default in the
 // idempotency table under "checkpoint#<name>"; MemoryStore has the same
-// semantics for tests and local runs. handler.Poll is the poller built on it.
+// semantics for tests and local runs. handler.Poller is the poller built on it.
 //
 //	store := checkpoint.MustNewDynamoDBStore(db, checkpoint.DynamoDBConfig{Table: table})
 //	lease, err := store.Acquire(ctx, "partner-feed", time.Minute)

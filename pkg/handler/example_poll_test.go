@@ -10,7 +10,7 @@ import (
 	"github.com/latchkit/latch/pkg/handler"
 )
 
-func ExamplePoll() {
+func ExamplePoller() {
 	// A feed of seven items, three to a page; the cursor is an offset.
 	items := []string{"a", "b", "c", "d", "e", "f", "g"}
 	feed := handler.SourceFunc[string](func(_ context.Context, cursor string) (handler.Page[string], error) {
@@ -33,7 +33,7 @@ func ExamplePoll() {
 	items = append(items, "h") // the next tick reads only what is new
 	p.Poll(context.Background())
 	fmt.Println()
-	// In Lambda: handler.Start(handler.MustNewSchedule(handler.Poll(feed, cfg), handler.ScheduleConfig{...}))
+	// In Lambda: handler.Start(handler.MustNewSchedule(p.Tick, handler.ScheduleConfig{...}))
 	// Output:
 	// a b c d e f g
 	// pages 3, items 7, cursor 7

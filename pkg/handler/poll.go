@@ -155,23 +155,17 @@ func NewPoller[T any](src Source[T], cfg PollConfig[T]) (*Poller[T], error) {
 	return &Poller[T]{src: src, cfg: cfg, log: loggerOf(cfg.Logger, cfg.Observer)}, nil
 }
 
-// Poll returns the schedule function of a poller, for Schedule:
+// Tick is the poller as a schedule function, for NewSchedule:
 //
-//	handler.MustNewSchedule(handler.Poll(feed, handler.PollConfig[Item]{...}), handler.ScheduleConfig{...})
+//	p, err := handler.NewPoller(feed, handler.PollConfig[Item]{...}) // a config error fails the cold start
+//	job, err := handler.NewSchedule(p.Tick, handler.ScheduleConfig{...})
 //
 // Do not give that Schedule an Idempotency guard: the checkpoint's lease
 // already keeps two ticks from reading the same pages, and a tick that
-// stopped early must not make the next one a duplicate. A config error is
-// returned by every tick.
-func Poll[T any](src Source[T], cfg PollConfig[T]) func(ctx context.Context, t Tick) error {
-	p, err := NewPoller(src, cfg)
-	return func(ctx context.Context, _ Tick) error {
-		if err != nil {
-			return err
-		}
-		_, perr := p.Poll(ctx)
-		return perr
-	}
+// stopped early must not make the next one a duplicate.
+func (p *Poller[T]) Tick(ctx context.Context, _ Tick) error {
+	_, err := p.Poll(ctx)
+	return err
 }
 
 // Poll runs one poll: it takes the checkpoint's lease (or returns at once

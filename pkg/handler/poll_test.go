@@ -482,10 +482,6 @@ func TestNewPollerConfigErrors(t *testing.T) {
 			if _, err := handler.NewPoller(tt.src, tt.cfg); !errors.Is(err, handler.ErrPollConfig) {
 				t.Errorf("err = %v, want ErrPollConfig", err)
 			}
-			tick := handler.Poll(tt.src, tt.cfg)
-			if err := tick(context.Background(), handler.Tick{}); !errors.Is(err, handler.ErrPollConfig) {
-				t.Errorf("tick err = %v, want ErrPollConfig", err)
-			}
 		})
 	}
 }

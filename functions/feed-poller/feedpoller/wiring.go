@@ -91,11 +91,7 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err != nil {
 		return nil, err
 	}
-	tick := func(ctx context.Context, _ handler.Tick) error {
-		_, err := p.Poll(ctx)
-		return err
-	}
-	job, err := handler.NewSchedule(tick, handler.ScheduleConfig{Observer: tel, Logger: tel.Logger()})
+	job, err := handler.NewSchedule(p.Tick, handler.ScheduleConfig{Observer: tel, Logger: tel.Logger()})
 	if err != nil {
 		return nil, err
 	}
