@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/latchkit/latch/pkg/idempotency"
@@ -34,6 +35,19 @@ func (c *fakeClock) Advance(d time.Duration) {
 type inspectable interface {
 	idempotency.Store
 	Get(ctx context.Context, key string) (idempotency.Record, bool, error)
+}
+
+// stored is the record s holds for key, nil when it holds none.
+func stored(ctx context.Context, t *testing.T, s inspectable, key string) *idempotency.Record {
+	t.Helper()
+	got, ok, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return nil
+	}
+	return &got
 }
 
 var (
