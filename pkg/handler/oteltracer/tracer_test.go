@@ -257,24 +257,9 @@ func BenchmarkTracer(b *testing.B) {
 	sampled := handler.ContextWithInvocation(context.Background(), handler.Invocation{TraceHeader: sampledHeader})
 	hctx, hspan := sdk.Start(sampled, handler.SpanHandler)
 	defer hspan.End(nil)
-	cases := []struct {
-		name string
-		tr   handler.Tracer
-		ctx  context.Context
-	}{
-		{name: "no-provider", tr: oteltracer.New(oteltracer.Config{}), ctx: sampled},
-		{name: "unsampled", tr: sdk, ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{TraceHeader: "Root=" + testTraceID + ";Parent=" + testParentID + ";Sampled=0"})},
-		{name: "emitting", tr: sdk, ctx: hctx},
-	}
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				_, span := c.tr.Start(c.ctx, handler.SpanRecord)
-				span.Annotate(handler.AnnotationOutcome, "succeeded")
-				span.Annotate(handler.AnnotationColdStart, false)
-				span.End(nil)
-			}
-		})
-	}
+	tracertest.BenchSpans(b, []tracertest.BenchCase{
+		{Name: "no-provider", Tracer: oteltracer.New(oteltracer.Config{}), Ctx: sampled},
+		{Name: "unsampled", Tracer: sdk, Ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{TraceHeader: "Root=" + testTraceID + ";Parent=" + testParentID + ";Sampled=0"})},
+		{Name: "emitting", Tracer: sdk, Ctx: hctx},
+	})
 }

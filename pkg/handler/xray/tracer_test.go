@@ -498,23 +498,9 @@ func BenchmarkTracer(b *testing.B) {
 	tr := xray.Tracer{}
 	hctx, hspan := tr.Start(lambdaCtx(sampledHeader), handler.SpanHandler)
 	defer hspan.End(nil)
-	contexts := []struct {
-		name string
-		ctx  context.Context
-	}{
-		{name: "outside-lambda", ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "r"})},
-		{name: "unsampled", ctx: lambdaCtx("Root=" + testTraceID + ";Parent=" + testParentID + ";Sampled=0")},
-		{name: "emitting", ctx: hctx},
-	}
-	for _, c := range contexts {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				_, span := tr.Start(c.ctx, handler.SpanRecord)
-				span.Annotate(handler.AnnotationOutcome, "succeeded")
-				span.Annotate(handler.AnnotationColdStart, false)
-				span.End(nil)
-			}
-		})
-	}
+	tracertest.BenchSpans(b, []tracertest.BenchCase{
+		{Name: "outside-lambda", Tracer: tr, Ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "r"})},
+		{Name: "unsampled", Tracer: tr, Ctx: lambdaCtx("Root=" + testTraceID + ";Parent=" + testParentID + ";Sampled=0")},
+		{Name: "emitting", Tracer: tr, Ctx: hctx},
+	})
 }
