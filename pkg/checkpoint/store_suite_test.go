@@ -11,20 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/latchkit/latch/internal/clock/clocktest"
 	"github.com/latchkit/latch/pkg/checkpoint"
 )
 
-// clock is a settable clock shared by a store and its test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.UnixMilli(1_800_000_000_000)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+// newClock is the clock a subtest's store judges leases by.
+func newClock() *clocktest.Clock { return clocktest.New(time.UnixMilli(1_800_000_000_000)) }
 
 // testStoreSemantics runs the Store contract against a store: the memory
 // store in the unit tests, DynamoDBStore in the integration tests, so that
@@ -36,7 +28,7 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T, now func() tim
 	ignoreOwner := cmpopts.IgnoreFields(checkpoint.Lease{}, "Owner")
 	// acquired gives a subtest its own clock and empty store, with the
 	// "feed" lease already taken at the clock's start.
-	acquired := func(t *testing.T) (*clock, checkpoint.Store, checkpoint.Lease) {
+	acquired := func(t *testing.T) (*clocktest.Clock, checkpoint.Store, checkpoint.Lease) {
 		t.Helper()
 		c := newClock()
 		s := newStore(t, c.Now)
