@@ -45,16 +45,13 @@ func deadLetter(t *testing.T, env *emulator.Env, q emulator.Queue, group string,
 			t.Fatal(err)
 		}
 	}
-	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
-		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
-	}, handler.SQSConfig{Client: env.SQS})
 	cfg := esm.Config{Client: env.SQS, QueueURL: q.URL, QueueARN: q.ARN, WaitTime: -1}
 	deadline := time.Now().Add(30 * time.Second)
 	for handled := 0; handled < len(bodies); {
 		if time.Now().After(deadline) {
 			t.Fatalf("dead-lettered %d of %d", handled, len(bodies))
 		}
-		b, err := esm.Poll(ctx, cfg, esm.Invoke(handler.Func[events.SQSEvent, events.SQSEventResponse](h)))
+		b, err := esm.Poll(ctx, cfg, rejecting(env))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -380,6 +377,26 @@ func TestRedrivePicksByIDAndClass(t *testing.T) {
 	}
 }
 
+// rejecting is latch's SQS processor with a record function that fails
+// every message permanently, so that latch dead-letters it with its reason.
+func rejecting(env *emulator.Env) esm.Invoke {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
+		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
+	}, handler.SQSConfig{Client: env.SQS})
+	return esm.Invoke(handler.Func[events.SQSEvent, events.SQSEventResponse](h))
+}
+
+// rejectAll runs q's consumer until ctx ends, failing every message
+// permanently so that it goes back to the DLQ at once. The channel gets
+// what the consumer returned.
+func rejectAll(ctx context.Context, env *emulator.Env, q emulator.Queue) <-chan error {
+	consumer := make(chan error, 1)
+	go func() {
+		consumer <- esm.Run(ctx, esm.Config{Client: env.SQS, QueueURL: q.URL, QueueARN: q.ARN, WaitTime: time.Second}, rejecting(env))
+	}()
+	return consumer
+}
+
 // TestRedriveWithConsumerRunning redrives while the queue's consumer runs
 // and fails every message again at once: the redrive must move each
 // message that was there once, end, and leave each message in the DLQ once.
@@ -392,14 +409,7 @@ func TestRedriveWithConsumerRunning(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
-		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
-	}, handler.SQSConfig{Client: env.SQS})
-	consumer := make(chan error, 1)
-	go func() {
-		consumer <- esm.Run(ctx, esm.Config{Client: env.SQS, QueueURL: q.URL, QueueARN: q.ARN, WaitTime: time.Second},
-			esm.Invoke(handler.Func[events.SQSEvent, events.SQSEventResponse](h)))
-	}()
+	consumer := rejectAll(ctx, env, q)
 
 	rctx, rcancel := context.WithTimeout(ctx, time.Minute)
 	defer rcancel()
@@ -518,14 +528,7 @@ func TestRedriveLeavesWhatItMovedWhenItComesBack(t *testing.T) {
 	if err != nil || len(out.Messages) != 5 {
 		t.Fatalf("receive 5: %d, %v", len(out.Messages), err)
 	}
-	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error {
-		return retry.Permanent(fmt.Errorf("%s: %w", m.Body, errRejected))
-	}, handler.SQSConfig{Client: env.SQS})
-	consumer := make(chan error, 1)
-	go func() {
-		consumer <- esm.Run(ctx, esm.Config{Client: env.SQS, QueueURL: q.URL, QueueARN: q.ARN, WaitTime: time.Second},
-			esm.Invoke(handler.Func[events.SQSEvent, events.SQSEventResponse](h)))
-	}()
+	consumer := rejectAll(ctx, env, q)
 	// Moved messages come back before the redrive is done.
 	res, err := dlq.Redrive(ctx, env.SQS, q.DLQ.URL, dlq.RedriveOptions{})
 	cancel()

@@ -11,20 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/latchkit/latch/internal/clock/clocktest"
 	"github.com/latchkit/latch/pkg/checkpoint"
 )
 
-// clock is a settable clock shared by a store and its test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.UnixMilli(1_800_000_000_000)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+// newClock is the clock a subtest's store judges leases by.
+func newClock() *clocktest.Clock { return clocktest.New(time.UnixMilli(1_800_000_000_000)) }
 
 // testStoreSemantics runs the Store contract against a store: the memory
 // store in the unit tests, DynamoDBStore in the integration tests, so that
@@ -34,15 +26,22 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T, now func() tim
 	const ttl = 30 * time.Second
 	ctx := context.Background()
 	ignoreOwner := cmpopts.IgnoreFields(checkpoint.Lease{}, "Owner")
-
-	t.Run("first acquire starts at the beginning", func(t *testing.T) {
-		t.Parallel()
+	// acquired gives a subtest its own clock and empty store, with the
+	// "feed" lease already taken at the clock's start.
+	acquired := func(t *testing.T) (*clocktest.Clock, checkpoint.Store, checkpoint.Lease) {
+		t.Helper()
 		c := newClock()
 		s := newStore(t, c.Now)
 		l, err := s.Acquire(ctx, "feed", ttl)
 		if err != nil {
 			t.Fatal(err)
 		}
+		return c, s, l
+	}
+
+	t.Run("first acquire starts at the beginning", func(t *testing.T) {
+		t.Parallel()
+		c, _, l := acquired(t)
 		want := checkpoint.Lease{Checkpoint: checkpoint.Checkpoint{Name: "feed"}, Expiry: c.Now().Add(ttl)}
 		if diff := cmp.Diff(want, l, ignoreOwner); diff != "" {
 			t.Errorf("lease (-want +got):\n%s", diff)
@@ -54,14 +53,9 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T, now func() tim
 
 	t.Run("a live lease holds off a second holder", func(t *testing.T) {
 		t.Parallel()
-		c := newClock()
-		s := newStore(t, c.Now)
-		a, err := s.Acquire(ctx, "feed", ttl)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, s, a := acquired(t)
 		c.Advance(ttl) // the last instant of a's lease
-		_, err = s.Acquire(ctx, "feed", ttl)
+		_, err := s.Acquire(ctx, "feed", ttl)
 		var held *checkpoint.HeldError
 		if !errors.As(err, &held) || !errors.Is(err, checkpoint.ErrHeld) {
 			t.Fatalf("second Acquire: err = %v, want a *HeldError", err)
@@ -73,15 +67,10 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T, now func() tim
 
 	t.Run("commit moves the cursor; the next holder resumes there", func(t *testing.T) {
 		t.Parallel()
-		c := newClock()
-		s := newStore(t, c.Now)
-		a, err := s.Acquire(ctx, "feed", ttl)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, s, a := acquired(t)
 		c.Advance(time.Second)
 		wm := c.Now().Add(-time.Hour)
-		a, err = s.Commit(ctx, a, checkpoint.Position{Cursor: "page-2", Watermark: wm})
+		a, err := s.Commit(ctx, a, checkpoint.Position{Cursor: "page-2", Watermark: wm})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,13 +106,8 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T, now func() tim
 
 	t.Run("a stale holder can neither move the cursor nor release the new holder's lease", func(t *testing.T) {
 		t.Parallel()
-		c := newClock()
-		s := newStore(t, c.Now)
-		a, err := s.Acquire(ctx, "feed", ttl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err = s.Commit(ctx, a, checkpoint.Position{Cursor: "p1"})
+		c, s, a := acquired(t)
+		a, err := s.Commit(ctx, a, checkpoint.Position{Cursor: "p1"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,12 +140,7 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T, now func() tim
 
 	t.Run("a holder whose lease died cannot commit even when nobody took over", func(t *testing.T) {
 		t.Parallel()
-		c := newClock()
-		s := newStore(t, c.Now)
-		a, err := s.Acquire(ctx, "feed", ttl)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, s, a := acquired(t)
 		c.Advance(ttl + time.Millisecond)
 		if _, err := s.Commit(ctx, a, checkpoint.Position{Cursor: "late"}); !errors.Is(err, checkpoint.ErrLeaseLost) {
 			t.Errorf("Commit after expiry: err = %v, want ErrLeaseLost", err)
@@ -174,12 +153,7 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T, now func() tim
 
 	t.Run("a commit from an old read is refused", func(t *testing.T) {
 		t.Parallel()
-		c := newClock()
-		s := newStore(t, c.Now)
-		a, err := s.Acquire(ctx, "feed", ttl)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, s, a := acquired(t)
 		if _, err := s.Commit(ctx, a, checkpoint.Position{Cursor: "p1"}); err != nil {
 			t.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/logtest"
 	"github.com/latchkit/latch/pkg/handler/xray"
 	"github.com/latchkit/latch/pkg/idempotency"
 	"github.com/latchkit/latch/pkg/latchtest/emulator"
@@ -131,7 +132,7 @@ func msgAttr(m sqstypes.Message, name string) string {
 func outcomesByID(t *testing.T, logs *bytes.Buffer) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
-	for _, l := range logLines(t, logs) {
+	for _, l := range logtest.Lines(t, logs) {
 		if l["message"] != "record processed" {
 			continue
 		}
@@ -148,21 +149,4 @@ func jsonDetail(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// logLines parses every line written to buf as a JSON object.
-func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	for _, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
-		if len(l) == 0 {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal(l, &m); err != nil {
-			t.Fatalf("log line is not JSON: %q: %v", l, err)
-		}
-		lines = append(lines, m)
-	}
-	return lines
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/latchkit/latch/internal/clock"
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
@@ -143,7 +144,7 @@ func schedule(cfg ScheduleConfig, idempotent bool, run func(ctx context.Context,
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
 	waiter := tickWaiter{now: runner.now, sleep: cfg.Sleep}
 	if waiter.sleep == nil {
-		waiter.sleep = sleepContext
+		waiter.sleep = clock.Sleep
 	}
 	return func(ctx context.Context, payload json.RawMessage) (struct{}, error) {
 		tick, perr := ParseTick(payload)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/logtest"
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/metrics"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
@@ -84,7 +85,7 @@ func TestIntegrationScheduleTickOnce(t *testing.T) {
 		t.Errorf("record of tick %s: status %q, want COMPLETED", key, st)
 	}
 	var outs []string
-	for _, l := range logLines(t, logs.snapshot()) {
+	for _, l := range logtest.Lines(t, logs.snapshot()) {
 		if l["message"] == "record processed" {
 			outs = append(outs, fmt.Sprint(l["outcome"]))
 			if l["idempotency_key_hash"] != guard.KeyHash(key) || l["correlation_id"] != key {

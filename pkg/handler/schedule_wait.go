@@ -78,15 +78,3 @@ func (w tickWaiter) do(ctx context.Context, try func() (replayed bool, keyHash s
 		interval = min(2*interval, tickPollMax)
 	}
 }
-
-// sleepContext waits for d, or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/latchkit/latch/internal/clock/clocktest"
 	"github.com/latchkit/latch/pkg/idempotency"
 	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
@@ -66,7 +67,7 @@ func dynamoStore(t testing.TB, stack *emulator.Env, cfg idempotency.DynamoDBConf
 }
 
 // guardOn returns a guard on store with the given clock (nil: real time).
-func guardOn(t testing.TB, store idempotency.Store, clock *fakeClock, cfg idempotency.Config) *idempotency.Guard {
+func guardOn(t testing.TB, store idempotency.Store, clock *clocktest.Clock, cfg idempotency.Config) *idempotency.Guard {
 	t.Helper()
 	cfg.Store = store
 	if cfg.Namespace == "" {
@@ -223,7 +224,7 @@ func TestDynamoDBLockTakeover(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			clock := newFakeClock(time.Now())
+			clock := clocktest.New(time.Now())
 			a := guardOn(t, store, clock, idempotency.Config{MaxLock: time.Minute})
 			b := guardOn(t, store, clock, idempotency.Config{MaxLock: time.Minute})
 			key := idempotency.Key{ID: "takeover-" + tt.name}
@@ -296,7 +297,7 @@ func TestDynamoDBScenarios(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			clock := newFakeClock(time.Now())
+			clock := clocktest.New(time.Now())
 			e := &env{guard: guardOn(t, store, clock, idempotency.Config{}), clock: clock}
 			first, _, firstErr := e.do(ctx, tt.first)
 			if tt.first.value == big && (!errors.Is(firstErr, idempotency.ErrResultTooLarge) || first.Value != big) {
@@ -357,7 +358,7 @@ func TestDynamoDBCallsPerCall(t *testing.T) {
 	}
 	counter.take()
 	for _, st := range steps {
-		e := &env{guard: st.guard, clock: newFakeClock(time.Now())}
+		e := &env{guard: st.guard, clock: clocktest.New(time.Now())}
 		_, _, err := e.do(context.Background(), st.call)
 		if err != nil && !errors.Is(err, errBoom) && !errors.Is(err, idempotency.ErrInProgress) {
 			t.Fatalf("%s: %v", st.name, err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkit/latch/internal/batch"
+	"github.com/latchkit/latch/internal/clock"
 	"github.com/latchkit/latch/pkg/retry"
 )
 
@@ -45,23 +46,9 @@ func (c RetryConfig) withDefaults() RetryConfig {
 		c.Backoff.Max = DefaultRetryMax
 	}
 	if c.Wait == nil {
-		c.Wait = waitTimer
+		c.Wait = clock.Sleep
 	}
 	return c
-}
-
-func waitTimer(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // pending is an entry still to be sent: its index in the caller's input,

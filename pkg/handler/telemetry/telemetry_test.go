@@ -3,11 +3,9 @@ package telemetry_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/logtest"
 	"github.com/latchkit/latch/pkg/handler/internal/spantest"
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/metrics"
@@ -33,23 +32,6 @@ func fixedClock(t0 time.Time, step time.Duration) func() time.Time {
 		now = now.Add(step)
 		return t
 	}
-}
-
-// logLines parses every line written to buf as a JSON object.
-func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q: %v", l, err)
-		}
-		lines = append(lines, m)
-	}
-	return lines
 }
 
 var testEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -153,7 +135,7 @@ func TestOutcomeLogLines(t *testing.T) {
 			rep.Duration = 42500 * time.Microsecond
 			tel.RecordFinished(rctx, rep)
 
-			lines := logLines(t, &logs)
+			lines := logtest.Lines(t, &logs)
 			if len(lines) != 1 {
 				t.Fatalf("%d lines, want 1: %v", len(lines), lines)
 			}

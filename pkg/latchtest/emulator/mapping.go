@@ -149,7 +149,12 @@ func (e *Env) depth(t testing.TB, url string) (visible, inFlight int) {
 	if err != nil {
 		t.Fatalf("emulator: attributes of %s: %v", url, err)
 	}
-	visible, _ = strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
-	inFlight, _ = strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
-	return visible, inFlight
+	count := func(name types.QueueAttributeName) int {
+		n, err := strconv.Atoi(out.Attributes[string(name)])
+		if err != nil {
+			t.Fatalf("emulator: %s of %s: %v", name, url, err)
+		}
+		return n
+	}
+	return count(types.QueueAttributeNameApproximateNumberOfMessages), count(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)
 }

@@ -99,20 +99,8 @@ func (e *Env) createQueue(t testing.TB, name string, fifo bool, attrs map[string
 // or in flight: every message was deleted, none waits for a retry.
 func (e *Env) AssertQueueEmpty(t testing.TB, url string) {
 	t.Helper()
-	out, err := e.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(url),
-		AttributeNames: []types.QueueAttributeName{
-			types.QueueAttributeNameApproximateNumberOfMessages,
-			types.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-		},
-	})
-	if err != nil {
-		t.Fatalf("emulator: attributes of %s: %v", url, err)
-	}
-	for k, v := range out.Attributes {
-		if v != "0" {
-			t.Errorf("queue %s: %s = %s, want 0", url, k, v)
-		}
+	if visible, inFlight := e.depth(t, url); visible != 0 || inFlight != 0 {
+		t.Errorf("queue %s holds %d visible and %d in-flight message(s), want none", url, visible, inFlight)
 	}
 }
 
