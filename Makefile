@@ -31,13 +31,13 @@ BACKEND ?= default
 # WITH_STACK runs a command against a stack of its own ('latch emulators exec').
 WITH_STACK := localstack/with-stack.sh
 
-.PHONY: test unit integration integration-localstack emulators-check demo bench bench-integration lint build \
+.PHONY: test unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean \
-	lint-template sam-build deploy
+	lint-template sam-build deploy fuzz
 
 ## test: unit tests (race), the integration suite on both emulator backends,
-## sam build, then the demo
-test: unit integration integration-localstack emulators-check sam-build demo
+## the example module, sam build, then the demo
+test: unit integration integration-localstack emulators-check examples sam-build demo
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:
@@ -57,6 +57,19 @@ integration-localstack:
 emulators-check:
 	$(GO) test -count=1 -tags emulators -run TestFromAnEmptyDirectory -v ./internal/emulators/
 
+## examples: the module outside the main module, as a user's service would be
+## (examples/invoices, its own go.mod): vet, unit tests on the test kit's
+## fakes, then, under the latch its go.mod pins (`go tool latch emulators
+## exec`, as a user runs it), its integration test and its end-to-end run of
+## `latch local --template` on its own template
+EXAMPLES := examples/invoices
+examples:
+	@for d in $(EXAMPLES); do \
+	  echo "== $$d"; \
+	  (cd $$d && $(GO) vet ./... && $(GO) vet -tags integration ./... && $(GO) test $(GOTEST_FLAGS) -race ./... && \
+	    LATCH_REQUIRE_EMULATORS=1 $(GO) tool latch emulators exec -- $(GO) test $(GOTEST_FLAGS) -tags integration ./...) || exit 1; \
+	done
+
 ## bench: every benchmark that needs nothing running, benchstat-friendly
 ## (-count 6, -benchmem) into bench.txt; bench-integration: the ones on the
 ## emulators (DynamoDB Local round trips) into bench-integration.txt
@@ -66,6 +79,18 @@ bench:
 
 bench-integration:
 	LATCH_BACKEND=$(BACKEND) $(WITH_STACK) $(GO) test -tags integration $(BENCH_FLAGS) ./pkg/... | tee bench-integration.txt
+
+## fuzz: every Fuzz target of the module (found with go test -list), each for
+## FUZZTIME (default 10s); a failing input lands in the package's testdata/fuzz
+FUZZTIME ?= 10s
+fuzz:
+	@targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { n[c++] = $$1; next } /^ok/ { for (i = 0; i < c; i++) print $$2 "," n[i]; c = 0 }'); \
+	if [ -z "$$targets" ]; then echo "fuzz: no Fuzz targets found"; exit 1; fi; \
+	for t in $$targets; do \
+	  pkg=$${t%%,*}; name=$${t#*,}; \
+	  echo "fuzz: $$pkg $$name for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 ## demo: start the emulators (BACKEND=default|localstack), run the example
 ## functions locally and drive the order scenario end to end (live progress,

@@ -50,6 +50,12 @@ var samples = []sample{
 		check: checkScheduledEvent,
 	},
 	{
+		name:  "feed-poller schedule rule tick",
+		file:  "schedule-feed-poller.json",
+		into:  func() any { return new(events.EventBridgeEvent) },
+		check: checkScheduledEvent,
+	},
+	{
 		name:  "OrderAccepted on the orders bus",
 		file:  "eventbridge-order-accepted.json",
 		into:  func() any { return new(events.EventBridgeEvent) },
@@ -267,7 +273,7 @@ type orderAccepted struct {
 func checkOrderAcceptedEvent(t *testing.T, where string, e events.EventBridgeEvent) {
 	t.Helper()
 	if e.Source != "latch.orders" || e.DetailType != "OrderAccepted" {
-		t.Errorf("%s: source %q, detail-type %q; OrderAcceptedRule matches latch.orders / OrderAccepted", where, e.Source, e.DetailType)
+		t.Errorf("%s: source %q, detail-type %q; want latch.orders / OrderAccepted", where, e.Source, e.DetailType)
 	}
 	if e.Version != "0" || e.ID == "" || e.AccountID == "" || e.Region == "" || e.Time.IsZero() {
 		t.Errorf("%s: incomplete EventBridge envelope: %+v", where, e)

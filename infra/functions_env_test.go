@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/latchkit/latch/functions/daily-report/dailyreport"
+	"github.com/latchkit/latch/functions/feed-poller/feedpoller"
 	"github.com/latchkit/latch/functions/ledger/ledger"
 	"github.com/latchkit/latch/functions/order-worker/orderworker"
 	"github.com/latchkit/latch/internal/template"
@@ -30,6 +31,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		"OrderWorkerFunction": func(get func(string) string) error { _, err := orderworker.LoadEnv(get); return err },
 		"LedgerFunction":      func(get func(string) string) error { _, err := ledger.LoadEnv(get); return err },
 		"DailyReportFunction": func(get func(string) string) error { _, err := dailyreport.LoadEnv(get); return err },
+		"FeedPollerFunction":  func(get func(string) string) error { _, err := feedpoller.LoadEnv(get); return err },
 	}
 	for _, fn := range tpl.Functions() {
 		load, ok := loaders[fn.LogicalID]

@@ -24,11 +24,12 @@ import (
 // transient fault (two failed attempts each) settle in seconds, not the
 // minutes a deployment would wait. OrdersQueue's maxReceiveCount (5) leaves
 // room for them.
-func demoParams(faults int) map[string]string {
+func demoParams(faults int, feedURL string) map[string]string {
 	return map[string]string{
 		"TransientFaultPercent": strconv.Itoa(faults),
 		"RetryBaseSeconds":      "1",
 		"RetryMaxSeconds":       "8",
+		"FeedURL":               feedURL,
 	}
 }
 
@@ -39,8 +40,10 @@ func init() {
 		Long: `Starts the template's functions locally (as 'latch local' does) with fault
 injection on, sends a few hundred orders to OrdersQueue — duplicates,
 invalid orders and orders that hit a simulated transient failure among
-them — fires the daily report's schedule twice, and checks the
-invariants: every valid order recorded once and in the ledger in order,
+them — fires the daily report's schedule twice, polls a paged feed it
+serves (with a 503 and a crash mid-page) by firing the feed poller's
+schedule, and checks the invariants: every valid order recorded once and
+in the ledger in order per customer, every feed item handled once,
 every invalid order in the DLQ with its reason, transient failures
 retried with growing delays, one report per tick. Prints live progress
 and a summary; exits non-zero if an invariant fails. Function output goes
@@ -50,14 +53,18 @@ to the --log file. 'make demo' starts the emulators around it.`,
 			logPath := fs.String("log", ".run/demo.log", "file for the functions' and the runner's output")
 			faults := fs.Int("faults", 10, "TransientFaultPercent: percent of orders whose first two attempts fail")
 			orders := fs.Int("orders", 0, "distinct valid orders (0: the scenario's default)")
+			allowAWS := awsFlag(fs)
 			backend := backendFlag(fs)
 			return func(ctx context.Context, env *Env, args []string) error {
 				if cfg, err := emulatorsConfig(env, *backend); err != nil {
 					return err
-				} else if err := useBackend(cfg); err != nil {
+				} else if err := useBackend(env, cfg, *allowAWS); err != nil {
 					return err
 				}
 				if err := needArgs(args, 0, 0); err != nil {
+					return err
+				}
+				if err := checkEndpoint(env, *allowAWS); err != nil {
 					return err
 				}
 				return runDemo(ctx, env, *tmpl, *logPath, *faults, *orders)
@@ -80,11 +87,18 @@ func runDemo(ctx context.Context, env *Env, tmpl, logPath string, faults, orders
 	if err != nil {
 		return fmt.Errorf("load AWS config: %w", err)
 	}
+	// The paged feed feed-poller reads, served here before the stack starts
+	// so its address can be the template's FeedURL.
+	feed, err := demo.NewFeed(demo.FeedConfig{})
+	if err != nil {
+		return err
+	}
+	defer feed.Close()
 	outcomes := demo.NewOutcomes()
 	fmt.Fprintf(env.Stdout, "demo: starting the local stack from %s (function output: %s)\n", tmpl, logPath)
 	stack, err := local.Start(ctx, local.Config{
 		Template: tmpl,
-		Params:   demoParams(faults),
+		Params:   demoParams(faults, feed.URL()),
 		Output:   io.MultiWriter(logFile, outcomes),
 		Logger:   slog.New(slog.NewTextHandler(logFile, nil)),
 		AWS:      &awsCfg,
@@ -113,5 +127,5 @@ func runDemo(ctx context.Context, env *Env, tmpl, logPath string, faults, orders
 		Fire:     stack.Fire,
 		Outcomes: outcomes,
 	}
-	return demo.Run(ctx, target, demo.Config{Orders: orders}, env.Stdout)
+	return demo.Run(ctx, target, demo.Config{Orders: orders, Feed: feed}, env.Stdout)
 }

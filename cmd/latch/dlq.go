@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/latchkit/latch/internal/dlq"
@@ -26,26 +25,31 @@ func init() {
 		Long: `Inspects and redrives the dead-letter queues latch's SQS processor writes
 to. QUEUE is a queue URL, ARN or name. The AWS SDK's usual configuration
 applies: AWS_ENDPOINT_URL_SQS (or AWS_ENDPOINT_URL) points it at the local
-emulator.`,
+emulator. Without an AWS_ENDPOINT_URL* variable the commands refuse to run
+unless given --aws.`,
 		Subcommands: []*Command{
 			{
 				Name:  "ls",
 				Args:  "QUEUE",
 				Short: "list dead-lettered messages with latch's reason",
 				Long: `Lists the messages of a dead-letter queue, oldest failure first, with the
-reason latch recorded: the error, its class, the attempt, the source queue
-and the time. Messages stay in the queue: each is received and made visible
+reason latch recorded: the message's original id (the id in the queue it
+failed in, which the outcome logs show), the error, its class, the attempt,
+the source queue and the time. A message dead-lettered more than once (its
+process was killed between the DLQ send and the delete) is listed once,
+with its number of copies. Messages stay in the queue: each is received and made visible
 again at once (SQS has no other way to read a message, so its receive count
 goes up by one). On a FIFO queue a message group shows at most its first ten
 messages.`,
 				Setup: func(fs *flag.FlagSet) Runner {
 					max := fs.Int("max", 0, "list at most this many messages (0: all)")
 					asJSON := fs.Bool("json", false, "print one JSON object per message, with body and attributes")
+					allowAWS := awsFlag(fs)
 					return func(ctx context.Context, env *Env, args []string) error {
 						if err := needArgs(args, 1, 1); err != nil {
 							return err
 						}
-						client, url, err := sqsQueue(ctx, args[0])
+						client, url, err := sqsQueue(ctx, env, *allowAWS, args[0])
 						if err != nil {
 							return err
 						}
@@ -58,6 +62,9 @@ messages.`,
 						}
 						printTable(env.Stdout, l.Messages)
 						fmt.Fprintf(env.Stdout, "%d message(s) in %s\n", len(l.Messages), url)
+						if l.Copies > 0 {
+							fmt.Fprintf(env.Stdout, "%d extra cop(ies) of listed messages (a process killed between its DLQ send and the delete); redrive moves each message once and deletes them\n", l.Copies)
+						}
 						if l.Hidden > 0 {
 							fmt.Fprintf(env.Stderr, "latch: %d more message(s) are behind the listed ones in their FIFO groups\n", l.Hidden)
 						}
@@ -74,20 +81,30 @@ messages.`,
 the queue given with --to. A message is deleted from the dead-letter queue
 only after its destination accepted it, so none is lost; latch's reason
 attributes are dropped on the way back. A message that cannot be moved stays
-in the dead-letter queue and makes the command exit non-zero.`,
+in the dead-letter queue and makes the command exit non-zero.
+
+Each message that was in the queue when the command started moves once:
+extra copies of one original message are deleted after it moved, and a
+message the consumer dead-letters again while the redrive runs stays in
+the queue, so the command ends and never makes copies. --id and --class
+pick messages by original (or dead-letter) id and by error class.`,
 				Setup: func(fs *flag.FlagSet) Runner {
 					to := fs.String("to", "", "move every message to this queue (URL, ARN or name) instead of its source")
 					max := fs.Int("max", 0, "move at most this many messages (0: all)")
 					dry := fs.Bool("dry-run", false, "show where each message would go; move nothing")
+					var ids idFlags
+					fs.Var(&ids, "id", "move only the message with this original or dead-letter `ID` (repeatable, or comma-separated)")
+					class := fs.String("class", "", "move only messages latch dead-lettered with this error class (permanent, retryable, ...)")
+					allowAWS := awsFlag(fs)
 					return func(ctx context.Context, env *Env, args []string) error {
 						if err := needArgs(args, 1, 1); err != nil {
 							return err
 						}
-						client, url, err := sqsQueue(ctx, args[0])
+						client, url, err := sqsQueue(ctx, env, *allowAWS, args[0])
 						if err != nil {
 							return err
 						}
-						res, err := dlq.Redrive(ctx, client, url, dlq.RedriveOptions{To: *to, Max: *max, DryRun: *dry})
+						res, err := dlq.Redrive(ctx, client, url, dlq.RedriveOptions{To: *to, Max: *max, DryRun: *dry, IDs: ids, Class: *class})
 						if res != nil {
 							printRedrive(env, url, res, *dry)
 						}
@@ -102,12 +119,12 @@ in the dead-letter queue and makes the command exit non-zero.`,
 	})
 }
 
-// sqsQueue makes an SQS client from the SDK's default configuration and
-// resolves the queue.
-func sqsQueue(ctx context.Context, queue string) (*sqs.Client, string, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+// sqsQueue makes an SQS client from the SDK's default configuration
+// (refusing real AWS unless allowAWS) and resolves the queue.
+func sqsQueue(ctx context.Context, env *Env, allowAWS bool, queue string) (*sqs.Client, string, error) {
+	cfg, err := awsConfig(ctx, env, allowAWS)
 	if err != nil {
-		return nil, "", fmt.Errorf("load AWS configuration: %w", err)
+		return nil, "", err
 	}
 	client := sqs.NewFromConfig(cfg)
 	url, err := dlq.QueueURL(ctx, client, queue)
@@ -134,7 +151,7 @@ func oneLine(s string) string {
 
 func printTable(w io.Writer, msgs []dlq.Message) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MESSAGE ID\tFAILED AT\tCLASS\tATTEMPT\tSOURCE\tERROR")
+	fmt.Fprintln(tw, "ORIGINAL ID\tFAILED AT\tCLASS\tATTEMPT\tSOURCE\tCOPIES\tERROR")
 	for _, m := range msgs {
 		at, class, attempt, source, reason := "-", "-", "-", "-", "(no latch reason: moved by the queue's own redrive, or sent directly)"
 		if !m.FailedAt.IsZero() {
@@ -151,7 +168,7 @@ func printTable(w io.Writer, msgs []dlq.Message) {
 		if m.SourceQueue != "" {
 			source = queueName(m.SourceQueue)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, at, class, attempt, source, reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", m.SourceID, at, class, attempt, source, 1+len(m.CopyIDs), reason)
 	}
 	tw.Flush()
 }
@@ -159,6 +176,8 @@ func printTable(w io.Writer, msgs []dlq.Message) {
 // jsonMessage is the --json shape of a message.
 type jsonMessage struct {
 	ID          string            `json:"id"`
+	SourceID    string            `json:"source_message_id"`
+	CopyIDs     []string          `json:"copy_ids,omitempty"`
 	Body        string            `json:"body"`
 	GroupID     string            `json:"group_id,omitempty"`
 	SentAt      *time.Time        `json:"sent_at,omitempty"`
@@ -173,7 +192,7 @@ type jsonMessage struct {
 func printJSON(w io.Writer, msgs []dlq.Message) error {
 	enc := json.NewEncoder(w)
 	for _, m := range msgs {
-		j := jsonMessage{ID: m.ID, Body: m.Body, GroupID: m.GroupID, Error: m.Error, ErrorClass: m.ErrorClass,
+		j := jsonMessage{ID: m.ID, SourceID: m.SourceID, CopyIDs: m.CopyIDs, Body: m.Body, GroupID: m.GroupID, Error: m.Error, ErrorClass: m.ErrorClass,
 			Attempt: m.Attempts, SourceQueue: m.SourceQueue}
 		if !m.SentAt.IsZero() {
 			j.SentAt = &m.SentAt
@@ -202,7 +221,7 @@ func printRedrive(env *Env, from string, res *dlq.RedriveResult, dry bool) {
 	counts := map[string]int{}
 	for _, m := range res.Moved {
 		if dry {
-			fmt.Fprintf(env.Stdout, "would move %s to %s\n", m.Message.ID, m.To)
+			fmt.Fprintf(env.Stdout, "would move %s to %s\n", m.Message.SourceID, m.To)
 		}
 		counts[m.To]++
 	}
@@ -218,10 +237,37 @@ func printRedrive(env *Env, from string, res *dlq.RedriveResult, dry bool) {
 	for _, d := range dests {
 		fmt.Fprintf(env.Stdout, "%s %d message(s) from %s to %s\n", verb, counts[d], queueName(from), d)
 	}
-	if len(res.Moved) == 0 && len(res.Failed) == 0 {
+	if n := len(res.Copies); n > 0 {
+		verb := "deleted"
+		if dry {
+			verb = "would delete"
+		}
+		fmt.Fprintf(env.Stdout, "%s %d extra cop(ies) of moved messages\n", verb, n)
+	}
+	if res.Skipped > 0 {
+		fmt.Fprintf(env.Stdout, "left %d message(s) that --id/--class did not pick\n", res.Skipped)
+	}
+	if res.Returned > 0 {
+		fmt.Fprintf(env.Stdout, "%d moved message(s) failed again and are back in %s; they stay there\n", res.Returned, queueName(from))
+	}
+	if len(res.Moved) == 0 && len(res.Failed) == 0 && res.Skipped == 0 {
 		fmt.Fprintf(env.Stdout, "no messages in %s\n", from)
 	}
 	for _, f := range res.Failed {
-		fmt.Fprintf(env.Stderr, "latch: not moved: %s: %v\n", f.Message.ID, f.Err)
+		fmt.Fprintf(env.Stderr, "latch: not moved: %s: %v\n", f.Message.SourceID, f.Err)
 	}
+}
+
+// idFlags collects --id values, repeated or comma-separated.
+type idFlags []string
+
+func (f *idFlags) String() string { return strings.Join(*f, ",") }
+
+func (f *idFlags) Set(s string) error {
+	for _, id := range strings.Split(s, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			*f = append(*f, id)
+		}
+	}
+	return nil
 }

@@ -14,13 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // putDeadLettered puts a message in q's DLQ the way latch's SQS processor
 // does, with its reason attributes.
-func putDeadLettered(t *testing.T, env *awstest.Env, q awstest.Queue, body, reason string) {
+func putDeadLettered(t *testing.T, env *emulator.Env, q emulator.Queue, body, reason, sourceID string) {
 	t.Helper()
 	str := func(s string) types.MessageAttributeValue {
 		return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(s)}
@@ -28,12 +28,13 @@ func putDeadLettered(t *testing.T, env *awstest.Env, q awstest.Queue, body, reas
 	_, err := env.SQS.SendMessage(context.Background(), &sqs.SendMessageInput{
 		QueueUrl: aws.String(q.DLQ.URL), MessageBody: aws.String(body),
 		MessageAttributes: map[string]types.MessageAttributeValue{
-			handler.DLQAttrError:        str(reason),
-			handler.DLQAttrErrorClass:   str("permanent"),
-			handler.DLQAttrReceiveCount: {DataType: aws.String("Number"), StringValue: aws.String("2")},
-			handler.DLQAttrSourceQueue:  str(q.ARN),
-			handler.DLQAttrFailedAt:     str(time.Now().UTC().Format(time.RFC3339Nano)),
-			"tenant":                    str("acme"),
+			handler.DLQAttrError:           str(reason),
+			handler.DLQAttrErrorClass:      str("permanent"),
+			handler.DLQAttrReceiveCount:    {DataType: aws.String("Number"), StringValue: aws.String("2")},
+			handler.DLQAttrSourceQueue:     str(q.ARN),
+			handler.DLQAttrFailedAt:        str(time.Now().UTC().Format(time.RFC3339Nano)),
+			"tenant":                       str("acme"),
+			handler.DLQAttrSourceMessageID: str(sourceID),
 		},
 	})
 	if err != nil {
@@ -42,24 +43,26 @@ func putDeadLettered(t *testing.T, env *awstest.Env, q awstest.Queue, body, reas
 }
 
 func TestDLQCommands(t *testing.T) {
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 3})
-	putDeadLettered(t, env, q, `{"order_id":"o-1"}`, "order o-1: amount must be positive")
-	putDeadLettered(t, env, q, `{"order_id":"o-2"}`, "order o-2: unknown currency\n\"XYZ\"")
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3})
+	putDeadLettered(t, env, q, `{"order_id":"o-1"}`, "order o-1: amount must be positive", "src-o-1")
+	putDeadLettered(t, env, q, `{"order_id":"o-2"}`, "order o-2: unknown currency\n\"XYZ\"", "src-o-2")
+	// A second copy of o-1: listed and moved once.
+	putDeadLettered(t, env, q, `{"order_id":"o-1"}`, "order o-1: amount must be positive", "src-o-1")
 
 	code, out, errOut := runLatch(t, "dlq", "ls", q.DLQ.Name)
 	if code != 0 {
 		t.Fatalf("dlq ls: exit %d, stderr %s", code, errOut)
 	}
-	for _, want := range []string{"MESSAGE ID", "CLASS", "permanent", "order o-1: amount must be positive",
-		`order o-2: unknown currency "XYZ"`, q.Name, "2 message(s) in " + q.DLQ.URL} {
+	for _, want := range []string{"ORIGINAL ID", "CLASS", "src-o-1", "src-o-2", "permanent", "order o-1: amount must be positive",
+		`order o-2: unknown currency "XYZ"`, q.Name, "2 message(s) in " + q.DLQ.URL, "1 extra cop(ies)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dlq ls output lacks %q:\n%s", want, out)
 		}
 	}
 	t.Logf("latch dlq ls %s:\n%s", q.DLQ.Name, out)
-	if lines := strings.Count(out, "\n"); lines != 4 {
-		t.Errorf("dlq ls printed %d lines, want header, 2 messages, footer:\n%s", lines, out)
+	if lines := strings.Count(out, "\n"); lines != 5 {
+		t.Errorf("dlq ls printed %d lines, want header, 2 messages, 2 footer lines:\n%s", lines, out)
 	}
 
 	code, out, _ = runLatch(t, "dlq", "ls", "--json", q.DLQ.URL)
@@ -73,7 +76,7 @@ func TestDLQCommands(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("line %q: %v", sc.Text(), err)
 		}
-		if m.ErrorClass != "permanent" || m.Attempt != 2 || m.SourceQueue != q.ARN || m.Attributes["tenant"] != "acme" || !strings.Contains(m.Body, "order_id") {
+		if !strings.HasPrefix(m.SourceID, "src-o-") || m.ErrorClass != "permanent" || m.Attempt != 2 || m.SourceQueue != q.ARN || m.Attributes["tenant"] != "acme" || !strings.Contains(m.Body, "order_id") {
 			t.Errorf("json message %+v", m)
 		}
 		n++
@@ -92,8 +95,12 @@ func TestDLQCommands(t *testing.T) {
 		t.Errorf("redrive --to a missing queue: exit %d, stderr %q", code, errOut)
 	}
 
+	code, out, errOut = runLatch(t, "dlq", "redrive", q.DLQ.Name, "--id", "src-o-2", "--class", "permanent")
+	if code != 0 || out != "moved 1 message(s) from "+q.DLQ.Name+" to "+q.URL+"\nleft 2 message(s) that --id/--class did not pick\n" {
+		t.Errorf("redrive --id: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 	code, out, errOut = runLatch(t, "dlq", "redrive", q.DLQ.Name)
-	if code != 0 || out != "moved 2 message(s) from "+q.DLQ.Name+" to "+q.URL+"\n" {
+	if code != 0 || out != "moved 1 message(s) from "+q.DLQ.Name+" to "+q.URL+"\ndeleted 1 extra cop(ies) of moved messages\n" {
 		t.Errorf("redrive: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	code, out, _ = runLatch(t, "dlq", "redrive", q.DLQ.Name)

@@ -166,29 +166,52 @@ func notRunning(err error) error {
 	return err
 }
 
-// useBackend points this process's AWS SDK at the project's running stack
-// of the backend (latch local, latch demo), unless the environment names
-// endpoints already (eval "$(latch emulators env)", latch emulators exec);
-// then it checks that they are the backend's. Without either it is an
-// error: a local run must not reach a real account by accident.
-func useBackend(cfg emulators.Config) error {
-	if os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_SQS") != "" {
-		if have := os.Getenv("LATCH_BACKEND"); have != "" && have != string(cfg.Backend) {
+// useBackend points a local run (latch local, latch demo) at the project's
+// running stack of cfg's backend when env names no endpoint, so that
+// 'latch emulators up' alone is enough. When env names endpoints already
+// (eval "$(latch emulators env)", latch emulators exec) it only checks that
+// they are the backend's. --aws skips it (allowAWS): then the SDK's default
+// chain applies, as the user asked. With neither a stack nor endpoints it is
+// ErrNoEndpoint: a local run must not reach a real account by accident.
+func useBackend(env *Env, cfg emulators.Config, allowAWS bool) error {
+	if allowAWS {
+		return nil
+	}
+	if hasEndpoint(env.environ()) {
+		if have := lookupEnv(env.environ(), "LATCH_BACKEND"); have != "" && have != string(cfg.Backend) {
 			return usagef("--backend %s, but the environment points at the %s stack (LATCH_BACKEND)", cfg.Backend, have)
 		}
 		return nil
 	}
 	st, err := emulators.Status(cfg)
 	if err != nil {
-		return fmt.Errorf("no AWS_ENDPOINT_URL_* set and %w; start it with 'latch emulators up --backend %s'", err, cfg.Backend)
+		return fmt.Errorf("%w\n(this project's %s stack: %v)", ErrNoEndpoint, cfg.Backend, err)
 	}
 	if st.Backend != cfg.Backend {
 		return fmt.Errorf("--backend %s, but this project's stack is %s; 'latch emulators down' and up the other, or pass --backend %s", cfg.Backend, st.Backend, st.Backend)
 	}
+	vars := make([]string, 0, len(st.Env))
 	for _, v := range st.Env {
 		if err := os.Setenv(v.Name, v.Value); err != nil {
 			return err
 		}
+		vars = append(vars, v.Name+"="+v.Value)
+	}
+	// The SDK reads the process environment; env.environ is what the guard
+	// reads, and a test may have given env an environment of its own.
+	if prev := env.Environ; prev != nil {
+		env.Environ = func() []string { return append(prev(), vars...) }
 	}
 	return nil
+}
+
+// lookupEnv is the value of name in environ, the last one when repeated.
+func lookupEnv(environ []string, name string) string {
+	v := ""
+	for _, kv := range environ {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
 }

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/latchkit/latch/internal/local"
+	"github.com/latchkit/latch/internal/template"
 )
 
 // paramFlags collects repeated --param K=V flags.
@@ -41,32 +44,57 @@ emulators (re-running is safe), builds each AWS::Serverless::Function and
 runs it as a real process behind a local Lambda Runtime API, polls its SQS
 event sources as Lambda's event source mappings do, and fires schedule
 rules at their times. Function output goes to stderr. Ctrl-C stops
-everything it started.
+everything it started, and says what it left in flight.
+
+Resources are named <prefix>-<LogicalId> (unless the template names them),
+so two services can share one emulator. The prefix (AWS::StackName) is
+--prefix, or the name of the template's directory (the one above it when
+that is a generic name such as infra). The template is --template, or
+template.yaml, template.yml or infra/template.yaml in the current directory.
 
 The emulator endpoints come from the AWS_ENDPOINT_URL_* variables, else
-from this project's stack of --backend ('latch emulators up'). On the
-localstack backend, rules with SQS targets fire by themselves (LocalStack
-delivers them); latch fires only function targets, which the emulator never
-sees, so no tick is delivered twice.
+from this project's stack of --backend ('latch emulators up'). Without
+either, latch local refuses to run unless given --aws. On the localstack
+backend, rules with SQS targets fire by themselves (LocalStack delivers
+them); latch fires only function targets, which the emulator never sees,
+so no tick is delivered twice.
 
 Subcommands:
   latch local fire RULE [--time T]   fire a schedule rule once, now`,
 		Setup: func(fs *flag.FlagSet) Runner {
-			tmpl := fs.String("template", "infra/template.yaml", "the SAM template")
+			tmpl := fs.String("template", "", "the SAM template (default: template.yaml, template.yml or infra/template.yaml, the first that exists)")
+			prefix := fs.String("prefix", "", "name prefix of the template's resources, AWS::StackName (default: from the template's directory)")
 			params := paramFlags{}
 			fs.Var(params, "param", "template parameter `NAME=VALUE` (repeatable)")
 			// 'local' is a command and 'local fire' a mode of it rather than
 			// a subcommand, so the shared flag set carries fire's flag too.
 			at := fs.String("time", "", "with fire: the tick's scheduled time, RFC 3339; default now")
+			allowAWS := awsFlag(fs)
 			backend := backendFlag(fs)
 			return func(ctx context.Context, env *Env, args []string) error {
+				if *tmpl == "" {
+					*tmpl = defaultTemplate()
+				}
+				if *prefix == "" {
+					p, err := stackPrefix(*tmpl)
+					if err != nil {
+						return err
+					}
+					*prefix = p
+				} else if err := checkPrefix(*prefix); err != nil {
+					return err
+				}
 				if cfg, err := emulatorsConfig(env, *backend); err != nil {
 					return err
-				} else if err := useBackend(cfg); err != nil {
+				} else if err := useBackend(env, cfg, *allowAWS); err != nil {
+					return err
+				}
+				awsCfg, err := awsConfig(ctx, env, *allowAWS)
+				if err != nil {
 					return err
 				}
 				if len(args) > 0 && args[0] == "fire" {
-					return fireCommand(ctx, env, *tmpl, params, *at, args[1:])
+					return fireCommand(ctx, env, &awsCfg, *tmpl, *prefix, params, *at, args[1:])
 				}
 				if err := needArgs(args, 0, 0); err != nil {
 					return err
@@ -75,14 +103,21 @@ Subcommands:
 					return usagef("--time goes with 'latch local fire RULE'")
 				}
 				log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-				stack, err := local.Start(ctx, local.Config{Template: *tmpl, Params: params, Output: env.Stderr, Logger: log})
+				stack, err := local.Start(ctx, local.Config{Template: *tmpl, StackName: *prefix, Params: params, Output: env.Stderr, Logger: log, AWS: &awsCfg})
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "latch local: running %s; Ctrl-C to stop\n", strings.Join(stack.Functions(), ", "))
+				fmt.Fprintf(env.Stdout, "latch local: running %s of %s with prefix %s; Ctrl-C to stop\n", strings.Join(stack.Functions(), ", "), *tmpl, *prefix)
+				for _, r := range stack.Provisioned().Resources {
+					if r.Type == template.TypeSQSQueue {
+						fmt.Fprintf(env.Stdout, "latch local: queue %s is %s (latch send %s BODY)\n", r.LogicalID, r.Name, r.Name)
+					}
+				}
 				<-ctx.Done()
 				fmt.Fprintln(env.Stdout, "latch local: stopping")
-				return stack.Stop()
+				err = stack.Stop()
+				printInFlight(env, stack.InFlight())
+				return err
 			}
 		},
 	})
@@ -91,7 +126,7 @@ Subcommands:
 // fireCommand is 'latch local fire RULE [--time T]': a one-shot run that
 // builds the functions, invokes the rule's targets with its Scheduled Event
 // (async semantics: retries, then the OnFailure destination), and stops.
-func fireCommand(ctx context.Context, env *Env, tmpl string, params map[string]string, at string, pos []string) error {
+func fireCommand(ctx context.Context, env *Env, awsCfg *aws.Config, tmpl, prefix string, params map[string]string, at string, pos []string) error {
 	if len(pos) != 1 {
 		return usagef("usage: latch local fire RULE [--time T]")
 	}
@@ -103,7 +138,7 @@ func fireCommand(ctx context.Context, env *Env, tmpl string, params map[string]s
 		}
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	stack, err := local.Start(ctx, local.Config{Template: tmpl, Params: params, Output: env.Stderr, Logger: log, NoMappings: true, NoSchedules: true})
+	stack, err := local.Start(ctx, local.Config{Template: tmpl, StackName: prefix, Params: params, Output: env.Stderr, Logger: log, AWS: awsCfg, NoMappings: true, NoSchedules: true})
 	if err != nil {
 		return err
 	}
@@ -117,4 +152,18 @@ func fireCommand(ctx context.Context, env *Env, tmpl string, params map[string]s
 	}
 	fmt.Fprintf(env.Stdout, "fired %s for %s\n", pos[0], when.Format(time.RFC3339))
 	return nil
+}
+
+// printInFlight tells, after a stop, what the pollers left in flight: it
+// is not lost, but no one sees it until its visibility timeout passes.
+func printInFlight(env *Env, left []local.InFlight) {
+	if len(left) == 0 {
+		fmt.Fprintln(env.Stdout, "latch local: nothing left in flight")
+		return
+	}
+	now := env.now()
+	for _, q := range left {
+		fmt.Fprintf(env.Stdout, "latch local: %s (%s): %d message(s) of %d batch(es) left in flight; visible again by %s (in %s, the queue's visibility timeout; sooner or later where the function set a retry delay)\n",
+			queueName(q.QueueURL), q.Function, q.Messages, q.Batches, q.Due.Local().Format("15:04:05"), q.Due.Sub(now).Round(time.Second))
+	}
 }

@@ -48,10 +48,14 @@ type Runner func(ctx context.Context, env *Env, args []string) error
 // Env is what a command talks to: its output streams and clock. Tests
 // give their own.
 type Env struct {
+	// Stdin is read by commands that take input from it (latch send).
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Environ is the process environment; os.Environ when nil.
+	Environ func() []string
 }
 
 func (e *Env) now() time.Time {
@@ -78,7 +82,7 @@ func usagef(format string, args ...any) error {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], &Env{Stdout: os.Stdout, Stderr: os.Stderr})
+	code := run(ctx, os.Args[1:], &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	stop()
 	os.Exit(code)
 }

@@ -50,7 +50,7 @@ func (r *result) failed() bool { return r.failures() > 0 }
 func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "\ndemo: orders settled in %s\n\n", r.took.Round(100*time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "function\tsucceeded\tduplicate\tretry_scheduled\tdead_lettered\tfailed")
+	fmt.Fprintln(tw, "function\tsucceeded\tduplicate\tretry_scheduled\tblocked\tdead_lettered\tfailed")
 	fns := make([]string, 0, len(r.counts))
 	for fn := range r.counts {
 		fns = append(fns, fn)
@@ -58,7 +58,7 @@ func (r *result) print(w io.Writer) {
 	sort.Strings(fns)
 	for _, fn := range fns {
 		c := r.counts[fn]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", fn, c["succeeded"], c["duplicate"], c["retry_scheduled"], c["dead_lettered"], c["failed"])
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\n", fn, c["succeeded"], c["duplicate"], c["retry_scheduled"], c["blocked"], c["dead_lettered"], c["failed"])
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

@@ -56,6 +56,10 @@ type Config struct {
 	Deadline time.Duration
 	// Seed makes the order stream reproducible; default 1.
 	Seed uint64
+	// Feed, when set, is the feed FeedPollerFunction reads (the template's
+	// FeedURL): the demo then polls it to the end and checks that every
+	// item was handled once. Default none.
+	Feed *Feed
 }
 
 func (c *Config) defaults() {
@@ -161,7 +165,7 @@ func Run(ctx context.Context, t Target, cfg Config, w io.Writer) error {
 	cfg.defaults()
 	ctx, cancel := context.WithTimeout(ctx, cfg.Deadline)
 	defer cancel()
-	names, err := resolveAll(t)
+	names, err := resolveAll(t, cfg.Feed != nil)
 	if err != nil {
 		return err
 	}
@@ -194,9 +198,22 @@ func Run(ctx context.Context, t Target, cfg Config, w io.Writer) error {
 	// its way through the runner's output.
 	waitOutcomes(ctx, t.Outcomes, names[DailyReportFunction], 2, 10*time.Second)
 
+	var fst feedStats
+	if cfg.Feed != nil {
+		if fst, err = runFeed(ctx, t, names, cfg.Feed, w); err != nil {
+			return err
+		}
+	}
+
 	res, err := check(ctx, t, names, valid, msgs, tick)
 	if err != nil {
 		return err
+	}
+	if cfg.Feed != nil {
+		res.counts[names[FeedPollerFunction]] = t.Outcomes.Count(names[FeedPollerFunction])
+		if err := checkFeed(ctx, t, names, cfg.Feed, fst, res); err != nil {
+			return err
+		}
 	}
 	res.took = ordersTook
 	res.print(w)
@@ -207,9 +224,13 @@ func Run(ctx context.Context, t Target, cfg Config, w io.Writer) error {
 	return nil
 }
 
-func resolveAll(t Target) (map[string]string, error) {
+func resolveAll(t Target, feed bool) (map[string]string, error) {
 	names := map[string]string{}
-	for _, id := range []string{OrdersQueue, OrdersDLQ, OrdersTable, LedgerTable, ReportsTable, OrderWorkerFunction, LedgerFunction, DailyReportFunction} {
+	ids := []string{OrdersQueue, OrdersDLQ, OrdersTable, LedgerTable, ReportsTable, OrderWorkerFunction, LedgerFunction, DailyReportFunction}
+	if feed {
+		ids = append(ids, IdempotencyTable, FeedTable, FeedPollerFunction)
+	}
+	for _, id := range ids {
 		v, err := t.Resolve(id)
 		if err != nil {
 			return nil, fmt.Errorf("demo: resolve %s: %w", id, err)

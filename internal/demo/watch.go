@@ -29,9 +29,9 @@ type progress struct {
 }
 
 func (p progress) String() string {
-	return fmt.Sprintf("orders %d  ledger %d  dead-lettered %d  in flight %d  | outcomes: succeeded %d  duplicate %d  retry_scheduled %d  dead_lettered %d  failed %d",
+	return fmt.Sprintf("orders %d  ledger %d  dead-lettered %d  in flight %d  | outcomes: succeeded %d  duplicate %d  retry_scheduled %d  blocked %d  dead_lettered %d  failed %d",
 		p.orders, p.ledger, p.dlq, p.inFlight,
-		p.counts["succeeded"], p.counts["duplicate"], p.counts["retry_scheduled"], p.counts["dead_lettered"], p.counts["failed"])
+		p.counts["succeeded"], p.counts["duplicate"], p.counts["retry_scheduled"], p.counts["blocked"], p.counts["dead_lettered"], p.counts["failed"])
 }
 
 func (w8 *watcher) untilSettled(ctx context.Context, wantOrders, wantDLQ int) error {

@@ -22,7 +22,13 @@ import (
 // no reason; its SourceQueue comes from SQS's DeadLetterQueueSourceArn when
 // the service sets it.
 type Message struct {
-	ID            string
+	// ID is the message's id in the dead-letter queue.
+	ID string
+	// SourceID is the message's id in the queue it failed in: the id the
+	// outcome logs show. It is latch's source-message-id attribute, or, for
+	// a message without it (moved by SQS's own redrive, which keeps the id,
+	// or sent by an older latch), ID. Copies of one record share it.
+	SourceID      string
 	Body          string
 	ReceiptHandle string
 	// GroupID is the FIFO message group; empty on a standard queue.
@@ -39,6 +45,11 @@ type Message struct {
 	FailedAt    time.Time
 	// Attributes are the message attributes other than latch's reason.
 	Attributes map[string]types.MessageAttributeValue
+	// CopyIDs are the dead-letter queue ids of other copies of the same
+	// source message, which List folds into this one: a process killed
+	// between its DLQ send and the delete of the original sends a record
+	// twice. Empty for a message that is there once.
+	CopyIDs []string
 }
 
 // ByLatch reports whether latch dead-lettered the message (it carries the
@@ -47,11 +58,12 @@ func (m Message) ByLatch() bool { return m.ErrorClass != "" || m.Error != "" }
 
 // reasonAttrs are the attributes latch writes on a dead-lettered message.
 var reasonAttrs = map[string]bool{
-	handler.DLQAttrError:        true,
-	handler.DLQAttrErrorClass:   true,
-	handler.DLQAttrReceiveCount: true,
-	handler.DLQAttrSourceQueue:  true,
-	handler.DLQAttrFailedAt:     true,
+	handler.DLQAttrError:           true,
+	handler.DLQAttrErrorClass:      true,
+	handler.DLQAttrReceiveCount:    true,
+	handler.DLQAttrSourceQueue:     true,
+	handler.DLQAttrFailedAt:        true,
+	handler.DLQAttrSourceMessageID: true,
 }
 
 func fromSQS(m types.Message) Message {
@@ -83,7 +95,12 @@ func fromSQS(m types.Message) Message {
 			out.SourceQueue = s
 		case handler.DLQAttrFailedAt:
 			out.FailedAt, _ = time.Parse(time.RFC3339Nano, s)
+		case handler.DLQAttrSourceMessageID:
+			out.SourceID = s
 		}
+	}
+	if out.SourceID == "" {
+		out.SourceID = out.ID
 	}
 	return out
 }
@@ -116,7 +133,11 @@ func QueueURL(ctx context.Context, client *sqs.Client, queue string) (string, er
 
 // Listing is what List saw.
 type Listing struct {
+	// Messages holds each source message once, however many copies of it
+	// the queue holds (Message.CopyIDs names the others).
 	Messages []Message
+	// Copies counts the extra copies folded into Messages.
+	Copies int
 	// Hidden counts messages the queue reported but List could not see: on a
 	// FIFO queue, a message group shows at most its first receive batch until
 	// those messages leave the queue.
@@ -160,10 +181,12 @@ func List(ctx context.Context, client *sqs.Client, url string, max int) (*Listin
 	if err := release(); err != nil {
 		return nil, err
 	}
+	received := len(seen)
 	sort.SliceStable(seen, func(i, j int) bool { return failedAt(seen[i]).Before(failedAt(seen[j])) })
-	l := &Listing{Messages: seen}
-	if max <= 0 && depth > len(seen) {
-		l.Hidden = depth - len(seen)
+	l := &Listing{Messages: collapse(seen)}
+	l.Copies = received - len(l.Messages)
+	if max <= 0 && depth > received {
+		l.Hidden = depth - received
 	}
 	return l, nil
 }

@@ -39,7 +39,7 @@ func TestFromSQS(t *testing.T) {
 				},
 			},
 			want: Message{
-				ID: "m1", Body: "{}", ReceiptHandle: "rh", GroupID: "alice", SentAt: time.UnixMilli(1795888410000).UTC(),
+				ID: "m1", SourceID: "src-1", Body: "{}", ReceiptHandle: "rh", GroupID: "alice", SentAt: time.UnixMilli(1795888410000).UTC(),
 				Error: "boom", ErrorClass: "permanent", Attempts: 3, SourceQueue: "arn:aws:sqs:us-east-1:123456789012:orders", FailedAt: failed,
 				Attributes: map[string]types.MessageAttributeValue{"tenant": str("acme")},
 			},
@@ -50,10 +50,13 @@ func TestFromSQS(t *testing.T) {
 				MessageId: aws.String("m2"), Body: aws.String("x"),
 				Attributes: map[string]string{"DeadLetterQueueSourceArn": "arn:aws:sqs:us-east-1:123456789012:orders"},
 			},
-			want: Message{ID: "m2", Body: "x", SourceQueue: "arn:aws:sqs:us-east-1:123456789012:orders", Attributes: map[string]types.MessageAttributeValue{}},
+			want: Message{ID: "m2", SourceID: "m2", Body: "x", SourceQueue: "arn:aws:sqs:us-east-1:123456789012:orders", Attributes: map[string]types.MessageAttributeValue{}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.want.SourceID == "src-1" {
+				tc.in.MessageAttributes[handler.DLQAttrSourceMessageID] = str("src-1")
+			}
 			got := fromSQS(tc.in)
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(types.MessageAttributeValue{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -71,7 +74,7 @@ func TestRedriveResultErr(t *testing.T) {
 		t.Errorf("Err with no failures = %v", err)
 	}
 	cause := errors.New("throttled")
-	err := (&RedriveResult{Failed: []Failure{{Message: Message{ID: "m1"}, Err: cause}, {Message: Message{ID: "m2"}, Err: cause}}}).Err()
+	err := (&RedriveResult{Failed: []Failure{{Message: Message{ID: "d1", SourceID: "m1"}, Err: cause}, {Message: Message{ID: "d2", SourceID: "m2"}, Err: cause}}}).Err()
 	if !errors.Is(err, cause) || !strings.Contains(err.Error(), "2 message(s) not moved") || !strings.Contains(err.Error(), "m1") {
 		t.Errorf("Err = %v", err)
 	}
@@ -83,5 +86,44 @@ func TestRemaining(t *testing.T) {
 		if got := remaining(tc.max, tc.have); got != tc.want {
 			t.Errorf("remaining(%d, %d) = %d, want %d", tc.max, tc.have, got, tc.want)
 		}
+	}
+}
+
+func TestCollapse(t *testing.T) {
+	t.Parallel()
+	msgs := []Message{
+		{ID: "d1", SourceID: "s1"}, {ID: "d2", SourceID: "s2"}, {ID: "d3", SourceID: "s1"},
+		{ID: "d4", SourceID: "s3"}, {ID: "d5", SourceID: "s1"},
+	}
+	want := []Message{
+		{ID: "d1", SourceID: "s1", CopyIDs: []string{"d3", "d5"}}, {ID: "d2", SourceID: "s2"}, {ID: "d4", SourceID: "s3"},
+	}
+	if diff := cmp.Diff(want, collapse(msgs)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestRedriveOptionsMatch(t *testing.T) {
+	t.Parallel()
+	m := Message{ID: "dlq-1", SourceID: "src-1", ErrorClass: "permanent"}
+	for _, tc := range []struct {
+		name string
+		opts RedriveOptions
+		want bool
+	}{
+		{name: "no filter", want: true},
+		{name: "source id", opts: RedriveOptions{IDs: []string{"x", "src-1"}}, want: true},
+		{name: "dead-letter id", opts: RedriveOptions{IDs: []string{"dlq-1"}}, want: true},
+		{name: "other id", opts: RedriveOptions{IDs: []string{"src-2"}}},
+		{name: "class", opts: RedriveOptions{Class: "permanent"}, want: true},
+		{name: "other class", opts: RedriveOptions{Class: "retryable"}},
+		{name: "id and class", opts: RedriveOptions{IDs: []string{"src-1"}, Class: "retryable"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tc.opts.match(m); got != tc.want {
+				t.Errorf("match = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

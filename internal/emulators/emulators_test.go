@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/latchkit/latch/internal/emulators"
 )
 
 // TestFromAnEmptyDirectory is what a user of a "go install"ed latch does:
@@ -51,7 +53,15 @@ func TestFromAnEmptyDirectory(t *testing.T) {
 			}
 			t.Logf("%s: up in %s", backend, time.Since(start).Round(time.Millisecond))
 			pids := stackPIDs(t, dir, latch)
-			t.Cleanup(func() { _, _ = run("emulators", "down") })
+			t.Cleanup(func() {
+				_, _ = run("emulators", "down")
+				// The state directory (logs) of a project that is gone.
+				if cache, err := emulators.CacheDir(); err == nil {
+					if sd, err := emulators.StateDir(cache, dir); err == nil {
+						_ = os.RemoveAll(sd)
+					}
+				}
+			})
 			exports, err := run("emulators", "env")
 			if err != nil {
 				t.Fatalf("env: %v", err)

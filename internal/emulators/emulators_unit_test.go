@@ -5,8 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -135,5 +137,45 @@ func TestProcAlive(t *testing.T) {
 	reused.Start++
 	if reused.alive() {
 		t.Error("a record with another start time matches this process; a reused pid would be signalled")
+	}
+}
+
+// A child that an emulator starts in a session of its own while it is being
+// stopped (LocalStack's DynamoDB Local, mid start-up) is found and stopped
+// too; an unrelated process is left alone.
+func TestStopProcsFindsLateChildren(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	// The parent ignores SIGTERM, as a busy emulator may for a while, and
+	// starts its child only after stopProcs has first looked.
+	script := `trap "" TERM; sleep 0.3; setsid sh -c 'echo $$ > ` + pidFile + `; exec sleep 300' & sleep 300`
+	p, err := startProc("parent", exec.Command("sh", "-c", script), filepath.Join(dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := exec.Command("sleep", "300")
+	if err := stranger.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stranger.Process.Kill(); _ = stranger.Wait() }()
+
+	if left := stopProcs([]Proc{p}, 2*time.Second); len(left) > 0 {
+		t.Fatalf("still running: %+v", left)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("the child never started: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := Proc{PID: pid}
+	if child.alive() {
+		t.Errorf("the parent's child (pid %d, own session) survived", pid)
+	}
+	if !(Proc{PID: stranger.Process.Pid}).alive() {
+		t.Error("an unrelated process was stopped")
 	}
 }

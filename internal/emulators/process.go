@@ -161,16 +161,41 @@ func (p Proc) signal(sig syscall.Signal) {
 
 // stopProcs asks every live recorded process to end (SIGTERM), gives them
 // grace to shut down, then kills (SIGKILL) whatever is left. It returns the
-// records of processes that still run after that, for the error.
+// records of processes that still run after that, for the error. While it
+// waits it looks again for children of the processes still running: one
+// stopped in the middle of its start-up may spawn one after the first look,
+// and once the parent is gone that child could no longer be found.
 func stopProcs(procs []Proc, grace time.Duration) []Proc {
+	known := map[int]bool{}
+	for _, p := range procs {
+		known[p.PID] = true
+	}
+	adopt := func() {
+		for _, p := range procs {
+			if !p.alive() {
+				continue
+			}
+			for _, d := range descendants(p.PID) {
+				if !known[d.PID] {
+					known[d.PID] = true
+					d.Name = p.Name + " child"
+					procs = append(procs, d)
+					d.signal(syscall.SIGTERM)
+				}
+			}
+		}
+	}
+	adopt()
 	for _, p := range procs {
 		p.signal(syscall.SIGTERM)
 	}
-	waitGone(procs, grace)
+	current := func() []Proc { return procs }
+	waitGone(current, grace, adopt)
+	adopt()
 	for _, p := range procs {
 		p.signal(syscall.SIGKILL)
 	}
-	waitGone(procs, 5*time.Second)
+	waitGone(current, 5*time.Second, func() {})
 	var left []Proc
 	for _, p := range procs {
 		if p.alive() {
@@ -180,24 +205,28 @@ func stopProcs(procs []Proc, grace time.Duration) []Proc {
 	return left
 }
 
-// waitGone polls until none of procs is alive or d has passed.
-func waitGone(procs []Proc, d time.Duration) {
+// waitGone polls until none of procs() is alive or d has passed, calling
+// each on every round (which may add to procs).
+func waitGone(procs func() []Proc, d time.Duration, each func()) {
 	deadline := time.Now().Add(d)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for time.Now().Before(deadline) {
-		any := false
-		for _, p := range procs {
-			if p.alive() {
-				any = true
-				break
-			}
-		}
-		if !any {
+		each()
+		if !anyAlive(procs()) {
 			return
 		}
 		<-tick.C
 	}
+}
+
+func anyAlive(procs []Proc) bool {
+	for _, p := range procs {
+		if p.alive() {
+			return true
+		}
+	}
+	return false
 }
 
 // peakRSS returns the process's peak resident set size (VmHWM) in bytes,

@@ -62,6 +62,9 @@ func Up(ctx context.Context, cfg Config) (*State, error) {
 			if old.Backend != c.Backend {
 				return nil, fmt.Errorf("emulators: a %s stack already runs for this project (%s); run 'latch emulators down' first", old.Backend, c.StateDir)
 			}
+			if c.Deploy && !old.Deploy && c.Backend == LocalStack {
+				return nil, fmt.Errorf("emulators: the %s stack of this project runs without the deploy services; run 'latch emulators down' first", old.Backend)
+			}
 			c.logf("%s stack already running (%s)", old.Backend, c.StateDir)
 			return old, nil
 		}
@@ -71,7 +74,7 @@ func Up(ctx context.Context, cfg Config) (*State, error) {
 	if err := Install(ctx, c); err != nil {
 		return nil, err
 	}
-	st := &State{Backend: c.Backend, Dir: c.StateDir, Started: time.Now().UTC()}
+	st := &State{Backend: c.Backend, Deploy: c.Deploy && c.Backend == LocalStack, Dir: c.StateDir, Started: time.Now().UTC()}
 	if err := backendFor(c.Backend).start(ctx, c, st); err != nil {
 		stop(st)
 		return nil, err
@@ -147,17 +150,8 @@ func Down(cfg Config) error {
 	return errors.Join(errs...)
 }
 
-// stop stops the stack's processes and returns those still alive after.
+// stop stops the stack's processes, and the children they have now, and
+// returns those still alive after.
 func stop(st *State) []Proc {
-	procs := append([]Proc(nil), st.Procs...)
-	// Children started since Up recorded them.
-	for _, p := range st.Procs {
-		if p.alive() {
-			for _, d := range descendants(p.PID) {
-				d.Name = p.Name + " child"
-				procs = append(procs, d)
-			}
-		}
-	}
-	return stopProcs(procs, 10*time.Second)
+	return stopProcs(append([]Proc(nil), st.Procs...), 10*time.Second)
 }

@@ -22,6 +22,8 @@ type Var struct {
 // State is a running stack as Up recorded it.
 type State struct {
 	Backend Backend `json:"backend"`
+	// Deploy says the stack was started with Config.Deploy.
+	Deploy bool `json:"deploy,omitempty"`
 	// Dir is the state directory: the record, the emulators' logs.
 	Dir string `json:"dir"`
 	// Started is when Up started the emulators; Ready how long they took

@@ -26,7 +26,7 @@ type Client interface {
 var _ Client = (*sqs.Client)(nil)
 
 // Invoke is the function the mapping calls with each batch: a Lambda
-// handler for SQS events, such as handler.SQS returns.
+// handler for SQS events, such as handler.NewSQS returns.
 type Invoke func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error)
 
 // Limits of SQS and of Lambda's event source mapping.
@@ -67,6 +67,11 @@ type Config struct {
 	FunctionTimeout time.Duration
 	// Logger receives Run's poll errors. Nil means slog.Default().
 	Logger *slog.Logger
+	// InFlight, when set, keeps a FIFO queue's groups in order whatever
+	// the queue does: see InFlight. The pollers of one queue share one.
+	// Client must then also be a VisibilityClient. Nil: the queue's own
+	// ordering is trusted, as it can be on SQS.
+	InFlight *InFlight
 }
 
 // Batch is what one Poll did.
@@ -84,6 +89,9 @@ type Batch struct {
 	// Kept are the message ids left in the queue: those the function
 	// reported, or all of them on a function error or an invalid response.
 	Kept []string
+	// Held are message ids received but handed back uninvoked, because an
+	// earlier message of their FIFO group is in flight (Config.InFlight).
+	Held []string
 }
 
 // ErrInvalidResponse is the function's batchItemFailures naming an empty id
@@ -142,6 +150,13 @@ func Run(ctx context.Context, cfg Config, fn Invoke) error {
 			case <-ctx.Done():
 			case <-time.After(pause):
 			}
+		case len(b.Event.Records) == 0 && len(b.Held) > 0:
+			// Everything received waits behind an earlier message that is
+			// not back yet (see InFlight): give the queue a moment.
+			select {
+			case <-ctx.Done():
+			case <-time.After(heldPause):
+			}
 		default:
 			pause = 0
 		}
@@ -167,6 +182,15 @@ func Poll(ctx context.Context, cfg Config, fn Invoke) (Batch, error) {
 	msgs, err := receive(ctx, cfg)
 	if err != nil || len(msgs) == 0 {
 		return b, err
+	}
+	var holdErr error
+	if cfg.InFlight != nil {
+		var hold []types.Message
+		msgs, hold, holdErr = cfg.InFlight.hold(ctx, cfg, msgs)
+		b.Held = ids(hold)
+		if len(msgs) == 0 {
+			return b, holdErr
+		}
 	}
 	b.Event = event(cfg.QueueARN, msgs)
 	b.Response, b.InvokeErr = invoke(ctx, cfg, fn, b.Event)
@@ -197,8 +221,15 @@ func Poll(ctx context.Context, cfg Config, fn Invoke) (Batch, error) {
 	defer cancel()
 	deleted, err := deleteAll(dctx, cfg, del)
 	b.Deleted = deleted
-	return b, err
+	if cfg.InFlight != nil {
+		cfg.InFlight.done(deleted)
+	}
+	return b, errors.Join(holdErr, err)
 }
+
+// heldPause is how long Run waits after a poll whose messages were all
+// held back.
+const heldPause = 200 * time.Millisecond
 
 // deleteTimeout bounds the deletes of a batch whose poll was cancelled.
 const deleteTimeout = 10 * time.Second
@@ -374,4 +405,12 @@ func event(queueARN string, msgs []types.Message) events.SQSEvent {
 		ev.Records = append(ev.Records, rec)
 	}
 	return ev
+}
+
+func ids(msgs []types.Message) []string {
+	var out []string
+	for _, m := range msgs {
+		out = append(out, aws.ToString(m.MessageId))
+	}
+	return out
 }

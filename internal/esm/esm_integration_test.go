@@ -18,11 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/esm"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
-func send(t *testing.T, env *awstest.Env, url string, fifoGroup string, bodies ...string) []string {
+func send(t *testing.T, env *emulator.Env, url string, fifoGroup string, bodies ...string) []string {
 	t.Helper()
 	var ids []string
 	for i, b := range bodies {
@@ -48,7 +48,7 @@ func send(t *testing.T, env *awstest.Env, url string, fifoGroup string, bodies .
 }
 
 // short is a config that returns quickly on an empty queue.
-func short(env *awstest.Env, q awstest.Queue) esm.Config {
+func short(env *emulator.Env, q emulator.Queue) esm.Config {
 	return esm.Config{Client: env.SQS, QueueURL: q.URL, WaitTime: time.Second}
 }
 
@@ -86,8 +86,8 @@ func ids(ev events.SQSEvent) []string {
 
 func TestPollEmptyQueue(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{})
 	cfg := short(env, q)
 	cfg.WaitTime = -1
 	called := false
@@ -102,8 +102,8 @@ func TestPollEmptyQueue(t *testing.T) {
 
 func TestPollEventShapeAndPartialFailure(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{VisibilityTimeout: time.Second, MaxReceiveCount: 5})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{VisibilityTimeout: time.Second, MaxReceiveCount: 5})
 	sent := send(t, env, q.URL, "", "one", "two", "three")
 	var got events.SQSEvent
 	fail := ""
@@ -193,8 +193,8 @@ func TestPollKeepsEverythingOnFunctionError(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			env := awstest.New(t)
-			q := env.Queue(t, awstest.QueueSpec{VisibilityTimeout: time.Second, MaxReceiveCount: 5})
+			env := emulator.New(t)
+			q := env.Queue(t, emulator.QueueSpec{VisibilityTimeout: time.Second, MaxReceiveCount: 5})
 			sent := send(t, env, q.URL, "", "a", "b")
 			batches := pollUntil(t, short(env, q), tc.fn, 2, 15*time.Second)
 			for _, b := range batches {
@@ -224,8 +224,8 @@ func TestPollKeepsEverythingOnFunctionError(t *testing.T) {
 
 func TestPollBatchingWindowAndTimeout(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{})
 	var bodies []string
 	for i := range 25 {
 		bodies = append(bodies, fmt.Sprint("m", i))
@@ -255,8 +255,8 @@ func TestPollBatchingWindowAndTimeout(t *testing.T) {
 
 func TestPollFIFOAttributes(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{FIFO: true})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{FIFO: true})
 	send(t, env, q.URL, "g1", "x", "y")
 	b := pollUntil(t, short(env, q), func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 		return events.SQSEventResponse{}, nil
@@ -272,8 +272,8 @@ func TestPollFIFOAttributes(t *testing.T) {
 
 func TestRunUntilCancelled(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{})
 	send(t, env, q.URL, "", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -319,7 +319,7 @@ func TestRunUntilCancelled(t *testing.T) {
 
 func TestRunBadConfig(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	nop := func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 		return events.SQSEventResponse{}, nil
 	}

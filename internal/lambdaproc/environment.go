@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,6 +26,17 @@ type environment struct {
 	cmd    *exec.Cmd
 	out    *lineWriter
 	exited chan struct{} // closed once the process is reaped
+	// waitErr is the process's exit, set before exited closes.
+	waitErr error
+	// ended is set when the runner itself ends the process (Stop, a
+	// timeout, an init failure); any other exit is unexpected.
+	ended atomic.Bool
+	// reaped is set as soon as Wait returns, before the server hears of
+	// the exit: the server then ends because the process did, not the
+	// other way round.
+	reaped atomic.Bool
+	// invoking counts invocations under way on the environment.
+	invoking atomic.Int32
 }
 
 // start launches a new environment. A process that cannot even be started
@@ -69,6 +81,8 @@ func (f *Function) start(id int) (*environment, error) {
 	}
 	go func() {
 		err := e.cmd.Wait()
+		e.reaped.Store(true)
+		e.waitErr = err
 		e.out.flush()
 		srv.RuntimeExited(err)
 		close(e.exited)
@@ -78,6 +92,9 @@ func (f *Function) start(id int) (*environment, error) {
 		// then kills the environment without a SIGTERM.
 		select {
 		case <-srv.Done():
+			if !e.reaped.Load() {
+				e.ended.Store(true)
+			}
 			_ = e.cmd.Process.Kill()
 		case <-e.exited:
 		}
@@ -101,6 +118,7 @@ func (e *environment) alive() bool {
 // once the process is gone, so the runtime never sees its API vanish and
 // logs no spurious connection errors on the way out.
 func (e *environment) stop(grace time.Duration) {
+	e.ended.Store(true)
 	if e.alive() && len(e.srv.Extensions()) > 0 {
 		_ = e.cmd.Process.Signal(syscall.SIGTERM)
 		select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -70,6 +71,11 @@ type Config struct {
 	// each line prefixed with "[<Name> <environment number>] ". Zero:
 	// os.Stderr.
 	Output io.Writer
+	// Logger receives the function's lifecycle events that no invocation
+	// reports: a process that died between invocations (killed by a
+	// signal, say), which the next invocation replaces. Zero:
+	// slog.Default().
+	Logger *slog.Logger
 	// ShutdownGrace is how long Stop waits after SIGTERM before SIGKILL,
 	// for a runtime that registered an extension (as
 	// lambda.WithEnableSIGTERM does). Zero: 300ms, Lambda's grace for
@@ -157,6 +163,9 @@ func New(cfg Config) (*Function, error) {
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	return &Function{
 		cfg:     cfg,
@@ -258,7 +267,9 @@ func (f *Function) InvokeRequest(ctx context.Context, req runtimeapi.Request) ([
 		// An environment whose caller gave up (ctx) while its invocation
 		// runs goes back to the pool busy; the next caller to pick it
 		// waits for it inside the server.
+		e.invoking.Add(1)
 		out, err = e.srv.InvokeRequest(ctx, req)
+		e.invoking.Add(-1)
 		f.release(e)
 		if !errors.Is(err, runtimeapi.ErrNotDelivered) {
 			break
@@ -362,6 +373,7 @@ func (f *Function) acquire() (*environment, error) {
 		f.mu.Lock()
 		delete(f.all, e)
 		f.mu.Unlock()
+		f.logUnexpectedExit(e)
 	}()
 	return e, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -527,5 +528,37 @@ func TestBuildReportsCompileErrors(t *testing.T) {
 	_, err := lambdaproc.Build(ctx, lambdaproc.BuildConfig{Package: "./testdata/broken", CacheDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "building ./testdata/broken") || !strings.Contains(err.Error(), "cannot use") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestKilledIdleProcessIsLogged(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	fn, _ := newFunction(t, lambdaproc.Config{Name: "idle-kill", Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err := fn.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pids := pidsOf(t, fn)
+	if len(pids) != 1 {
+		t.Fatalf("%d processes, want 1", len(pids))
+	}
+	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() bool { return strings.Contains(logs.String(), "exited unexpectedly") }, "no log line for the killed process:\n%s", logs)
+	for _, want := range []string{"function=idle-kill", fmt.Sprintf("pid=%d", pids[0]), "signal=SIGKILL", "while=idle", "restart="} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	// The next invocation gets a new process.
+	if r := mustInvoke(t, fn, `{}`); r.PID == pids[0] {
+		t.Errorf("invoked the killed process %d", r.PID)
+	}
+	// Stop ends processes on purpose: no such line for them.
+	before := strings.Count(logs.String(), "exited unexpectedly")
+	_ = fn.Stop()
+	if n := strings.Count(logs.String(), "exited unexpectedly"); n != before {
+		t.Errorf("Stop logged %d unexpected exits", n-before)
 	}
 }

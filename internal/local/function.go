@@ -122,7 +122,7 @@ func (s *Stack) startFunction(ctx context.Context, dir string, res *template.Res
 	if !ok {
 		return fmt.Errorf("%s.CodeUri must be a local directory (got %v)", path, props["CodeUri"])
 	}
-	codeDir := filepath.Join(dir, codeURI)
+	codeDir := codeDirOf(dir, codeURI)
 
 	env := map[string]string{}
 	if v, ok := res.Property("Environment", "Variables"); ok {
@@ -203,6 +203,7 @@ func (s *Stack) startFunction(ctx context.Context, dir string, res *template.Res
 	f.proc, err = lambdaproc.New(lambdaproc.Config{
 		Name: f.name, Binary: bin, Env: env, CleanEnv: true, Timeout: timeout, MemorySize: memory,
 		Region: r.Pseudo().Region, LogGroup: logGroup, MaxConcurrency: conc, Output: s.cfg.Output,
+		Logger: s.log,
 	})
 	return err
 }
@@ -354,4 +355,13 @@ func (s *Stack) readInvokeConfig(res *template.Resource, f *function) error {
 		f.onFailure = url
 	}
 	return nil
+}
+
+// codeDirOf is the directory of a function's code: CodeUri relative to
+// the template's directory, as SAM reads it, or as written when absolute.
+func codeDirOf(templateDir, codeURI string) string {
+	if filepath.IsAbs(codeURI) {
+		return filepath.Clean(codeURI)
+	}
+	return filepath.Join(templateDir, codeURI)
 }

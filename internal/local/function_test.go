@@ -1,6 +1,7 @@
 package local
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,19 @@ func TestStopBeforeEveryFunctionIsBuilt(t *testing.T) {
 	s := &Stack{cancel: func() {}, funcs: map[string]*function{"Unbuilt": {id: "Unbuilt"}}}
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestCodeDirOf(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ dir, uri, want string }{
+		{dir: "/svc/infra", uri: "../cmd/worker", want: "/svc/cmd/worker"},
+		{dir: "/svc", uri: "worker/", want: "/svc/worker"},
+		{dir: "/svc/infra", uri: "/src/worker", want: "/src/worker"},
+		{dir: "infra", uri: ".", want: "infra"},
+	} {
+		if got := codeDirOf(filepath.FromSlash(tc.dir), filepath.FromSlash(tc.uri)); got != filepath.FromSlash(tc.want) {
+			t.Errorf("codeDirOf(%s, %s) = %s, want %s", tc.dir, tc.uri, got, tc.want)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -19,8 +21,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/local"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // syncBuffer is function output the test reads while functions write it.
@@ -57,9 +59,9 @@ func (s *syncBuffer) lines(key string) []json.RawMessage {
 	return out
 }
 
-func startStack(t *testing.T) (*local.Stack, *syncBuffer, *awstest.Env) {
+func startStack(t *testing.T) (*local.Stack, *syncBuffer, *emulator.Env) {
 	t.Helper()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	out := &syncBuffer{}
@@ -203,4 +205,117 @@ func sorted(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
+}
+
+// TestFIFOOrderAfterAKilledBatch kills the function in the middle of a
+// FIFO batch, then sends more of the same group: whatever the emulator
+// returns meanwhile, the function sees the group in order, the killed
+// batch again from its start, and the runner reports it in flight.
+func TestFIFOOrderAfterAKilledBatch(t *testing.T) {
+	stack, out, env := startStack(t)
+	ctx := context.Background()
+	url, err := stack.Resolve("OrderedQueue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := t.TempDir() + "/killed"
+	body := func(i int) string {
+		if i == 3 {
+			return "die:" + marker
+		}
+		return fmt.Sprintf("m%02d", i)
+	}
+	send := func(from, to int) {
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for i := from; i <= to; i++ {
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: aws.String(body(i)), MessageGroupId: aws.String("alice")})
+		}
+		res, err := env.SQS.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
+		if err != nil || len(res.Failed) > 0 {
+			t.Fatalf("send: %v %v", err, res)
+		}
+	}
+	got := func() []int {
+		var seq []int
+		for _, raw := range out.lines("got") {
+			var s string
+			_ = json.Unmarshal(raw, &s)
+			for i := 1; i <= 15; i++ {
+				if s == body(i) {
+					seq = append(seq, i)
+				}
+			}
+		}
+		return seq
+	}
+	send(1, 10)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "exited unexpectedly") && !fileExists(marker) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	send(11, 15)
+	var inflight []local.InFlight
+	for time.Now().Before(deadline) && len(inflight) == 0 {
+		inflight = stack.InFlight()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(inflight) != 1 || inflight[0].QueueURL != url || inflight[0].Messages < 1 || inflight[0].Due.Before(time.Now()) {
+		t.Errorf("in flight after the kill: %+v, want the ordered queue's killed batch", inflight)
+	}
+	for time.Now().Before(deadline) && !contains(got(), 15) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	seq := got()
+	t.Logf("order seen by the function: %v", seq)
+	// In order, except that the killed batch starts again from its first
+	// record, which is 1 or a later one when an earlier batch of the group
+	// had finished: a step back is a redelivery, a step forward past the
+	// next record is out of order.
+	for i := 1; i < len(seq); i++ {
+		if seq[i] > seq[i-1]+1 {
+			t.Errorf("record %d seen after %d: out of order: %v", seq[i], seq[i-1], seq)
+			break
+		}
+	}
+	if !contains(seq, 15) || seq[len(seq)-1] != 15 {
+		t.Errorf("the group did not finish in order: %v", seq)
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func contains(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// TestNoSDKChecksumNoise has the function make a DynamoDB call that DynamoDB
+// Local answers with a 4xx, as a lost conditional write does: the SDK's
+// false checksum warning does not reach the output.
+func TestNoSDKChecksumNoise(t *testing.T) {
+	stack, out, env := startStack(t)
+	url, err := stack.Resolve("InQueue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.SQS.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String("ddb-missing")}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(out.lines("ddb_error")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if errs := out.lines("ddb_error"); len(errs) != 1 || !strings.Contains(string(errs[0]), "ResourceNotFoundException") {
+		t.Fatalf("function's DynamoDB error: %s", errs)
+	}
+	if strings.Contains(out.String(), "failed to close HTTP response body") {
+		t.Errorf("the SDK's checksum warning reached the output:\n%s", out.String())
+	}
 }

@@ -24,7 +24,7 @@ func (s *Stack) startMappings(ctx context.Context) error {
 				return fmt.Errorf("local: %s event %s: queue %s is not a queue of the template", id, m.event, m.queueARN)
 			}
 			cfg := esm.Config{
-				Client: serialDelete{Client: s.sqs, mu: &sync.Mutex{}}, QueueURL: url, QueueARN: m.queueARN,
+				Client: serialDelete{sqsClient: s.sqs, mu: &sync.Mutex{}}, QueueURL: url, QueueARN: m.queueARN,
 				BatchSize: m.batchSize, MaxBatchingWindow: m.window,
 				Logger: s.log.With("function", id, "event", m.event),
 			}
@@ -41,6 +41,14 @@ func (s *Stack) startMappings(ctx context.Context) error {
 				// queue with a single message group.
 				pollers = 1
 			}
+			// The runner remembers what it received and has not deleted. On a
+			// FIFO queue that holds back a group's later messages while an
+			// earlier one is in flight, which moto can break (after a
+			// function was killed mid-batch), as SQS would; on a standard
+			// queue it holds nothing back. Either way it tells what is left
+			// in flight when the runner stops.
+			cfg.InFlight = esm.NewInFlight()
+			s.inflight = append(s.inflight, queueInFlight{function: id, queue: url, set: cfg.InFlight})
 			s.log.Info("polling", "function", id, "queue", url, "batch_size", m.batchSize,
 				"window", m.window, "report_batch_item_failures", m.reportItemFailure, "pollers", pollers)
 			for range pollers {

@@ -20,12 +20,19 @@ import (
 // of a queue's pollers keeps moto from showing one. Receives and the
 // functions' own calls are unaffected.
 type serialDelete struct {
-	esm.Client
+	sqsClient
 	mu *sync.Mutex
+}
+
+// sqsClient is what a mapping calls: esm's Client, and the visibility
+// change its FIFO order guard (esm.InFlight) hands messages back with.
+type sqsClient interface {
+	esm.Client
+	esm.VisibilityClient
 }
 
 func (c serialDelete) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.Client.DeleteMessageBatch(ctx, in, optFns...)
+	return c.sqsClient.DeleteMessageBatch(ctx, in, optFns...)
 }

@@ -36,7 +36,9 @@ type Config struct {
 	EnvOverrides map[string]map[string]string
 	// Output receives every function's stdout and stderr, line by line,
 	// prefixed with "[<function name> <environment>] ". Writes from all
-	// functions are serialised. Zero: os.Stderr.
+	// functions are serialised. The SDK's false checksum warning on
+	// DynamoDB Local's error answers is left out (see checksumNoise).
+	// Zero: os.Stderr.
 	Output io.Writer
 	// Logger receives the runner's own messages (provisioning, builds,
 	// schedule fires, poll errors). Zero: slog.Default().
@@ -67,6 +69,7 @@ type Stack struct {
 	funcs    map[string]*function // by logical id
 	rules    map[string]provision.Rule
 	queueURL map[string]string // queue ARN -> URL
+	inflight []queueInFlight   // one per polled queue
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -85,11 +88,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Output == nil {
 		cfg.Output = os.Stderr
 	}
-	cfg.Output = &lockedWriter{w: cfg.Output}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
+	cfg.Output = &checksumNoise{w: &lockedWriter{w: cfg.Output}, log: log}
 	var awsCfg aws.Config
 	if cfg.AWS != nil {
 		awsCfg = *cfg.AWS

@@ -20,12 +20,12 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/provision"
 	"github.com/latchkit/latch/internal/template"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
-func provisionFixture(t *testing.T, env *awstest.Env, src []byte, stack string) *provision.Result {
+func provisionFixture(t *testing.T, env *emulator.Env, src []byte, stack string) *provision.Result {
 	t.Helper()
 	tpl, err := template.Parse(src)
 	if err != nil {
@@ -45,7 +45,7 @@ func provisionFixture(t *testing.T, env *awstest.Env, src []byte, stack string) 
 }
 
 // cleanup deletes what res created, rules before their bus.
-func cleanup(t *testing.T, env *awstest.Env, res *provision.Result) {
+func cleanup(t *testing.T, env *emulator.Env, res *provision.Result) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -73,7 +73,7 @@ func cleanup(t *testing.T, env *awstest.Env, res *provision.Result) {
 	})
 }
 
-func queueAttrs(t *testing.T, env *awstest.Env, url string) map[string]string {
+func queueAttrs(t *testing.T, env *emulator.Env, url string) map[string]string {
 	t.Helper()
 	out, err := env.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll},
@@ -107,12 +107,12 @@ func parseRedrive(t *testing.T, s string) redrive {
 }
 
 func TestProvisionStack(t *testing.T) {
-	env := awstest.New(t)
+	env := emulator.New(t)
 	src, err := os.ReadFile("testdata/stack.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack := awstest.UniqueName(t, "stk")
+	stack := emulator.UniqueName(t, "stk")
 	res := provisionFixture(t, env, src, stack)
 	cleanup(t, env, res)
 	ctx := context.Background()
@@ -371,7 +371,7 @@ func mustEnv(t *testing.T, res *provision.Result, fn string) any {
 	return v
 }
 
-func receive(t *testing.T, env *awstest.Env, url string) sqstypes.Message {
+func receive(t *testing.T, env *emulator.Env, url string) sqstypes.Message {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -390,8 +390,8 @@ func receive(t *testing.T, env *awstest.Env, url string) sqstypes.Message {
 }
 
 func TestProvisionRefusesADifferentTable(t *testing.T) {
-	env := awstest.New(t)
-	stack := awstest.UniqueName(t, "stk")
+	env := emulator.New(t)
+	stack := emulator.UniqueName(t, "stk")
 	first := []byte("Resources:\n  T:\n    Type: AWS::Serverless::SimpleTable\n")
 	res := provisionFixture(t, env, first, stack)
 	cleanup(t, env, res)
@@ -407,20 +407,20 @@ func TestProvisionRefusesADifferentTable(t *testing.T) {
 // TestProvisionInfraTemplate provisions the project's own SAM template, the
 // one latch local runs, twice.
 func TestProvisionInfraTemplate(t *testing.T) {
-	env := awstest.New(t)
+	env := emulator.New(t)
 	src, err := os.ReadFile("../../infra/template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack := awstest.UniqueName(t, "infra")
+	stack := emulator.UniqueName(t, "infra")
 	res := provisionFixture(t, env, src, stack)
 	cleanup(t, env, res)
 	var created []string
 	for _, r := range res.Resources {
 		created = append(created, r.LogicalID)
 	}
-	want := []string{"IdempotencyTable", "OrdersTable", "LedgerTable", "ReportsTable", "OrdersDLQ", "OrdersQueue",
-		"LedgerDLQ", "LedgerQueue", "OrderAcceptedDeliveryDLQ", "ReportFailureQueue", "OrdersBus", "OrderAcceptedRule", "DailyReportSchedule"}
+	want := []string{"IdempotencyTable", "OrdersTable", "LedgerTable", "ReportsTable", "FeedTable", "OrdersDLQ", "OrdersQueue",
+		"LedgerDLQ", "LedgerQueue", "ReportFailureQueue", "FeedPollerFailureQueue", "OrdersBus", "DailyReportSchedule", "FeedPollerSchedule"}
 	if diff := cmp.Diff(want, created, cmpSorted()); diff != "" {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}

@@ -38,10 +38,20 @@ func (e *Error) Error() string {
 func Parse(expr string) (Schedule, error) {
 	s := strings.TrimSpace(expr)
 	switch {
+	// A failed ParseCron or ParseRate returns a nil pointer, which as a
+	// Schedule would not be nil: return a nil interface with the error.
 	case strings.HasPrefix(s, "cron(") && strings.HasSuffix(s, ")"):
-		return ParseCron(s)
+		c, err := ParseCron(s)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
 	case strings.HasPrefix(s, "rate(") && strings.HasSuffix(s, ")"):
-		return ParseRate(s)
+		r, err := ParseRate(s)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
 	case strings.HasPrefix(s, "at("):
 		return nil, &Error{Expr: expr, Msg: "one-time at(...) expressions belong to EventBridge Scheduler, not schedule rules"}
 	}

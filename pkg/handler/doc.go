@@ -9,21 +9,28 @@
 //
 // The event sources:
 //
-//   - SQS runs a function per record of an SQS batch and answers with a
+//   - NewSQS runs a function per record of an SQS batch and answers with a
 //     partial batch response: retryable failures come back after a growing
 //     visibility backoff, permanent ones go to the dead-letter queue at once
 //     with the reason, and duplicates are skipped under an idempotency
 //     guard.
-//   - EventBridge decodes a custom event's detail into a Go type; the same
+//   - NewEventBridge decodes a custom event's detail into a Go type; the same
 //     typed handling runs on top of SQS for events that reach a queue
 //     through a rule target (EventBridgeSQS with KeyEventID).
-//   - Schedule runs a job per tick of a schedule rule or an EventBridge
+//   - NewSchedule runs a job per tick of a schedule rule or an EventBridge
 //     Scheduler schedule; a tick is keyed by its schedule and scheduled
 //     time, so a tick delivered twice runs once.
-//   - SQSTx and ScheduleTx take the function in the transactional form
+//   - NewSQSTx and NewScheduleTx take the function in the transactional form
 //     (idempotency.Transact): it returns the DynamoDB writes that are its
 //     effect, and they are committed with the idempotency record in one
 //     transaction, exactly once and in one round trip.
+//
+// Each constructor checks its config and returns an error (a wrapped
+// ErrSQSConfig, ErrEventBridgeConfig or ErrScheduleConfig), so a bad deploy
+// fails at cold start; MustNewSQS, MustNewEventBridge and MustNewSchedule
+// panic instead, for package-level variables. What needs an AWS call (an
+// SQS queue's RedrivePolicy) is checked on the first invocation; see
+// SQSConfig.
 //
 // Asynchronous invocations (EventBridge rule targets, schedules) send
 // permanent failures to a FailureQueue with the reason and succeed, so
@@ -49,11 +56,14 @@
 //		if err != nil {
 //			log.Fatal(err)
 //		}
-//		job := handler.Schedule(buildReport, handler.ScheduleConfig{
+//		job, err := handler.NewSchedule(buildReport, handler.ScheduleConfig{
 //			Idempotency:  guard,
 //			FailureQueue: handler.FailureQueue{URL: os.Getenv("FAILURE_QUEUE_URL"), Client: sqs.NewFromConfig(cfg)},
 //			Observer:     tel,
 //		})
+//		if err != nil {
+//			log.Fatal(err) // a bad config fails the cold start, not every tick
+//		}
 //		handler.Start(handler.Chain(job, telemetry.Observe[json.RawMessage, struct{}](tel)))
 //	}
 package handler

@@ -32,7 +32,7 @@ type Event[T any] struct {
 	Raw events.EventBridgeEvent
 }
 
-// EventBridgeConfig configures EventBridge. The zero value runs every
+// EventBridgeConfig configures NewEventBridge. The zero value runs every
 // delivery, returns every failure and observes nothing.
 type EventBridgeConfig[T any] struct {
 	// Idempotency runs each event at most once across deliveries. Default
@@ -43,8 +43,9 @@ type EventBridgeConfig[T any] struct {
 	// from the detail (an order id) when the same business event can be put
 	// on the bus more than once under different ids.
 	Key func(Event[T]) idempotency.Key
-	// CorrelationID derives the record's correlation id. Default the event
-	// id.
+	// CorrelationID derives the record's correlation id. Default: the
+	// detail's top-level "correlation_id" string (CorrelationIDAttribute;
+	// what producer.Bus sends), else the event id.
 	CorrelationID func(Event[T]) string
 	// FailureQueue receives events that failed permanently (a detail that
 	// does not decode, say), with the reason; the invocation then succeeds.
@@ -61,8 +62,10 @@ type EventBridgeConfig[T any] struct {
 	Now func() time.Time
 }
 
-// ErrEventBridgeConfig means the config or function given to EventBridge
-// is unusable. Every invocation returns it, wrapped with the reason.
+// ErrEventBridgeConfig means the config or function given to
+// NewEventBridge is unusable. NewEventBridge returns it, wrapped with the
+// reason, at construction. EventBridgeSQS's record function returns it when
+// given a nil function.
 var ErrEventBridgeConfig = errors.New("handler: invalid EventBridgeConfig")
 
 // EventDecodeError says that an event's detail does not decode into the
@@ -109,7 +112,7 @@ func DecodeEvent[T any](ev events.EventBridgeEvent) (Event[T], error) {
 	return e, nil
 }
 
-// EventBridge returns a Lambda handler for custom events delivered by an
+// NewEventBridge returns a Lambda handler for custom events delivered by an
 // EventBridge rule with the function as its target. Each event's detail is
 // decoded into T (a decode failure is permanent) and fn runs on it, once
 // per event across deliveries with cfg.Idempotency.
@@ -118,15 +121,16 @@ func DecodeEvent[T any](ev events.EventBridgeEvent) (Event[T], error) {
 // same as for Schedule: success and duplicates succeed, a permanent failure
 // goes to cfg.FailureQueue (when set) and succeeds, and everything else,
 // panics included, is returned for Lambda to retry.
-func EventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg EventBridgeConfig[T]) Func[events.EventBridgeEvent, struct{}] {
-	cfgErr := asyncConfigError(ErrEventBridgeConfig, fn == nil, "event", cfg.FailureQueue)
+//
+// An unusable config or a nil fn is an error here (ErrEventBridgeConfig).
+func NewEventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg EventBridgeConfig[T]) (Func[events.EventBridgeEvent, struct{}], error) {
+	if err := asyncConfigError(ErrEventBridgeConfig, fn == nil, "event", cfg.FailureQueue); err != nil {
+		return nil, err
+	}
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
 	return func(ctx context.Context, ev events.EventBridgeEvent) (struct{}, error) {
-		if cfgErr != nil {
-			return struct{}{}, cfgErr
-		}
 		e, derr := DecodeEvent[T](ev)
-		rec := Delivery{Source: ev.Source, ID: ev.ID, CorrelationID: ev.ID, Body: string(ev.Detail)}
+		rec := Delivery{Source: ev.Source, ID: ev.ID, CorrelationID: detailCorrelationID(ev), Body: string(ev.Detail)}
 		if derr == nil && cfg.CorrelationID != nil {
 			rec.CorrelationID = cfg.CorrelationID(e)
 		}
@@ -141,14 +145,24 @@ func EventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg Even
 			return runEvent(ctx, fn, cfg, e)
 		})
 		return struct{}{}, err
+	}, nil
+}
+
+// MustNewEventBridge is NewEventBridge for package-level initialisation: it
+// panics on the error NewEventBridge would return.
+func MustNewEventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg EventBridgeConfig[T]) Func[events.EventBridgeEvent, struct{}] {
+	h, err := NewEventBridge(fn, cfg)
+	if err != nil {
+		panic(err)
 	}
+	return h
 }
 
 // EventBridgeSQS returns a record function for the SQS processor, for
 // EventBridge events that reach a queue through a rule's SQS target (the
 // message body is the event's JSON):
 //
-//	handler.SQS(handler.EventBridgeSQS(fn), handler.SQSConfig{
+//	handler.NewSQS(handler.EventBridgeSQS(fn), handler.SQSConfig{
 //		Client:      sqsClient,
 //		Idempotency: guard,
 //		Key:         handler.KeyEventID, // or handler.KeyEvent(func(e handler.Event[Order]) ...)
@@ -241,4 +255,16 @@ func compactJSON(detail json.RawMessage) []byte {
 		return detail
 	}
 	return b.Bytes()
+}
+
+// detailCorrelationID is the correlation id a sender put in the detail
+// (EventBridge events have no attributes to carry it), else the event id.
+func detailCorrelationID(ev events.EventBridgeEvent) string {
+	var d struct {
+		CorrelationID string `json:"correlation_id"`
+	}
+	if json.Unmarshal(ev.Detail, &d) == nil && d.CorrelationID != "" {
+		return d.CorrelationID
+	}
+	return ev.ID
 }

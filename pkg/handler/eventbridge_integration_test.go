@@ -16,7 +16,6 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/esm"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/internal/emftest"
@@ -24,6 +23,7 @@ import (
 	"github.com/latchkit/latch/pkg/handler/metrics"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // TestIntegrationEventBridgeThroughSQS: PutEvents on a custom bus, a rule
@@ -33,9 +33,9 @@ import (
 // reason.
 func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	guard, table := dynamoGuard(t, env)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 3, VisibilityTimeout: 30 * time.Second})
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3, VisibilityTimeout: 30 * time.Second})
 	bus := env.Bus(t)
 	env.RuleToQueue(t, bus.Name, `{"source":["shop.orders"]}`, q, "")
 
@@ -52,7 +52,7 @@ func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
 		t.Fatal(err)
 	}
 	var shipped effects
-	proc := handler.SQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[shipment]) error {
+	proc := handler.MustNewSQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[shipment]) error {
 		shipped.add(e.Detail.OrderID)
 		return nil
 	}), handler.SQSConfig{Client: env.SQS, Observer: tel, Idempotency: guard, Key: handler.KeyEventID})

@@ -132,7 +132,7 @@ func TestEventBridgeOutcomes(t *testing.T) {
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
-			f := handler.EventBridge(func(_ context.Context, e handler.Event[shipment]) error {
+			f := handler.MustNewEventBridge(func(_ context.Context, e handler.Event[shipment]) error {
 				runs.Add(1)
 				if e.Detail.OrderID != "o-1" || e.Detail.Items != 3 {
 					t.Errorf("detail = %+v", e.Detail)
@@ -166,7 +166,7 @@ func TestEventBridgeRecordAndFailureMessage(t *testing.T) {
 	obs := &reportLog{}
 	fq := &failureQueueFake{}
 	bad := orderEvent("ev-9", `{"items":"many"}`)
-	f := handler.EventBridge(func(context.Context, handler.Event[shipment]) error { return nil }, handler.EventBridgeConfig[shipment]{
+	f := handler.MustNewEventBridge(func(context.Context, handler.Event[shipment]) error { return nil }, handler.EventBridgeConfig[shipment]{
 		Observer:     obs,
 		FailureQueue: handler.FailureQueue{URL: "q", Client: fq},
 	})
@@ -199,7 +199,7 @@ func TestEventBridgeRecordAndFailureMessage(t *testing.T) {
 func TestEventBridgeCorrelationID(t *testing.T) {
 	t.Parallel()
 	obs := &reportLog{}
-	f := handler.EventBridge(func(context.Context, handler.Event[shipment]) error { return nil }, handler.EventBridgeConfig[shipment]{
+	f := handler.MustNewEventBridge(func(context.Context, handler.Event[shipment]) error { return nil }, handler.EventBridgeConfig[shipment]{
 		Observer:      obs,
 		CorrelationID: func(e handler.Event[shipment]) string { return "order-" + e.Detail.OrderID },
 	})
@@ -208,6 +208,26 @@ func TestEventBridgeCorrelationID(t *testing.T) {
 	}
 	if got := obs.last(t).CorrelationID; got != "order-o-1" {
 		t.Errorf("correlation id = %q", got)
+	}
+}
+
+// Without a CorrelationID function, a sender's correlation id in the
+// detail (what producer.Bus puts there) wins over the event id.
+func TestEventBridgeCorrelationIDFromDetail(t *testing.T) {
+	t.Parallel()
+	obs := &reportLog{}
+	f := handler.MustNewEventBridge(func(context.Context, handler.Event[shipment]) error { return nil }, handler.EventBridgeConfig[shipment]{Observer: obs})
+	for _, tt := range []struct{ detail, want string }{
+		{`{"order_id":"o-1","correlation_id":"req-7"}`, "req-7"},
+		{`{"order_id":"o-1"}`, "ev-1"},
+		{`{"order_id":"o-1","correlation_id":""}`, "ev-1"},
+	} {
+		if _, err := f(context.Background(), orderEvent("ev-1", tt.detail)); err != nil {
+			t.Fatal(err)
+		}
+		if got := obs.last(t).CorrelationID; got != tt.want {
+			t.Errorf("detail %s: correlation id = %q, want %q", tt.detail, got, tt.want)
+		}
 	}
 }
 
@@ -227,8 +247,8 @@ func TestEventBridgeConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := handler.EventBridge(tt.fn, tt.cfg)(context.Background(), orderEvent("ev-1", `{"order_id":"o-1"}`))
-			if !errors.Is(err, handler.ErrEventBridgeConfig) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
+			h, err := handler.NewEventBridge(tt.fn, tt.cfg)
+			if h != nil || !errors.Is(err, handler.ErrEventBridgeConfig) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
 				t.Errorf("err = %v, want ErrEventBridgeConfig (and %v)", err, tt.cause)
 			}
 		})
@@ -257,13 +277,13 @@ func TestEventBridgeSQS(t *testing.T) {
 	t.Parallel()
 	var runs atomic.Int32
 	obs := &reportLog{}
-	proc := handler.SQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[shipment]) error {
+	proc := handler.MustNewSQS(handler.EventBridgeSQS(func(_ context.Context, e handler.Event[shipment]) error {
 		runs.Add(1)
 		if e.Detail.OrderID != "o-1" || e.ID != "ev-1" {
 			t.Errorf("event = %+v", e)
 		}
 		return nil
-	}), handler.SQSConfig{Client: noCallsSQS{}, Idempotency: memoryGuard(t), Key: handler.KeyEventID, Observer: obs, Concurrency: 1})
+	}), handler.SQSConfig{Client: noCallsSQS{}, DLQURL: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq", Idempotency: memoryGuard(t), Key: handler.KeyEventID, Observer: obs, Concurrency: 1})
 	ev := orderEvent("ev-1", `{"order_id":"o-1","items":3}`)
 	resp, err := proc(context.Background(), sqsEventOf(ev, ev))
 	if err != nil || len(resp.BatchItemFailures) != 0 {

@@ -3,15 +3,17 @@ package handler_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest"
+	"github.com/latchkit/latch/pkg/retry"
 )
 
 type Order struct {
@@ -19,13 +21,15 @@ type Order struct {
 	Amount int    `json:"amount"`
 }
 
-func ExampleSQS() {
-	// In a function: sqs.NewFromConfig(cfg) and a DynamoDBStore. The SQS
-	// client is only called for records that fail.
-	client := sqs.New(sqs.Options{Region: "us-east-1"})
+func ExampleNewSQS() {
+	// In a function: sqs.NewFromConfig(cfg) and a DynamoDBStore. Here the
+	// kit's SQS fake, which records what the processor asks of SQS (only
+	// for records that fail), and a store in memory.
+	client := latchtest.NewSQS()
+	client.AddQueue("orders", 3)
 	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
 
-	h := handler.SQS(func(ctx context.Context, m handler.Message[Order]) error {
+	h := handler.MustNewSQS(func(ctx context.Context, m handler.Message[Order]) error {
 		fmt.Printf("charge %s: %d (attempt %d)\n", m.Body.ID, m.Body.Amount, m.Attempt)
 		return nil
 	}, handler.SQSConfig{
@@ -35,19 +39,11 @@ func ExampleSQS() {
 		Concurrency: 1, // in order, for a stable output
 	})
 
-	record := func(id, body string) events.SQSMessage {
-		return events.SQSMessage{
-			MessageId: id, ReceiptHandle: "rh-" + id, Body: body,
-			Attributes:     map[string]string{"ApproximateReceiveCount": "1"},
-			EventSource:    "aws:sqs",
-			EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:orders",
-		}
-	}
-	resp, err := h(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
-		record("m1", `{"order_id":"o-1","amount":5}`),
-		record("m2", `{"order_id":"o-2","amount":7}`),
-		record("m3", `{"order_id":"o-1","amount":5}`), // sent twice: charged once
-	}})
+	resp, err := h(context.Background(), latchtest.SQSEvent("orders",
+		latchtest.Message{Body: `{"order_id":"o-1","amount":5}`},
+		latchtest.Message{Body: `{"order_id":"o-2","amount":7}`},
+		latchtest.Message{Body: `{"order_id":"o-1","amount":5}`}, // sent twice: charged once
+	))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -60,8 +56,44 @@ func ExampleSQS() {
 	// {"batchItemFailures":[]}
 }
 
-func ExampleSQSTx() {
-	client := sqs.New(sqs.Options{Region: "us-east-1"})
+// Records that fail: a permanent failure goes to the dead-letter queue at
+// once with its reason; a retryable one is reported and comes back after a
+// backoff. Nothing here reaches AWS.
+func ExampleNewSQS_failures() {
+	client := latchtest.NewSQS()
+	client.AddQueue("orders", 3) // and its DLQ, orders-dlq
+	h := handler.MustNewSQS(func(ctx context.Context, m handler.Message[Order]) error {
+		switch {
+		case m.Body.Amount <= 0:
+			return retry.Permanent(fmt.Errorf("order %s: amount must be positive", m.Body.ID))
+		case m.Body.ID == "o-busy":
+			return errors.New("payment provider unavailable")
+		}
+		return nil
+	}, handler.SQSConfig{
+		Client:  client,
+		Backoff: retry.Backoff{Base: 30 * time.Second, Jitter: -1},
+	})
+
+	resp, _ := h(context.Background(), latchtest.SQSEvent("orders",
+		latchtest.Message{ID: "m1", Body: `{"order_id":"o-1","amount":0}`},
+		latchtest.Message{ID: "m2", Body: `{"order_id":"o-busy","amount":3}`},
+	))
+	for _, f := range resp.BatchItemFailures {
+		d, _ := client.Visibility(f.ItemIdentifier)
+		fmt.Println("retry", f.ItemIdentifier, "in", d)
+	}
+	for _, d := range client.DeadLettered() {
+		fmt.Println("dead-lettered", d.Body, d.Class, "-", d.Error)
+	}
+	// Output:
+	// retry m2 in 30s
+	// dead-lettered {"order_id":"o-1","amount":0} permanent - order o-1: amount must be positive
+}
+
+func ExampleNewSQSTx() {
+	client := latchtest.NewSQS()
+	client.AddQueue("orders", 3)
 	store := idempotency.NewMemoryStore() // a DynamoDBStore in a function
 	guard := idempotency.MustNewGuard(idempotency.Config{Store: store})
 
@@ -81,25 +113,17 @@ func ExampleSQSTx() {
 		fmt.Println("publish:", v)
 		return nil
 	}
-	h := handler.SQSTx(record, publish, handler.SQSConfig{
-		Client:      client,
+	h := handler.MustNewSQSTx(record, publish, handler.SQSConfig{
+		Client:      client, // called only for failures, with DLQURL set
 		Idempotency: guard,
 		Key:         handler.KeyJSONField("order_id"),
 		Concurrency: 1, // in order, for a stable output
 	})
 
-	msg := func(id, body string) events.SQSMessage {
-		return events.SQSMessage{
-			MessageId: id, ReceiptHandle: "rh-" + id, Body: body,
-			Attributes:     map[string]string{"ApproximateReceiveCount": "1"},
-			EventSource:    "aws:sqs",
-			EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:orders",
-		}
-	}
-	if _, err := h(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
-		msg("m1", `{"order_id":"o-1","amount":5}`),
-		msg("m2", `{"order_id":"o-1","amount":5}`), // sent twice: written once
-	}}); err != nil {
+	if _, err := h(context.Background(), latchtest.SQSEvent("orders",
+		latchtest.Message{Body: `{"order_id":"o-1","amount":5}`},
+		latchtest.Message{Body: `{"order_id":"o-1","amount":5}`}, // sent twice: written once
+	)); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -5,25 +5,27 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest"
 )
 
 // A scheduled job behind a schedule rule: the tick delivered twice runs
 // once.
-func ExampleSchedule() {
+func ExampleNewSchedule() {
 	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Namespace: "reports"})
-	job := handler.Schedule(func(_ context.Context, t handler.Tick) error {
+	job := handler.MustNewSchedule(func(_ context.Context, t handler.Tick) error {
 		fmt.Println("building", t.Schedule, "for", t.Time.Format("2006-01-02 15:04"))
 		return nil
 	}, handler.ScheduleConfig{Idempotency: guard})
 
-	tick := json.RawMessage(`{"id":"e1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-03-01T06:00:00Z",
-		"resources":["arn:aws:events:eu-west-1:123456789012:rule/nightly-report"],"detail":{}}`)
+	// What the rule delivers for its 06:00 tick, from the test kit.
+	tick := latchtest.RuleTick("nightly-report", time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC))
 	for range 2 {
 		if _, err := job(context.Background(), tick); err != nil {
 			fmt.Println(err)
@@ -33,11 +35,11 @@ func ExampleSchedule() {
 }
 
 // A typed handler for a custom event: the detail arrives decoded.
-func ExampleEventBridge() {
+func ExampleNewEventBridge() {
 	type OrderShipped struct {
 		OrderID string `json:"order_id"`
 	}
-	f := handler.EventBridge(func(_ context.Context, e handler.Event[OrderShipped]) error {
+	f := handler.MustNewEventBridge(func(_ context.Context, e handler.Event[OrderShipped]) error {
 		fmt.Println(e.DetailType, e.Detail.OrderID)
 		return nil
 	}, handler.EventBridgeConfig[OrderShipped]{})
@@ -66,7 +68,7 @@ func ExampleStart() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	f := handler.EventBridge(func(ctx context.Context, e handler.Event[map[string]any]) error {
+	f := handler.MustNewEventBridge(func(ctx context.Context, e handler.Event[map[string]any]) error {
 		tel.Logger().InfoContext(ctx, "event", "detail_type", e.DetailType)
 		return nil
 	}, handler.EventBridgeConfig[map[string]any]{Observer: tel})

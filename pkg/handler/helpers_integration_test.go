@@ -17,10 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/logtest"
 	"github.com/latchkit/latch/pkg/handler/xray"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of records
@@ -65,11 +66,11 @@ func (e *effects) get(k string) int {
 
 // dynamoGuard is a Guard on a fresh table of DynamoDB Local, its store
 // traced as in production.
-func dynamoGuard(t *testing.T, env *awstest.Env) (*idempotency.Guard, string) {
+func dynamoGuard(t *testing.T, env *emulator.Env) (*idempotency.Guard, string) {
 	t.Helper()
 	table := env.Table(t)
 	store := idempotency.MustNewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: table})
-	g, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(store, xray.Tracer{}), Namespace: awstest.UniqueName(t, "ns")})
+	g, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(store, xray.Tracer{}), Namespace: emulator.UniqueName(t, "ns")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func dynamoGuard(t *testing.T, env *awstest.Env) (*idempotency.Guard, string) {
 }
 
 // storedStatus reads the idempotency record of id from the table.
-func storedStatus(t *testing.T, env *awstest.Env, table, keyHash string) string {
+func storedStatus(t *testing.T, env *emulator.Env, table, keyHash string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -97,7 +98,7 @@ func storedStatus(t *testing.T, env *awstest.Env, table, keyHash string) string 
 }
 
 // receiveAll long-polls q until it has want messages or the deadline.
-func receiveN(t *testing.T, env *awstest.Env, url string, want int) []sqstypes.Message {
+func receiveN(t *testing.T, env *emulator.Env, url string, want int) []sqstypes.Message {
 	t.Helper()
 	var got []sqstypes.Message
 	deadline := time.Now().Add(20 * time.Second)
@@ -131,7 +132,7 @@ func msgAttr(m sqstypes.Message, name string) string {
 func outcomesByID(t *testing.T, logs *bytes.Buffer) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
-	for _, l := range logLines(t, logs) {
+	for _, l := range logtest.Lines(t, logs) {
 		if l["message"] != "record processed" {
 			continue
 		}
@@ -148,21 +149,4 @@ func jsonDetail(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// logLines parses every line written to buf as a JSON object.
-func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	for _, l := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
-		if len(l) == 0 {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal(l, &m); err != nil {
-			t.Fatalf("log line is not JSON: %q: %v", l, err)
-		}
-		lines = append(lines, m)
-	}
-	return lines
 }

@@ -27,6 +27,12 @@ const (
 	// Failed: the record failed and latch could not schedule its retry or
 	// dead-letter it; the event source's own redrive applies.
 	Failed Outcome = "failed"
+	// Blocked: the record did not run, because an earlier record of its
+	// FIFO message group failed in the same batch (Err is
+	// ErrGroupBlocked, naming that record; Class is retry.ClassNone). It
+	// comes back, in order, after the record that blocked it. It is not a
+	// failure of its own: alarm on RetryScheduled, DeadLettered and Failed.
+	Blocked Outcome = "blocked"
 )
 
 // Report says how a record ended.
@@ -35,12 +41,18 @@ type Report struct {
 	Outcome Outcome
 	// Err is the failure, nil on Succeeded and Duplicate.
 	Err error
-	// Class is Err's class; meaningful only when Err is not nil.
+	// Class is Err's class: retry.ClassNone (the zero value) when Err is
+	// nil, and on Blocked, where the record did not fail itself.
 	Class retry.Class
-	// RetryDelay is when the record comes back, on RetryScheduled.
+	// RetryDelay is when the record comes back, on RetryScheduled; zero
+	// otherwise (a Blocked record comes back after its blocker).
 	RetryDelay time.Duration
 	// KeyHash is the hashed idempotency key, empty without idempotency.
 	KeyHash string
+	// Key is the idempotency key's display form (idempotency.Key.Display,
+	// e.g. from KeyFunc.WithDisplay): what a person searches the logs for.
+	// Empty unless the key function chose one; the table never stores it.
+	Key string
 	// Duration is how long the record took, handler and bookkeeping.
 	Duration time.Duration
 }

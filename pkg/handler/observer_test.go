@@ -24,12 +24,12 @@ func TestPanicStackGoesToTheObserversLogger(t *testing.T) {
 	t.Parallel()
 	triggers := map[string]func(obs handler.Observer, l *slog.Logger) error{
 		"sqs": func(obs handler.Observer, l *slog.Logger) error {
-			h := handler.SQS(byBody, handler.SQSConfig{Client: newFakeSQS(), Observer: obs, Logger: l, Now: func() time.Time { return testNow }})
+			h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: newFakeSQS(), Observer: obs, Logger: l, Now: func() time.Time { return testNow }})
 			_, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("boom")}))
 			return err
 		},
 		"schedule": func(obs handler.Observer, l *slog.Logger) error {
-			f := handler.Schedule(func(context.Context, handler.Tick) error { panic("nil map") },
+			f := handler.MustNewSchedule(func(context.Context, handler.Tick) error { panic("nil map") },
 				handler.ScheduleConfig{Observer: obs, Logger: l})
 			_, err := f(context.Background(), json.RawMessage(ruleEvent))
 			if err == nil {
@@ -83,7 +83,7 @@ func TestPanicStackGoesToTheObserversLogger(t *testing.T) {
 func TestDeliveryInContext(t *testing.T) {
 	t.Parallel()
 	var got handler.Delivery
-	h := handler.SQS(func(ctx context.Context, m handler.Message[order]) error {
+	h := handler.MustNewSQS(func(ctx context.Context, m handler.Message[order]) error {
 		got, _ = handler.DeliveryFromContext(ctx)
 		return nil
 	}, handler.SQSConfig{Client: newFakeSQS()})

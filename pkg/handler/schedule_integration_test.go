@@ -14,12 +14,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/logtest"
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/metrics"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 	"github.com/latchkit/latch/pkg/retry"
 )
 
@@ -30,9 +31,9 @@ import (
 // with the reason, and their invocations succeed.
 func TestIntegrationScheduleTickOnce(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	guard, table := dynamoGuard(t, env)
-	failed := env.Queue(t, awstest.QueueSpec{})
+	failed := env.Queue(t, emulator.QueueSpec{})
 
 	var logs syncBuffer
 	m, err := metrics.New(metrics.Config{Namespace: "latch-test", Service: "reports", Writer: &syncBuffer{}})
@@ -54,7 +55,7 @@ func TestIntegrationScheduleTickOnce(t *testing.T) {
 		ran.add(tick.Key())
 		return nil
 	}
-	sched := handler.Schedule(job, handler.ScheduleConfig{
+	sched := handler.MustNewSchedule(job, handler.ScheduleConfig{
 		Idempotency:  guard,
 		FailureQueue: handler.FailureQueue{URL: failed.URL, Client: env.SQS},
 		Observer:     tel,
@@ -62,11 +63,11 @@ func TestIntegrationScheduleTickOnce(t *testing.T) {
 	// As Lambda runs it: JSON bytes in, through Start's entry point.
 	fn := handler.NewLambdaHandler(handler.Chain(sched, telemetry.Observe[json.RawMessage, struct{}](tel)))
 
-	rule := awstest.UniqueName(t, "nightly")
+	rule := emulator.UniqueName(t, "nightly")
 	at := time.Now().UTC().Truncate(time.Minute)
 	ruleTick := fmt.Sprintf(`{"version":"0","id":"%s","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012",`+
 		`"time":%q,"region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/%s"],"detail":{}}`,
-		awstest.UniqueName(t, "ev"), at.Format(time.RFC3339), rule)
+		emulator.UniqueName(t, "ev"), at.Format(time.RFC3339), rule)
 	schedulerTick := fmt.Sprintf(`{"schedule":%q,"scheduledTime":%q,"executionId":"exec-1","attempt":"2"}`, rule, at.Format(time.RFC3339))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -84,7 +85,7 @@ func TestIntegrationScheduleTickOnce(t *testing.T) {
 		t.Errorf("record of tick %s: status %q, want COMPLETED", key, st)
 	}
 	var outs []string
-	for _, l := range logLines(t, logs.snapshot()) {
+	for _, l := range logtest.Lines(t, logs.snapshot()) {
 		if l["message"] == "record processed" {
 			outs = append(outs, fmt.Sprint(l["outcome"]))
 			if l["idempotency_key_hash"] != guard.KeyHash(key) || l["correlation_id"] != key {

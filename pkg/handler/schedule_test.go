@@ -148,7 +148,7 @@ func TestScheduleOutcomes(t *testing.T) {
 			if tt.queue {
 				cfg.FailureQueue = handler.FailureQueue{URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/ticks-failed", Client: fq}
 			}
-			f := handler.Schedule(job, cfg)
+			f := handler.MustNewSchedule(job, cfg)
 			for i, d := range tt.deliveries {
 				_, err := f(context.Background(), json.RawMessage(d))
 				if (err != nil) != tt.wantErrs[i] {
@@ -173,7 +173,7 @@ func TestScheduleFailureQueueMessage(t *testing.T) {
 	fq := &failureQueueFake{}
 	obs := &reportLog{}
 	now := time.Date(2026, 3, 1, 6, 0, 7, 0, time.UTC)
-	f := handler.Schedule(func(context.Context, handler.Tick) error {
+	f := handler.MustNewSchedule(func(context.Context, handler.Tick) error {
 		return retry.Permanent(errors.New("report template missing"))
 	}, handler.ScheduleConfig{
 		FailureQueue: handler.FailureQueue{URL: "https://sqs/123/ticks-failed", Client: fq},
@@ -221,7 +221,7 @@ func TestScheduleFailureQueueMessage(t *testing.T) {
 func TestScheduleFIFOFailureQueue(t *testing.T) {
 	t.Parallel()
 	fq := &failureQueueFake{}
-	f := handler.Schedule(func(context.Context, handler.Tick) error { return retry.Permanent(errors.New("x")) },
+	f := handler.MustNewSchedule(func(context.Context, handler.Tick) error { return retry.Permanent(errors.New("x")) },
 		handler.ScheduleConfig{FailureQueue: handler.FailureQueue{URL: "https://sqs/123/ticks-failed.fifo", Client: fq}})
 	if _, err := f(context.Background(), json.RawMessage(ruleEvent)); err != nil {
 		t.Fatal(err)
@@ -232,45 +232,11 @@ func TestScheduleFIFOFailureQueue(t *testing.T) {
 	}
 }
 
-func TestScheduleTickInProgressIsRetried(t *testing.T) {
-	t.Parallel()
-	guard := memoryGuard(t)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var runs atomic.Int32
-	f := handler.Schedule(func(context.Context, handler.Tick) error {
-		runs.Add(1)
-		close(entered)
-		<-release
-		return nil
-	}, handler.ScheduleConfig{Idempotency: guard})
-
-	first := make(chan error, 1)
-	go func() { _, err := f(context.Background(), json.RawMessage(ruleEvent)); first <- err }()
-	<-entered
-	// A second delivery while the first runs: in progress, returned to
-	// Lambda as retryable.
-	_, err := f(context.Background(), json.RawMessage(ruleEvent))
-	if !errors.Is(err, idempotency.ErrInProgress) || retry.Classify(err) != retry.ClassRetryable {
-		t.Errorf("concurrent delivery: err = %v, want a retryable ErrInProgress", err)
-	}
-	close(release)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	// Lambda's retry of the second delivery finds the tick done.
-	if _, err := f(context.Background(), json.RawMessage(ruleEvent)); err != nil {
-		t.Fatal(err)
-	}
-	if runs.Load() != 1 {
-		t.Errorf("job ran %d times, want 1", runs.Load())
-	}
-}
-
 func TestSchedulePanic(t *testing.T) {
 	t.Parallel()
 	obs := &reportLog{}
 	fq := &failureQueueFake{}
-	f := handler.Schedule(func(context.Context, handler.Tick) error { panic("nil map") },
+	f := handler.MustNewSchedule(func(context.Context, handler.Tick) error { panic("nil map") },
 		handler.ScheduleConfig{Observer: obs, FailureQueue: handler.FailureQueue{URL: "q", Client: fq}, Logger: slog.New(slog.DiscardHandler)})
 	_, err := f(context.Background(), json.RawMessage(ruleEvent))
 	var pe *handler.PanicError
@@ -301,8 +267,8 @@ func TestScheduleConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := handler.Schedule(tt.fn, tt.cfg)(context.Background(), json.RawMessage(ruleEvent))
-			if !errors.Is(err, handler.ErrScheduleConfig) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
+			h, err := handler.NewSchedule(tt.fn, tt.cfg)
+			if h != nil || !errors.Is(err, handler.ErrScheduleConfig) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
 				t.Errorf("err = %v, want ErrScheduleConfig (and %v)", err, tt.cause)
 			}
 		})
@@ -312,7 +278,7 @@ func TestScheduleConfigErrors(t *testing.T) {
 func TestScheduleSendFailureKeepsBothErrors(t *testing.T) {
 	t.Parallel()
 	errBad, errDenied := errors.New("bad input"), errors.New("AccessDenied")
-	f := handler.Schedule(func(context.Context, handler.Tick) error { return retry.Permanent(errBad) },
+	f := handler.MustNewSchedule(func(context.Context, handler.Tick) error { return retry.Permanent(errBad) },
 		handler.ScheduleConfig{FailureQueue: handler.FailureQueue{URL: "q", Client: &failureQueueFake{err: errDenied}}})
 	_, err := f(context.Background(), json.RawMessage(ruleEvent))
 	if !errors.Is(err, errBad) || !errors.Is(err, errDenied) || !strings.Contains(err.Error(), "AccessDenied") {

@@ -26,14 +26,24 @@ type SQSClient interface {
 
 var _ SQSClient = (*sqs.Client)(nil)
 
+// DefaultMaxAttempts is the last attempt of a record whose source queue has
+// no RedrivePolicy, when SQSConfig.MaxAttempts is zero. With the default
+// backoff (5s doubling to 15 minutes) twenty attempts span about three
+// hours: long enough to ride out an outage of what the records call, far
+// inside SQS's default retention of four days, so a record that keeps
+// failing ends in the dead-letter queue with its reason instead of being
+// dropped silently when its retention ends. 20 is not a magic number: it is
+// the smallest round count whose retries outlast a multi-hour incident.
+const DefaultMaxAttempts = 20
+
 // DefaultSQSConcurrency is the number of records (standard queues) or
 // message groups (FIFO queues) that run at once when SQSConfig.Concurrency
 // is zero.
 const DefaultSQSConcurrency = 10
 
-// ErrSQSConfig means the SQSConfig given to SQS is unusable. Every invocation of
-// the handler returns it (wrapped, with the reason), so the whole batch
-// comes back and nothing is lost while the deploy is fixed.
+// ErrSQSConfig means the SQSConfig or function given to NewSQS is unusable.
+// NewSQS returns it, wrapped with the reason, at construction: a bad deploy
+// fails its cold start instead of every batch.
 var ErrSQSConfig = errors.New("handler: invalid SQSConfig")
 
 // ErrGroupBlocked means the record was not run because an earlier record of its
@@ -41,16 +51,37 @@ var ErrSQSConfig = errors.New("handler: invalid SQSConfig")
 // group's order; it comes back with the record that blocked it.
 var ErrGroupBlocked = errors.New("handler: not run: an earlier message of its FIFO group failed")
 
-// SQSConfig configures the SQS batch processor. Only Client is required.
+// SQSConfig configures the SQS batch processor. Client is required, and
+// Key is required as soon as Idempotency is set (and refused without it);
+// every other zero value is a working default.
+//
+// What NewSQS checks, and when: the fields below at construction (a bad
+// config fails the cold start); the source queue's RedrivePolicy, which
+// needs an AWS call and the queue's ARN from the event, on the first
+// invocation, before any record runs. A queue with neither a RedrivePolicy
+// nor DLQURL fails that invocation, and every one after it until one is
+// added, with ErrNoDLQ (and ErrSQSConfig): the whole batch comes back and
+// nothing runs, instead of failing records looping until the queue's
+// retention drops them.
 type SQSConfig struct {
 	// Client calls SQS to delay retries, to read the source queue's redrive
 	// policy and to send records to the dead-letter queue. Required.
 	Client SQSClient
 	// DLQURL is the dead-letter queue for permanent failures and last
 	// attempts. Empty means the source queue's RedrivePolicy target, read on
-	// the first failure after a cold start and kept, together with the
-	// policy's maxReceiveCount.
+	// the first invocation after a cold start and kept, together with the
+	// policy's maxReceiveCount; a queue without one is then an error (see
+	// above). With DLQURL set, the queue's policy is read on the first
+	// failure instead, so a batch that succeeds makes no SQS calls.
 	DLQURL string
+	// MaxAttempts is the last attempt of a retryable failure: on it the
+	// record goes to the dead-letter queue with its reason. Zero means the
+	// source queue's maxReceiveCount, or DefaultMaxAttempts (20) when the
+	// queue has no RedrivePolicy; a positive value is used as is when the
+	// queue has no policy, and the lower of it and maxReceiveCount when it
+	// has. Negative is an error. Without a cap, a record that keeps failing
+	// on a queue without a policy would retry until SQS drops it.
+	MaxAttempts int
 	// Backoff decides how long a retryable failure waits before its record
 	// comes back. The zero value is retry.Backoff's defaults (5s doubling up
 	// to 15 minutes, with jitter). Its Now, when nil, is this config's Now.
@@ -59,7 +90,8 @@ type SQSConfig struct {
 	// groups of a FIFO queue, run at once. Zero means
 	// DefaultSQSConcurrency, SQS's largest batch without a batching window,
 	// so a default batch runs fully in parallel while larger batches do not
-	// flood what the records call. One runs records one by one.
+	// flood what the records call. One runs records one by one. Negative
+	// is an error.
 	Concurrency int
 	// Idempotency, when set, runs each record under the guard: a record
 	// whose key completed before does not run again and reports Duplicate;
@@ -85,9 +117,8 @@ type SQSConfig struct {
 	Now func() time.Time
 }
 
-// Validate reports whether the config can be used. SQS calls it; calling
-// it at start-up as well makes a bad deploy fail on its first cold start
-// instead of on its first batch.
+// Validate reports whether the config can be used, without calling AWS.
+// NewSQS calls it.
 func (c SQSConfig) Validate() error {
 	switch {
 	case c.Client == nil:
@@ -96,6 +127,10 @@ func (c SQSConfig) Validate() error {
 		return fmt.Errorf("%w: Idempotency is set without a Key: choose KeyMessageID, KeyBodyHash or KeyJSONField", ErrSQSConfig)
 	case c.Idempotency == nil && c.Key != nil:
 		return fmt.Errorf("%w: Key is set without Idempotency: records would run unguarded", ErrSQSConfig)
+	case c.MaxAttempts < 0:
+		return fmt.Errorf("%w: MaxAttempts is negative (%d)", ErrSQSConfig, c.MaxAttempts)
+	case c.Concurrency < 0:
+		return fmt.Errorf("%w: Concurrency is negative (%d)", ErrSQSConfig, c.Concurrency)
 	}
 	return nil
 }
@@ -112,7 +147,7 @@ type Message[T any] struct {
 	Attempt int
 }
 
-// SQS returns a Lambda handler for an SQS event source mapping with
+// NewSQS returns a Lambda handler for an SQS event source mapping with
 // ReportBatchItemFailures on. It runs fn once per record and reports, in
 // the response's batchItemFailures, only the records that must come back:
 //
@@ -134,29 +169,48 @@ type Message[T any] struct {
 // Records of a standard queue run concurrently, up to cfg.Concurrency at
 // once. On a FIFO queue each message group runs in order; after a record
 // of a group fails, the rest of that group is not run and is reported
-// (ErrGroupBlocked) with a zero visibility, to queue up behind the failed
-// record, while other groups go on. A record latch has dead-lettered counts
-// as done, as after SQS's own redrive, so its group goes on.
+// with a zero visibility, to queue up behind the failed record, while other
+// groups go on; their outcome is Blocked, with ErrGroupBlocked. A record
+// latch has dead-lettered counts as done, as after SQS's own redrive, so
+// its group goes on.
 //
 // Retry delays are bounded by SQS's visibility limit: 12 hours from the
 // receive, which latch takes as 12 hours less 20 minutes from the change.
 //
 // An event with no records, or a record without what the processor needs,
-// is an error for the whole batch (ErrEmptyEvent, ErrMalformedEvent), as
-// is an invalid config (ErrSQSConfig).
-func SQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) Func[events.SQSEvent, events.SQSEventResponse] {
-	p := newSQSProcessor[T](cfg, fn == nil)
+// is an error for the whole batch (ErrEmptyEvent, ErrMalformedEvent).
+//
+// An unusable config or a nil fn is an error here (ErrSQSConfig), at cold
+// start, before any batch is taken.
+func NewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) (Func[events.SQSEvent, events.SQSEventResponse], error) {
+	p, err := newSQSProcessor[T](cfg, fn == nil)
+	if err != nil {
+		return nil, err
+	}
 	p.fn = fn
-	return p.handle
+	return p.handle, nil
+}
+
+// MustNewSQS is NewSQS for package-level initialisation: it panics on the
+// error NewSQS would return.
+func MustNewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) Func[events.SQSEvent, events.SQSEventResponse] {
+	h, err := NewSQS(fn, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
 
 // newSQSProcessor returns a processor on cfg without its record function;
 // fnNil says whether the one the caller was given is nil.
-func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) *sqsProcessor[T] {
-	p := &sqsProcessor[T]{cfg: cfg, cfgErr: cfg.Validate()}
-	if fnNil && p.cfgErr == nil {
-		p.cfgErr = fmt.Errorf("%w: record function is nil", ErrSQSConfig)
+func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) (*sqsProcessor[T], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
+	if fnNil {
+		return nil, fmt.Errorf("%w: record function is nil", ErrSQSConfig)
+	}
+	p := &sqsProcessor[T]{cfg: cfg}
 	p.now = cfg.Now
 	if p.now == nil {
 		p.now = time.Now
@@ -173,6 +227,6 @@ func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) *sqsProcessor[T] {
 	if p.concurrency <= 0 {
 		p.concurrency = DefaultSQSConcurrency
 	}
-	p.queues = newSQSQueues(cfg.Client, cfg.DLQURL)
-	return p
+	p.queues = newSQSQueues(cfg.Client, cfg.DLQURL, cfg.MaxAttempts)
+	return p, nil
 }

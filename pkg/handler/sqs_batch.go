@@ -19,11 +19,10 @@ import (
 // learns about its queues, kept for the life of the execution environment.
 type sqsProcessor[T any] struct {
 	fn func(context.Context, Message[T]) error
-	// tx, set by SQSTx, runs a record in the transactional form under the
+	// tx, set by NewSQSTx, runs a record in the transactional form under the
 	// guard instead of fn, and says whether it was a duplicate.
 	tx          func(r *sqsRun, m Message[T], key idempotency.Key) (replayed bool, keyHash string, err error)
 	cfg         SQSConfig
-	cfgErr      error
 	queues      *sqsQueues
 	obs         Observer
 	log         *slog.Logger
@@ -42,6 +41,8 @@ type sqsRun struct {
 	pending bool
 	queue   *sqsQueue
 	delay   time.Duration
+	// blocked: not run, behind a failed record of its FIFO group.
+	blocked bool
 }
 
 // done reports whether the record is finished with, for its FIFO group:
@@ -56,16 +57,20 @@ func (r *sqsRun) done() bool {
 
 // reported reports whether the record goes into batchItemFailures.
 func (r *sqsRun) reported() bool {
-	return r.report.Outcome == RetryScheduled || r.report.Outcome == Failed
+	switch r.report.Outcome {
+	case RetryScheduled, Failed, Blocked:
+		return true
+	}
+	return false
 }
 
 func (p *sqsProcessor[T]) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-	if p.cfgErr != nil {
-		return resp, p.cfgErr
-	}
 	items, err := parseSQSEvent(ev)
 	if err != nil {
+		return resp, err
+	}
+	if err := p.checkQueues(ctx, items); err != nil {
 		return resp, err
 	}
 	runs := make([]*sqsRun, len(items))
@@ -80,6 +85,29 @@ func (p *sqsProcessor[T]) handle(ctx context.Context, ev events.SQSEvent) (event
 		}
 	}
 	return resp, nil
+}
+
+// checkQueues looks up, before any record runs, every source queue of the
+// batch not looked up yet, when the dead-letter queue must come from its
+// RedrivePolicy (SQSConfig.DLQURL empty): a queue without one is a config
+// error for the whole batch (see SQSConfig), found on the first invocation
+// rather than on the first failure. After a cold start's first batch the
+// queues are known, and this costs nothing.
+func (p *sqsProcessor[T]) checkQueues(ctx context.Context, items []*sqsItem) error {
+	if p.cfg.DLQURL != "" {
+		return nil
+	}
+	seen := ""
+	for _, it := range items {
+		if it.queueARN == seen {
+			continue // a batch comes from one queue; skip the map lookups
+		}
+		seen = it.queueARN
+		if _, err := p.queues.get(ctx, it.queueARN); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runAll runs the batch: every record of a standard queue on its own, every
@@ -161,6 +189,7 @@ func (p *sqsProcessor[T]) call(r *sqsRun) (duplicate bool, err error) {
 	if err := p.protect(r, func() (err error) { key, err = p.cfg.Key(*r.it.msg); return err }); err != nil {
 		return false, err
 	}
+	r.report.Key = key.Display
 	if p.tx != nil {
 		replayed, keyHash, err := p.tx(r, m, key)
 		r.report.KeyHash = keyHash
@@ -223,10 +252,13 @@ func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate, skipped bool) 
 	switch {
 	case qerr != nil:
 		p.fail(r, "look up its queue", qerr)
-	case r.report.Class == retry.ClassPermanent, q.maxReceiveCount > 0 && r.it.attempt >= q.maxReceiveCount:
+	case r.report.Class == retry.ClassPermanent, r.it.attempt >= q.lastAttempt:
 		p.deadLetter(r, q)
 	case skipped:
-		r.pending, r.queue, r.delay = true, q, 0
+		// Not a failure of its own: no class, and back at once to queue up
+		// behind its blocker (see runGroup).
+		r.report.Class = retry.ClassNone
+		r.pending, r.queue, r.delay, r.blocked = true, q, 0, true
 	default:
 		r.pending, r.queue = true, q
 		r.delay = p.cfg.Backoff.Delay(err, r.it.attempt)

@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // BenchmarkSQSDynamoDB runs batches through the processor with the
@@ -26,7 +26,7 @@ import (
 // one by one and ten at once; the target is a concurrent batch of ten
 // costing at most three single records.
 func BenchmarkSQSDynamoDB(b *testing.B) {
-	env := awstest.New(b)
+	env := emulator.New(b)
 	idemTable := env.Table(b)
 	effects := env.Table(b)
 	store := idempotency.MustNewDynamoDBStore(env.DynamoDB, idempotency.DynamoDBConfig{Table: idemTable})
@@ -46,7 +46,7 @@ func BenchmarkSQSDynamoDB(b *testing.B) {
 	}
 	// DynamoDB Local is a JVM: its first few hundred requests run slower
 	// while the JIT warms up. Warm it before measuring anything.
-	warm := handler.SQS(put, handler.SQSConfig{Client: env.SQS, Idempotency: idempotency.MustNewGuard(idempotency.Config{Store: store}), Key: fresh})
+	warm := handler.MustNewSQS(put, handler.SQSConfig{Client: env.SQS, Idempotency: idempotency.MustNewGuard(idempotency.Config{Store: store}), Key: fresh})
 	for range 200 {
 		if _, err := warm(context.Background(), benchBatch()); err != nil {
 			b.Fatal(err)
@@ -66,7 +66,7 @@ func BenchmarkSQSDynamoDB(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			h := handler.SQS(put, handler.SQSConfig{Client: env.SQS, Idempotency: guard, Key: fresh, Concurrency: tc.concurrency})
+			h := handler.MustNewSQS(put, handler.SQSConfig{Client: env.SQS, Idempotency: guard, Key: fresh, Concurrency: tc.concurrency})
 			var msgs []msg
 			for i := range tc.records {
 				msgs = append(msgs, msg{id: fmt.Sprint("m", i), body: body(fmt.Sprint("o-", i))})

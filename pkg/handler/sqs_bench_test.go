@@ -34,7 +34,7 @@ func work(_ context.Context, m handler.Message[order]) error {
 
 // BenchmarkSQSBatch measures what the processor adds per record, a batch of
 // ten at a time: "bare" decodes each body and calls the record function
-// directly; the others go through handler.SQS. ns/record is the number to
+// directly; the others go through handler.NewSQS. ns/record is the number to
 // compare.
 func BenchmarkSQSBatch(b *testing.B) {
 	ev := benchBatch()
@@ -62,7 +62,7 @@ func BenchmarkSQSBatch(b *testing.B) {
 		b.Helper()
 		b.ReportAllocs()
 		cfg.Client = newFakeSQS()
-		h := handler.SQS(work, cfg)
+		h := handler.MustNewSQS(work, cfg)
 		ctx := context.Background()
 		for b.Loop() {
 			resp, err := h(ctx, ev)

@@ -19,7 +19,7 @@ import (
 
 // Message attributes latch sets on a record it sends to a dead-letter
 // queue, so that the DLQ tells why the record is there. Together they use
-// five of SQS's ten attributes; the record's own attributes fill the rest,
+// six of SQS's ten attributes; the record's own attributes fill the rest,
 // in name order, and any that do not fit are dropped (and logged).
 const (
 	// DLQAttrError is the failure's text (String), cut to DLQErrorTextLimit bytes.
@@ -32,6 +32,11 @@ const (
 	DLQAttrSourceQueue = "latch.source_queue"
 	// DLQAttrFailedAt is when latch sent it, RFC 3339 in UTC (String).
 	DLQAttrFailedAt = "latch.failed_at"
+	// DLQAttrSourceMessageID is the record's message id in its source queue
+	// (String): the id outcome logs show, and what tells two DLQ copies of
+	// one record apart from two records (a process killed between the DLQ
+	// send and the delete sends a record twice).
+	DLQAttrSourceMessageID = "latch.source_message_id"
 )
 
 // DLQErrorTextLimit bounds the error text kept in DLQAttrError: attributes
@@ -89,6 +94,7 @@ func dlqAttributes(it *sqsItem, cause error, class retry.Class, now time.Time) (
 		DLQAttrSourceQueue:  {DataType: aws.String("String"), StringValue: aws.String(it.queueARN)},
 		DLQAttrFailedAt:     {DataType: aws.String("String"), StringValue: aws.String(now.UTC().Format(time.RFC3339Nano))},
 	}
+	attrs[DLQAttrSourceMessageID] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(it.msg.MessageId)}
 	names := make([]string, 0, len(it.msg.MessageAttributes))
 	for name := range it.msg.MessageAttributes {
 		if !strings.HasPrefix(name, dlqAttrPrefix) {

@@ -30,7 +30,8 @@ const (
 )
 
 // CorrelationIDAttribute is the message attribute (String) whose value
-// becomes Delivery.CorrelationID, tying a record to the request that sent it.
+// becomes Delivery.CorrelationID, tying a record to the request that sent it;
+// on EventBridge events, the detail field of that name.
 const CorrelationIDAttribute = "correlation_id"
 
 // sqsItem is one record of a batch on its way through the processor.

@@ -44,8 +44,13 @@ func testURL(name string) string {
 	return "https://sqs." + testRegion + ".amazonaws.com/" + testAccount + "/" + name
 }
 
+// newFakeSQS returns a fake with one queue, "orders", whose RedrivePolicy
+// names "orders-dlq" with maxReceiveCount 5: the processor looks up a
+// queue's policy on its first invocation, so a test's queue must exist.
 func newFakeSQS() *fakeSQS {
-	return &fakeSQS{queues: map[string]map[string]string{}, calls: map[string]int{}, visibilityBad: map[string]bool{}}
+	f := &fakeSQS{queues: map[string]map[string]string{}, calls: map[string]int{}, visibilityBad: map[string]bool{}}
+	f.addQueue("orders", 5)
+	return f
 }
 
 // addQueue adds a source queue with a DLQ and the given maxReceiveCount

@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/esm"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // TestIntegrationIdempotentSideEffects sends 200 messages carrying 50
@@ -28,8 +28,8 @@ import (
 // side effect must run exactly once, and every message must leave the queue.
 func TestIntegrationIdempotentSideEffects(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 10, VisibilityTimeout: 30 * time.Second})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 10, VisibilityTimeout: 30 * time.Second})
 	table := env.Table(t)
 
 	const orders, copies = 50, 4
@@ -65,7 +65,7 @@ func TestIntegrationIdempotentSideEffects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return handler.SQS(func(ctx context.Context, m handler.Message[order]) error {
+		return handler.MustNewSQS(func(ctx context.Context, m handler.Message[order]) error {
 			mu.Lock()
 			effects[m.Body.ID]++
 			mu.Unlock()
@@ -108,8 +108,12 @@ func TestIntegrationIdempotentSideEffects(t *testing.T) {
 			t.Errorf("order %s: side effect ran %d times, want exactly once", id, n)
 		}
 	}
-	if s, d := log.count(handler.Succeeded), log.count(handler.Duplicate); s != orders || d != orders*(copies-1) {
-		t.Errorf("%d succeeded, %d duplicates; want %d and %d", s, d, orders, orders*(copies-1))
+	// Exactly one success per order; at least the sent copies as duplicates.
+	// More duplicates are right, not a flake: SQS delivers at least once
+	// (and moto resurrects a message when two deletes overlap), and every
+	// extra delivery of a done order must end as a duplicate.
+	if s, d := log.count(handler.Succeeded), log.count(handler.Duplicate); s != orders || d < orders*(copies-1) {
+		t.Errorf("%d succeeded, %d duplicates; want %d and at least %d", s, d, orders, orders*(copies-1))
 	}
 	t.Logf("%d records came back once on a live lock (ErrInProgress)", log.count(handler.RetryScheduled))
 	if n := log.count(handler.Failed) + log.count(handler.DeadLettered); n != 0 {

@@ -35,7 +35,7 @@ func TestSQSIdempotencyDuplicates(t *testing.T) {
 	guard := newGuard(t, idempotency.Config{Namespace: "test"})
 	var ran atomic.Int32
 	obs := &recorder{}
-	h := handler.SQS(func(context.Context, handler.Message[order]) error { ran.Add(1); return nil },
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { ran.Add(1); return nil },
 		handler.SQSConfig{Client: client, Idempotency: guard, Key: handler.KeyJSONField("order_id"), Observer: obs, Logger: discard, Concurrency: 1})
 	resp, err := h(context.Background(), sqsEvent("orders",
 		msg{id: "m1", body: body("o-1")}, msg{id: "m2", body: body("o-2")}, msg{id: "m3", body: body("o-1")}))
@@ -54,6 +54,29 @@ func TestSQSIdempotencyDuplicates(t *testing.T) {
 	if got, want := obs.report("m3").KeyHash, guard.KeyHash("o-1"); got != want || obs.report("m1").KeyHash != want {
 		t.Errorf("key hash %q, want %q on both records of o-1", got, want)
 	}
+	if k := obs.report("m1").Key; k != "" {
+		t.Errorf("report names the key %q without WithDisplay; want only its hash", k)
+	}
+}
+
+// A key function WithDisplay names the key in the report (and so in the
+// outcome line), on the first run and on the duplicate alike.
+func TestSQSIdempotencyKeyDisplay(t *testing.T) {
+	t.Parallel()
+	client := newFakeSQS()
+	client.addQueue("orders", 3)
+	guard := newGuard(t, idempotency.Config{Namespace: "test"})
+	obs := &recorder{}
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { return nil },
+		handler.SQSConfig{Client: client, Idempotency: guard, Key: handler.KeyJSONField("order_id").WithDisplay("order %s"), Observer: obs, Logger: discard, Concurrency: 1})
+	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("o-17")}, msg{id: "m2", body: body("o-17")})); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"m1", "m2"} {
+		if r := obs.report(id); r.Key != "order o-17" || r.KeyHash != guard.KeyHash("o-17") {
+			t.Errorf("%s: report key %q hash %q; want %q and the hash of o-17", id, r.Key, r.KeyHash, "order o-17")
+		}
+	}
 }
 
 func TestSQSIdempotencyFailureReleasesKey(t *testing.T) {
@@ -63,7 +86,7 @@ func TestSQSIdempotencyFailureReleasesKey(t *testing.T) {
 	guard := newGuard(t, idempotency.Config{})
 	calls := 0
 	obs := &recorder{}
-	h := handler.SQS(func(context.Context, handler.Message[order]) error {
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error {
 		calls++
 		if calls == 1 {
 			return errFlaky
@@ -77,7 +100,7 @@ func TestSQSIdempotencyFailureReleasesKey(t *testing.T) {
 	ev.Records[0].Attributes["ApproximateReceiveCount"] = "2"
 	ev.Records[0].MessageId = "m1" // same delivery id, second receive
 	obs2 := &recorder{}
-	h2 := handler.SQS(func(context.Context, handler.Message[order]) error { calls++; return nil },
+	h2 := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { calls++; return nil },
 		handler.SQSConfig{Client: client, Idempotency: guard, Key: handler.KeyMessageID, Observer: obs2, Logger: discard})
 	if _, err := h2(context.Background(), ev); err != nil {
 		t.Fatal(err)
@@ -100,7 +123,7 @@ func TestSQSIdempotencyInProgress(t *testing.T) {
 	release := make(chan struct{})
 	obs := &recorder{}
 	var ran atomic.Int32
-	h := handler.SQS(func(ctx context.Context, m handler.Message[order]) error {
+	h := handler.MustNewSQS(func(ctx context.Context, m handler.Message[order]) error {
 		ran.Add(1)
 		select {
 		case <-release:
@@ -158,7 +181,7 @@ func TestSQSIdempotencyPayloadMismatchIsDeadLettered(t *testing.T) {
 		return k, err
 	}
 	obs := &recorder{}
-	h := handler.SQS(func(context.Context, handler.Message[order]) error { return nil },
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { return nil },
 		handler.SQSConfig{Client: client, Idempotency: guard, Key: key, Observer: obs, Logger: discard, Concurrency: 1})
 	_, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("o-1")}, msg{id: "m2", body: `{"order_id":"o-1","amount":999}`}))
 	if err != nil {
@@ -179,7 +202,7 @@ func TestSQSIdempotencyMissingKey(t *testing.T) {
 	obs := &recorder{}
 	var ran atomic.Int32
 	fn := func(context.Context, handler.Message[string]) error { ran.Add(1); return nil }
-	strict := handler.SQS(fn, handler.SQSConfig{Client: client, Idempotency: newGuard(t, idempotency.Config{}), Key: handler.KeyJSONField("order_id"), Observer: obs, Logger: discard})
+	strict := handler.MustNewSQS(fn, handler.SQSConfig{Client: client, Idempotency: newGuard(t, idempotency.Config{}), Key: handler.KeyJSONField("order_id"), Observer: obs, Logger: discard})
 	if _, err := strict(context.Background(), sqsEvent("orders", msg{id: "m1", body: `{"id":1}`}, msg{id: "m2", body: `not json`})); err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +215,7 @@ func TestSQSIdempotencyMissingKey(t *testing.T) {
 	if ran.Load() != 0 {
 		t.Errorf("ran %d records without a key", ran.Load())
 	}
-	lenient := handler.SQS(fn, handler.SQSConfig{Client: client, Idempotency: newGuard(t, idempotency.Config{AllowMissingKey: true}), Key: handler.KeyJSONField("order_id"), Logger: discard})
+	lenient := handler.MustNewSQS(fn, handler.SQSConfig{Client: client, Idempotency: newGuard(t, idempotency.Config{AllowMissingKey: true}), Key: handler.KeyJSONField("order_id"), Logger: discard})
 	if resp, err := lenient(context.Background(), sqsEvent("orders", msg{id: "m3", body: `{"id":1}`})); err != nil || len(resp.BatchItemFailures) != 0 || ran.Load() != 1 {
 		t.Errorf("AllowMissingKey: resp %v, err %v, ran %d; want it run unguarded", resp, err, ran.Load())
 	}
@@ -216,10 +239,9 @@ func TestSQSIdempotencyConfig(t *testing.T) {
 			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, handler.ErrSQSConfig)) {
 				t.Errorf("Validate() = %v, want ok %v", err, tc.ok)
 			}
-			h := handler.SQS(func(context.Context, handler.Message[string]) error { return nil }, tc.cfg)
-			_, herr := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: "x"}))
+			_, herr := handler.NewSQS(func(context.Context, handler.Message[string]) error { return nil }, tc.cfg)
 			if fmt.Sprint(herr) != fmt.Sprint(err) {
-				t.Errorf("handler error %v, want the Validate error %v", herr, err)
+				t.Errorf("NewSQS error %v, want the Validate error %v", herr, err)
 			}
 		})
 	}

@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/esm"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 	"github.com/latchkit/latch/pkg/retry"
 )
 
@@ -66,7 +66,7 @@ func (c *timedSQS) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInp
 	return out, err
 }
 
-func sendBodies(t *testing.T, env *awstest.Env, url, group string, bodies ...string) []string {
+func sendBodies(t *testing.T, env *emulator.Env, url, group string, bodies ...string) []string {
 	t.Helper()
 	var ids []string
 	for i, b := range bodies {
@@ -105,7 +105,7 @@ func drive(t *testing.T, cfg esm.Config, h handler.Func[events.SQSEvent, events.
 }
 
 // receiveAll drains a queue with short polls and deletes nothing.
-func receiveAll(t *testing.T, env *awstest.Env, url string) []types.Message {
+func receiveAll(t *testing.T, env *emulator.Env, url string) []types.Message {
 	t.Helper()
 	var msgs []types.Message
 	for {
@@ -132,17 +132,17 @@ func attr(m types.Message, name string) string {
 
 func TestIntegrationRetryThenSucceed(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
+	env := emulator.New(t)
 	// The queue's own timeout is long: a record back within seconds is
 	// back because latch changed its visibility.
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5, VisibilityTimeout: 30 * time.Second})
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 5, VisibilityTimeout: 30 * time.Second})
 	client := &timedSQS{Client: env.SQS}
 	var (
 		mu       sync.Mutex
 		attempts []int
 	)
 	log := &reportLog{}
-	h := handler.SQS(func(_ context.Context, m handler.Message[order]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[order]) error {
 		mu.Lock()
 		attempts = append(attempts, m.Attempt)
 		mu.Unlock()
@@ -196,11 +196,11 @@ func TestIntegrationRetryThenSucceed(t *testing.T) {
 
 func TestIntegrationRetryableExhaustedGoesToDLQ(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 3, VisibilityTimeout: 30 * time.Second})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3, VisibilityTimeout: 30 * time.Second})
 	log := &reportLog{}
 	calls := 0
-	h := handler.SQS(func(context.Context, handler.Message[order]) error { calls++; return errFlaky },
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { calls++; return errFlaky },
 		handler.SQSConfig{Client: env.SQS, Observer: log, Backoff: retry.Backoff{Base: time.Second, Max: time.Second, Jitter: -1}})
 	id := sendBodies(t, env, q.URL, "", body("o-2"))[0]
 	start := time.Now()
@@ -243,10 +243,10 @@ func TestIntegrationRetryableExhaustedGoesToDLQ(t *testing.T) {
 
 func TestIntegrationPermanentAndUndecodableGoToDLQAtOnce(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5})
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 5})
 	calls := 0
-	h := handler.SQS(func(_ context.Context, m handler.Message[order]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[order]) error {
 		calls++
 		return retry.Permanent(fmt.Errorf("order %s: %w", m.Body.ID, errRejected))
 	}, handler.SQSConfig{Client: env.SQS})
@@ -279,11 +279,11 @@ func TestIntegrationPermanentAndUndecodableGoToDLQAtOnce(t *testing.T) {
 
 func TestIntegrationDLQSendFailsKeepsRecord(t *testing.T) {
 	t.Parallel()
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5, VisibilityTimeout: time.Second})
-	missing := strings.TrimSuffix(q.DLQ.URL, q.DLQ.Name) + awstest.UniqueName(t, "missing")
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 5, VisibilityTimeout: time.Second})
+	missing := strings.TrimSuffix(q.DLQ.URL, q.DLQ.Name) + emulator.UniqueName(t, "missing")
 	log := &reportLog{}
-	h := handler.SQS(func(context.Context, handler.Message[order]) error { return retry.Permanent(errRejected) },
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { return retry.Permanent(errRejected) },
 		handler.SQSConfig{Client: env.SQS, DLQURL: missing, Observer: log, Logger: discard})
 	id := sendBodies(t, env, q.URL, "", body("o-4"))[0]
 	b, err := esm.Poll(context.Background(), esm.Config{Client: env.SQS, QueueURL: q.URL, WaitTime: time.Second}, esm.Invoke(h))
@@ -312,15 +312,15 @@ func TestIntegrationDLQSendFailsKeepsRecord(t *testing.T) {
 func TestIntegrationFIFOGroups(t *testing.T) {
 	t.Parallel()
 	// a3 must wait behind a2's retry; LocalStack hands it out meanwhile.
-	awstest.SkipOnGap(t, awstest.GapFIFOInFlight)
-	env := awstest.New(t)
-	q := env.Queue(t, awstest.QueueSpec{FIFO: true, MaxReceiveCount: 5, VisibilityTimeout: 30 * time.Second})
+	emulator.SkipOnGap(t, emulator.GapFIFOInFlight)
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{FIFO: true, MaxReceiveCount: 5, VisibilityTimeout: 30 * time.Second})
 	var (
 		mu  sync.Mutex
 		ran = map[string][]string{}
 	)
 	log := &reportLog{}
-	h := handler.SQS(func(_ context.Context, m handler.Message[order]) error {
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[order]) error {
 		g := m.Raw.Attributes["MessageGroupId"]
 		mu.Lock()
 		ran[g] = append(ran[g], fmt.Sprint(m.Body.ID, "#", m.Attempt))
@@ -345,7 +345,7 @@ func TestIntegrationFIFOGroups(t *testing.T) {
 	if diff := cmp.Diff(want, ran); diff != "" {
 		t.Errorf("runs per group (-want +got):\n%s", diff)
 	}
-	if rs := log.of(a[2]); len(rs) != 2 || !errors.Is(rs[0].Err, handler.ErrGroupBlocked) || rs[0].Outcome != handler.RetryScheduled {
+	if rs := log.of(a[2]); len(rs) != 2 || !errors.Is(rs[0].Err, handler.ErrGroupBlocked) || rs[0].Outcome != handler.Blocked {
 		t.Errorf("a3 reports %+v; want blocked behind a2, then succeeded", rs)
 	}
 	env.AssertQueueEmpty(t, q.URL)

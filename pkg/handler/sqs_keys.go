@@ -22,6 +22,22 @@ import (
 // guard check that records under one key carry the same request.
 type KeyFunc func(m events.SQSMessage) (idempotency.Key, error)
 
+// WithDisplay names f's keys for people: format, with the key's ID for its
+// one verb, becomes Key.Display ("order %s" → "order o-17"), which outcome
+// lines (idempotency_key) and errors such as a payload mismatch carry while
+// the table keeps only the hash. Keys are not in logs by default because an
+// ID taken from a body may be data its owner would not log; WithDisplay is
+// the choice to. A missing key stays missing.
+func (f KeyFunc) WithDisplay(format string) KeyFunc {
+	return func(m events.SQSMessage) (idempotency.Key, error) {
+		k, err := f(m)
+		if err == nil && k.ID != "" {
+			k.Display = fmt.Sprintf(format, k.ID)
+		}
+		return k, err
+	}
+}
+
 // KeyMessageID keys a record by its SQS message id: it suppresses SQS's
 // own redeliveries of one message, not a producer sending the same request
 // twice (each send gets a new id).

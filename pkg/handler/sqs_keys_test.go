@@ -37,6 +37,10 @@ func TestKeyFuncs(t *testing.T) {
 		{name: "bool field", key: handler.KeyJSONField("ok"), msg: m(`{"ok":true}`), permanent: true},
 		{name: "not JSON", key: handler.KeyJSONField("order_id"), msg: m(`order 7`), permanent: true},
 		{name: "JSON array", key: handler.KeyJSONField("order_id"), msg: m(`[1,2]`), permanent: true},
+		{name: "display names the key", key: handler.KeyJSONField("order_id").WithDisplay("order %s"), msg: m(`{"order_id":"o-7"}`),
+			want: idempotency.Key{ID: "o-7", Display: "order o-7"}},
+		{name: "display leaves a missing key missing", key: handler.KeyJSONField("order_id").WithDisplay("order %s"), msg: m(`{}`), want: idempotency.Key{}},
+		{name: "display keeps the key's error", key: handler.KeyJSONField("order_id").WithDisplay("order %s"), msg: m(`[1]`), permanent: true},
 		{name: "parent is not an object", key: handler.KeyJSONField("order", "id"), msg: m(`{"order":"o-1"}`), permanent: true},
 	}
 	for _, tt := range tests {

@@ -21,9 +21,11 @@ type sqsQueue struct {
 	arn  string
 	url  string
 	fifo bool
-	// maxReceiveCount is from the RedrivePolicy; 0 when the queue has none,
-	// and then no attempt is the last.
+	// maxReceiveCount is from the RedrivePolicy; 0 when the queue has none.
 	maxReceiveCount int
+	// lastAttempt is the attempt on which a retryable failure is
+	// dead-lettered: see SQSConfig.MaxAttempts. Always positive.
+	lastAttempt int
 	// dlqURL is SQSConfig.DLQURL, else the RedrivePolicy's target; empty when
 	// there is neither.
 	dlqURL  string
@@ -34,20 +36,25 @@ type sqsQueue struct {
 // needs none of this, so the happy path makes no extra calls. Failures are
 // not kept; the next record that needs the queue asks again.
 type sqsQueues struct {
-	client SQSClient
-	dlqURL string
+	client      SQSClient
+	dlqURL      string
+	maxAttempts int
 
 	mu    sync.Mutex
 	known map[string]*sqsQueue
 }
 
-func newSQSQueues(client SQSClient, dlqURL string) *sqsQueues {
-	return &sqsQueues{client: client, dlqURL: dlqURL, known: map[string]*sqsQueue{}}
+func newSQSQueues(client SQSClient, dlqURL string, maxAttempts int) *sqsQueues {
+	return &sqsQueues{client: client, dlqURL: dlqURL, maxAttempts: maxAttempts, known: map[string]*sqsQueue{}}
 }
 
 // get returns the queue with the given ARN. Holding the lock across the
 // calls makes concurrent records of one batch wait for one lookup instead
 // of each making their own.
+//
+// A queue without a dead-letter queue is an error wrapping ErrNoDLQ and
+// ErrSQSConfig, and is not kept: the policy may be added without a deploy,
+// and the next invocation should see it.
 func (qs *sqsQueues) get(ctx context.Context, queueARN string) (*sqsQueue, error) {
 	qs.mu.Lock()
 	defer qs.mu.Unlock()
@@ -57,6 +64,11 @@ func (qs *sqsQueues) get(ctx context.Context, queueARN string) (*sqsQueue, error
 	q, err := qs.load(ctx, queueARN)
 	if err != nil {
 		return nil, fmt.Errorf("handler: look up queue %s: %w", queueARN, err)
+	}
+	if q.dlqURL == "" {
+		return nil, fmt.Errorf("%w: %w: queue %s has no RedrivePolicy and SQSConfig.DLQURL is empty; "+
+			"give the queue a RedrivePolicy or set DLQURL, or failing records would come back until the queue's retention drops them",
+			ErrSQSConfig, ErrNoDLQ, queueARN)
 	}
 	qs.known[queueARN] = q
 	return q, nil
@@ -88,7 +100,26 @@ func (qs *sqsQueues) load(ctx context.Context, queueARN string) (*sqsQueue, erro
 		}
 	}
 	q.dlqFIFO = strings.HasSuffix(q.dlqURL, ".fifo")
+	q.lastAttempt = lastAttempt(qs.maxAttempts, q.maxReceiveCount)
 	return q, nil
+}
+
+// lastAttempt is the attempt on which a retryable failure is dead-lettered,
+// from SQSConfig.MaxAttempts (0: unset) and the queue's maxReceiveCount (0:
+// no RedrivePolicy). The queue's own count wins when nothing lower is
+// asked for: SQS would move the record to the DLQ after it anyway, without
+// the reason.
+func lastAttempt(maxAttempts, maxReceiveCount int) int {
+	switch {
+	case maxReceiveCount > 0 && maxAttempts > 0:
+		return min(maxAttempts, maxReceiveCount)
+	case maxReceiveCount > 0:
+		return maxReceiveCount
+	case maxAttempts > 0:
+		return maxAttempts
+	default:
+		return DefaultMaxAttempts
+	}
 }
 
 // queueURL asks SQS for the URL of the queue with the given ARN rather than

@@ -65,6 +65,8 @@ func TestSQSOutcomes(t *testing.T) {
 	tests := []struct {
 		name         string
 		queueMax     int // maxReceiveCount of the source queue; 0: no redrive policy
+		maxAttempts  int // SQSConfig.MaxAttempts
+		dlqURL       bool
 		msgs         []msg
 		want         events.SQSEventResponse
 		wantOutcomes map[string]handler.Outcome
@@ -127,16 +129,57 @@ func TestSQSOutcomes(t *testing.T) {
 			wantDelay:    map[string]int32{"m1": 2},
 		},
 		{
-			name:         "permanent failure without a DLQ stays in the queue",
-			queueMax:     0,
-			msgs:         []msg{{id: "m1", body: body("bad")}},
+			name:         "without a redrive policy, DefaultMaxAttempts is the last attempt",
+			dlqURL:       true,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: handler.DefaultMaxAttempts - 1}, {id: "m2", body: body("flaky"), attempt: handler.DefaultMaxAttempts}},
 			want:         failures("m1"),
-			wantOutcomes: map[string]handler.Outcome{"m1": handler.Failed},
+			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled, "m2": handler.DeadLettered},
+			wantDelay:    map[string]int32{"m1": 60},
+			wantDLQ:      []string{body("flaky")},
 		},
 		{
-			name:         "without a redrive policy no attempt is the last",
-			queueMax:     0,
-			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: 40}},
+			// what the outside run saw: attempt 50 still retry_scheduled
+			name:         "without a redrive policy, a long-failing record ends in the DLQ",
+			dlqURL:       true,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: 50}},
+			want:         failures(),
+			wantOutcomes: map[string]handler.Outcome{"m1": handler.DeadLettered},
+			wantDLQ:      []string{body("flaky")},
+		},
+		{
+			name:         "MaxAttempts caps a queue without a redrive policy",
+			maxAttempts:  3,
+			dlqURL:       true,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: 2}, {id: "m2", body: body("flaky"), attempt: 3}},
+			want:         failures("m1"),
+			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled, "m2": handler.DeadLettered},
+			wantDelay:    map[string]int32{"m1": 4},
+			wantDLQ:      []string{body("flaky")},
+		},
+		{
+			name:         "MaxAttempts below maxReceiveCount wins",
+			queueMax:     5,
+			maxAttempts:  3,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: 2}, {id: "m2", body: body("flaky"), attempt: 3}},
+			want:         failures("m1"),
+			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled, "m2": handler.DeadLettered},
+			wantDelay:    map[string]int32{"m1": 4},
+			wantDLQ:      []string{body("flaky")},
+		},
+		{
+			name:         "maxReceiveCount below MaxAttempts wins",
+			queueMax:     5,
+			maxAttempts:  8,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: 4}, {id: "m2", body: body("flaky"), attempt: 5}},
+			want:         failures("m1"),
+			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled, "m2": handler.DeadLettered},
+			wantDelay:    map[string]int32{"m1": 16},
+			wantDLQ:      []string{body("flaky")},
+		},
+		{
+			name:         "a queue's maxReceiveCount above DefaultMaxAttempts is kept when MaxAttempts is zero",
+			queueMax:     handler.DefaultMaxAttempts + 10,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: handler.DefaultMaxAttempts + 5}},
 			want:         failures("m1"),
 			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled},
 			wantDelay:    map[string]int32{"m1": 60},
@@ -148,7 +191,11 @@ func TestSQSOutcomes(t *testing.T) {
 			client := newFakeSQS()
 			client.addQueue("orders", tt.queueMax)
 			obs := &recorder{}
-			h := handler.SQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard, Now: func() time.Time { return testNow }})
+			cfg := handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard, Now: func() time.Time { return testNow }, MaxAttempts: tt.maxAttempts}
+			if tt.dlqURL {
+				cfg.DLQURL = testURL("orders-dlq")
+			}
+			h := handler.MustNewSQS(byBody, cfg)
 			got, err := h(context.Background(), sqsEvent("orders", tt.msgs...))
 			if err != nil {
 				t.Fatalf("handler error: %v", err)
@@ -192,7 +239,7 @@ func TestSQSResponseJSON(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Logger: discard})
 	for _, tc := range []struct {
 		name string
 		msgs []msg
@@ -230,7 +277,7 @@ func TestSQSDeadLetterAttributes(t *testing.T) {
 	}
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Logger: discard, Now: func() time.Time { return testNow }})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Logger: discard, Now: func() time.Time { return testNow }})
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("bad1"), attempt: 2, attrs: attrs})); err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +299,9 @@ func TestSQSDeadLetterAttributes(t *testing.T) {
 		handler.DLQAttrSourceQueue:  "String:" + testARN("orders"),
 		handler.DLQAttrFailedAt:     "String:2026-03-01T12:00:00Z",
 		// the record's own, in name order, while they fit in ten
-		"a": "String:1", "b": "Binary:[1 2]", "c": "String:3", "d": "String:4", "e": "String:5",
+		"a": "String:1", "b": "Binary:[1 2]", "c": "String:3", "d": "String:4",
 	}
+	want[handler.DLQAttrSourceMessageID] = "String:m1"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("DLQ attributes (-want +got):\n%s", diff)
 	}
@@ -267,7 +315,7 @@ func TestSQSDeadLetterLongError(t *testing.T) {
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
 	long := strings.Repeat("é", 3000)
-	h := handler.SQS(func(context.Context, handler.Message[string]) error { return retry.Permanent(errors.New(long)) },
+	h := handler.MustNewSQS(func(context.Context, handler.Message[string]) error { return retry.Permanent(errors.New(long)) },
 		handler.SQSConfig{Client: client, Logger: discard})
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: "x"})); err != nil {
 		t.Fatal(err)
@@ -282,7 +330,7 @@ func TestSQSFIFODeadLetter(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders.fifo", 3)
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Logger: discard})
 	resp, err := h(context.Background(), sqsEvent("orders.fifo", msg{id: "m1", body: body("bad"), group: "customer-9"}, msg{id: "m2", body: body("ok"), group: "customer-9"}))
 	if err != nil {
 		t.Fatal(err)
@@ -309,7 +357,7 @@ func TestSQSDeadLetterSendFails(t *testing.T) {
 	client.sendErr = &types.QueueDoesNotExist{Message: aws.String("gone")}
 	var logs bytes.Buffer
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("bad")}, msg{id: "m2", body: body("flaky"), attempt: 3}))
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +384,7 @@ func TestSQSDLQURLOverride(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders", 0) // no redrive policy: the DLQ comes from the config
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, DLQURL: testURL("elsewhere"), Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, DLQURL: testURL("elsewhere"), Logger: discard})
 	resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("bad")}))
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +405,7 @@ func TestSQSVisibilityBatching(t *testing.T) {
 		msgs = append(msgs, msg{id: id, body: body("flaky")})
 		ids = append(ids, id)
 	}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Logger: discard, Concurrency: 4})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Logger: discard, Concurrency: 4})
 	resp, err := h(context.Background(), sqsEvent("orders", msgs...))
 	if err != nil {
 		t.Fatal(err)
@@ -390,7 +438,7 @@ func TestSQSVisibilityChangeFails(t *testing.T) {
 			tc.inject(client)
 			var logs bytes.Buffer
 			obs := &recorder{}
-			h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("flaky")}))
 			if err != nil {
 				t.Fatal(err)
@@ -418,7 +466,7 @@ func TestSQSRetryAtRoundsUp(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders", 5)
-	h := handler.SQS(func(context.Context, handler.Message[string]) error {
+	h := handler.MustNewSQS(func(context.Context, handler.Message[string]) error {
 		return inProgress{until: testNow.Add(2500 * time.Millisecond)}
 	}, handler.SQSConfig{Client: client, Logger: discard, Now: func() time.Time { return testNow }})
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: "x"})); err != nil {
@@ -435,12 +483,13 @@ func TestSQSQueueLookedUpOnce(t *testing.T) {
 	client.queues["orders"] = map[string]string{"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"2"}`, testARN("orders-dlq"))}
 	client.queues["orders-dlq"] = map[string]string{}
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
+	// The first invocation reads the RedrivePolicy before any record runs.
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "ok", body: body("a")})); err != nil {
 		t.Fatal(err)
 	}
-	if n := client.count("GetQueueUrl") + client.count("GetQueueAttributes"); n != 0 {
-		t.Errorf("a batch that succeeds made %d lookups, want 0", n)
+	if u, a := client.count("GetQueueUrl"), client.count("GetQueueAttributes"); u != 2 || a != 1 {
+		t.Errorf("first batch: GetQueueUrl %d, GetQueueAttributes %d times; want 2 and 1", u, a)
 	}
 	for i := range 3 {
 		ev := sqsEvent("orders", msg{id: fmt.Sprint("a", i), body: body("flaky")}, msg{id: fmt.Sprint("b", i), body: body("flaky"), attempt: 2})
@@ -458,13 +507,50 @@ func TestSQSQueueLookedUpOnce(t *testing.T) {
 	}
 }
 
+// TestSQSDLQURLSetNoCalls: with DLQURL set, nothing must be read before a
+// record runs, so a batch that succeeds makes no SQS calls at all.
+func TestSQSDLQURLSetNoCalls(t *testing.T) {
+	t.Parallel()
+	client := newFakeSQS()
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, DLQURL: testURL("orders-dlq"), Logger: discard})
+	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "ok", body: body("a")})); err != nil {
+		t.Fatal(err)
+	}
+	if n := client.count("GetQueueUrl") + client.count("GetQueueAttributes"); n != 0 {
+		t.Errorf("a batch that succeeds made %d lookups, want 0", n)
+	}
+}
+
+// TestSQSQueueLookupFailsFirst: without DLQURL, a failed lookup of the
+// queue's policy fails the whole first batch, before anything runs; the
+// failure is not kept.
+func TestSQSQueueLookupFailsFirst(t *testing.T) {
+	t.Parallel()
+	client := newFakeSQS()
+	client.lookupErr = errors.New("network down")
+	var ran atomic.Int32
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { ran.Add(1); return nil }, handler.SQSConfig{Client: client, Logger: discard})
+	ev := sqsEvent("orders", msg{id: "m1", body: body("ok")})
+	if _, err := h(context.Background(), ev); !errors.Is(err, client.lookupErr) || ran.Load() != 0 {
+		t.Fatalf("error %v, ran %d; want the lookup error and nothing run", err, ran.Load())
+	}
+	client.mu.Lock()
+	client.lookupErr = nil
+	client.mu.Unlock()
+	if _, err := h(context.Background(), ev); err != nil || ran.Load() != 1 {
+		t.Errorf("after the lookup recovers: error %v, ran %d; want nil, 1", err, ran.Load())
+	}
+}
+
+// TestSQSQueueLookupFails: with DLQURL set, the queue is looked up on the
+// first failure; a failed lookup leaves those records Failed, in the queue.
 func TestSQSQueueLookupFails(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
 	client.lookupErr = errors.New("network down")
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, DLQURL: testURL("orders-dlq"), Observer: obs, Logger: discard})
 	resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("flaky")}, msg{id: "m2", body: body("bad")}))
 	if err != nil {
 		t.Fatal(err)
@@ -490,7 +576,7 @@ func TestSQSPanic(t *testing.T) {
 	client.addQueue("orders", 3)
 	var logs bytes.Buffer
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	// on its last attempt, a panicking record goes to the DLQ with the panic as the reason
 	resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: body("boom1")}, msg{id: "m2", body: body("boom2"), attempt: 3}, msg{id: "m3", body: body("ok")}))
 	if err != nil {
@@ -520,7 +606,7 @@ func TestSQSPanicWithPermanentErrorStaysRetryable(t *testing.T) {
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
 	obs := &recorder{}
-	h := handler.SQS(func(context.Context, handler.Message[string]) error { panic(retry.Permanent(errRejected)) },
+	h := handler.MustNewSQS(func(context.Context, handler.Message[string]) error { panic(retry.Permanent(errRejected)) },
 		handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
 	if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: "x"})); err != nil {
 		t.Fatal(err)
@@ -546,7 +632,7 @@ func TestSQSFIFOGroups(t *testing.T) {
 		return byBody(context.Background(), m)
 	}
 	obs := &recorder{}
-	h := handler.SQS(fn, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard})
+	h := handler.MustNewSQS(fn, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard})
 	ev := sqsEvent("orders.fifo",
 		msg{id: "a1", body: body("ok"), group: "A"},
 		msg{id: "b1", body: body("ok"), group: "B"},
@@ -569,9 +655,9 @@ func TestSQSFIFOGroups(t *testing.T) {
 		t.Errorf("records run per group (-want +got):\n%s", diff)
 	}
 	want := map[string]handler.Outcome{
-		"a1": handler.Succeeded, "a2": handler.RetryScheduled, "a3": handler.RetryScheduled, "a4": handler.DeadLettered,
+		"a1": handler.Succeeded, "a2": handler.RetryScheduled, "a3": handler.Blocked, "a4": handler.DeadLettered,
 		"b1": handler.Succeeded, "b2": handler.DeadLettered, "b3": handler.Succeeded,
-		"c1": handler.RetryScheduled, "c2": handler.RetryScheduled,
+		"c1": handler.RetryScheduled, "c2": handler.Blocked,
 	}
 	if diff := cmp.Diff(want, obs.outcomes()); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
@@ -585,6 +671,10 @@ func TestSQSFIFOGroups(t *testing.T) {
 	}
 	if r := obs.report("a3"); !errors.Is(r.Err, handler.ErrGroupBlocked) || !strings.Contains(r.Err.Error(), "a2") {
 		t.Errorf("a3 error %v; want ErrGroupBlocked naming a2", r.Err)
+	}
+	// a blocked record did not fail itself: no class, no retry delay of its own
+	if r := obs.report("c2"); r.Class != retry.ClassNone || r.RetryDelay != 0 {
+		t.Errorf("c2 (blocked) class %v, retry delay %v; want none, 0", r.Class, r.RetryDelay)
 	}
 	reasons := map[string]string{} // receive count → reason
 	for _, in := range client.sent {
@@ -601,7 +691,7 @@ func TestSQSFIFOBlockedBehindFailedSend(t *testing.T) {
 	client.addQueue("orders.fifo", 5)
 	client.sendErr = errors.New("DLQ unavailable")
 	obs := &recorder{}
-	h := handler.SQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Observer: obs, Logger: discard})
 	resp, err := h(context.Background(), sqsEvent("orders.fifo", msg{id: "a1", body: body("bad"), group: "A"}, msg{id: "a2", body: body("ok"), group: "A"}))
 	if err != nil {
 		t.Fatal(err)
@@ -609,7 +699,7 @@ func TestSQSFIFOBlockedBehindFailedSend(t *testing.T) {
 	if diff := cmp.Diff(failures("a1", "a2"), resp); diff != "" {
 		t.Errorf("response (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]handler.Outcome{"a1": handler.Failed, "a2": handler.RetryScheduled}, obs.outcomes()); diff != "" {
+	if diff := cmp.Diff(map[string]handler.Outcome{"a1": handler.Failed, "a2": handler.Blocked}, obs.outcomes()); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
 	if _, asked := client.visibilityOf("rh-a1"); asked {
@@ -661,7 +751,7 @@ func TestSQSConcurrencyLimit(t *testing.T) {
 				queue += ".fifo"
 			}
 			client.addQueue(queue, 3)
-			h := handler.SQS(fn, handler.SQSConfig{Client: client, Concurrency: tc.concurrency, Logger: discard})
+			h := handler.MustNewSQS(fn, handler.SQSConfig{Client: client, Concurrency: tc.concurrency, Logger: discard})
 			var msgs []msg
 			for i := range 20 {
 				m := msg{id: fmt.Sprintf("m%02d", i), body: "x"}
@@ -746,7 +836,7 @@ func TestSQSBadEvents(t *testing.T) {
 			t.Parallel()
 			client := newFakeSQS()
 			var ran atomic.Int32
-			h := handler.SQS(func(context.Context, handler.Message[string]) error { ran.Add(1); return nil }, handler.SQSConfig{Client: client, Logger: discard})
+			h := handler.MustNewSQS(func(context.Context, handler.Message[string]) error { ran.Add(1); return nil }, handler.SQSConfig{Client: client, Logger: discard})
 			resp, err := h(context.Background(), tt.ev)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("error %v, want %v", err, tt.want)
@@ -773,10 +863,16 @@ func TestSQSBadConfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := handler.SQS(tc.fn, tc.cfg)
-			if _, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: "x"})); !errors.Is(err, handler.ErrSQSConfig) {
-				t.Errorf("error %v, want ErrSQSConfig", err)
+			h, err := handler.NewSQS(tc.fn, tc.cfg)
+			if !errors.Is(err, handler.ErrSQSConfig) || h != nil {
+				t.Errorf("NewSQS = (handler %v, error %v), want no handler and ErrSQSConfig", h != nil, err)
 			}
+			defer func() {
+				if v := recover(); v == nil || !errors.Is(v.(error), handler.ErrSQSConfig) {
+					t.Errorf("MustNewSQS recovered %v, want a panic with ErrSQSConfig", v)
+				}
+			}()
+			handler.MustNewSQS(tc.fn, tc.cfg)
 		})
 	}
 }
@@ -790,7 +886,7 @@ func TestSQSMessage(t *testing.T) {
 	obs := &recorder{}
 	var got []any
 	var gotCtx string
-	h := handler.SQS(func(ctx context.Context, m handler.Message[order]) error {
+	h := handler.MustNewSQS(func(ctx context.Context, m handler.Message[order]) error {
 		got = append(got, m.Body, m.Attempt, m.Raw.MessageId)
 		gotCtx, _ = ctx.Value(recorderKey{}).(string)
 		return nil
@@ -810,8 +906,8 @@ func TestSQSMessage(t *testing.T) {
 	}
 	// string and []byte bodies are handed over as they are, JSON or not
 	var raw []string
-	hs := handler.SQS(func(_ context.Context, m handler.Message[string]) error { raw = append(raw, m.Body); return nil }, handler.SQSConfig{Client: client})
-	hb := handler.SQS(func(_ context.Context, m handler.Message[[]byte]) error {
+	hs := handler.MustNewSQS(func(_ context.Context, m handler.Message[string]) error { raw = append(raw, m.Body); return nil }, handler.SQSConfig{Client: client})
+	hb := handler.MustNewSQS(func(_ context.Context, m handler.Message[[]byte]) error {
 		raw = append(raw, string(m.Body))
 		return nil
 	}, handler.SQSConfig{Client: client})
@@ -822,5 +918,61 @@ func TestSQSMessage(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"not json", "not json"}, raw); diff != "" {
 		t.Errorf("raw bodies (-want +got):\n%s", diff)
+	}
+}
+
+// TestSQSFIFOBlockedVisibilityRefused: a blocked record whose visibility
+// change SQS refuses is still Blocked, not Failed: it never ran, and it is
+// reported either way, so it comes back behind its blocker.
+func TestSQSFIFOBlockedVisibilityRefused(t *testing.T) {
+	t.Parallel()
+	client := newFakeSQS()
+	client.addQueue("orders.fifo", 5)
+	client.visibilityBad["rh-a2"] = true
+	obs := &recorder{}
+	h := handler.MustNewSQS(byBody, handler.SQSConfig{Client: client, Backoff: noJitter, Observer: obs, Logger: discard})
+	resp, err := h(context.Background(), sqsEvent("orders.fifo", msg{id: "a1", body: body("flaky"), group: "A"}, msg{id: "a2", body: body("ok"), group: "A"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(failures("a1", "a2"), resp); diff != "" {
+		t.Errorf("response (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]handler.Outcome{"a1": handler.RetryScheduled, "a2": handler.Blocked}, obs.outcomes()); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+}
+
+// TestSQSNoDLQ: a source queue with neither a RedrivePolicy nor
+// SQSConfig.DLQURL is a config error on the first invocation, before any
+// record runs: otherwise a failing record would come back until the queue's
+// retention drops it, and a permanent one would never leave.
+func TestSQSNoDLQ(t *testing.T) {
+	t.Parallel()
+	client := newFakeSQS()
+	client.addQueue("orders", 0)
+	var ran atomic.Int32
+	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { ran.Add(1); return nil }, handler.SQSConfig{Client: client, Logger: discard})
+	ev := sqsEvent("orders", msg{id: "m1", body: body("ok")}, msg{id: "m2", body: body("ok")})
+	resp, err := h(context.Background(), ev)
+	if !errors.Is(err, handler.ErrNoDLQ) || !errors.Is(err, handler.ErrSQSConfig) || !strings.Contains(fmt.Sprint(err), testARN("orders")) {
+		t.Fatalf("error %v, want ErrNoDLQ and ErrSQSConfig naming the queue", err)
+	}
+	if ran.Load() != 0 || len(resp.BatchItemFailures) != 0 {
+		t.Errorf("ran %d records, reported %v; want none run: the whole batch comes back", ran.Load(), resp.BatchItemFailures)
+	}
+	// The policy is not remembered as missing: once it is added, the next
+	// invocation of the same handler works.
+	client.addQueue("orders", 3)
+	if _, err := h(context.Background(), ev); err != nil || ran.Load() != 2 {
+		t.Errorf("after adding a RedrivePolicy: error %v, ran %d; want nil, 2", err, ran.Load())
+	}
+}
+
+func TestSQSMaxAttemptsNegative(t *testing.T) {
+	t.Parallel()
+	_, err := handler.NewSQS(byBody, handler.SQSConfig{Client: newFakeSQS(), MaxAttempts: -1})
+	if !errors.Is(err, handler.ErrSQSConfig) || !strings.Contains(fmt.Sprint(err), "MaxAttempts") {
+		t.Errorf("error %v, want ErrSQSConfig naming MaxAttempts", err)
 	}
 }

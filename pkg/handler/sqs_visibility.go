@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"strconv"
 	"time"
@@ -17,7 +18,8 @@ const sqsMaxBatch = 10
 
 // scheduleRetries sets the visibility timeout of every pending record to its
 // delay, ten per call and queue, and finishes them: RetryScheduled when SQS
-// took the change, Failed when it did not.
+// took the change, Failed when it did not; a blocked record is Blocked
+// either way (see blockedVisibilityFailed).
 func (p *sqsProcessor[T]) scheduleRetries(ctx context.Context, runs []*sqsRun) {
 	byQueue := map[string][]*sqsRun{}
 	var order []string
@@ -52,7 +54,7 @@ func (p *sqsProcessor[T]) changeVisibility(ctx context.Context, url string, chun
 	out, err := p.cfg.Client.ChangeMessageVisibilityBatch(ctx, in)
 	if err != nil {
 		for _, r := range chunk {
-			p.fail(r, "delay its retry", err)
+			p.visibilityFailed(r, err)
 		}
 		return
 	}
@@ -69,13 +71,33 @@ func (p *sqsProcessor[T]) changeVisibility(ctx context.Context, url string, chun
 			ferr = errors.New("SQS answered neither success nor failure for the entry")
 		}
 		if ferr != nil {
-			p.fail(r, "delay its retry", ferr)
+			p.visibilityFailed(r, ferr)
 			continue
 		}
-		r.report.Outcome = RetryScheduled
-		r.report.RetryDelay = time.Duration(visibilitySeconds(r.delay)) * time.Second
+		if r.blocked {
+			r.report.Outcome = Blocked
+		} else {
+			r.report.Outcome = RetryScheduled
+			r.report.RetryDelay = time.Duration(visibilitySeconds(r.delay)) * time.Second
+		}
 		p.finish(r)
 	}
+}
+
+// visibilityFailed finishes a record whose visibility change SQS refused. A
+// failed record is Failed: its retry is not delayed as asked. A blocked
+// record stays Blocked: it is reported either way and comes back after the
+// queue's visibility timeout instead of at once, still behind its blocker,
+// which SQS holds the group for; only the wait is longer.
+func (p *sqsProcessor[T]) visibilityFailed(r *sqsRun, err error) {
+	if !r.blocked {
+		p.fail(r, "delay its retry", err)
+		return
+	}
+	p.log.WarnContext(r.ctx, "handler: could not make a blocked record visible again; it returns after the queue's visibility timeout",
+		slog.String("message_id", r.it.msg.MessageId), slog.Any("error", err))
+	r.report.Outcome = Blocked
+	p.finish(r)
 }
 
 // sqsMaxVisibility is the longest visibility latch asks for. SQS allows 12

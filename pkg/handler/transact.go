@@ -10,7 +10,7 @@ import (
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
-// SQSTx is SQS for a record function in the transactional form: fn returns
+// NewSQSTx is NewSQS for a record function in the transactional form: fn returns
 // the DynamoDB writes that are the record's effect, computed but not
 // performed, with a value; the processor commits them together with the
 // record's idempotency record in one TransactWriteItems
@@ -33,12 +33,15 @@ import (
 //
 // cfg.Idempotency and cfg.Key are required, and the guard's store must
 // implement idempotency.TxStore (handler.TraceStore keeps it). Everything
-// else is as in SQS; a failed condition of fn's writes is retryable unless
+// else is as in NewSQS; a failed condition of fn's writes is retryable unless
 // its Tx.ConditionFailed says otherwise.
-func SQSTx[T, R any](fn func(ctx context.Context, m Message[T]) (idempotency.Tx[R], error), then func(ctx context.Context, m Message[T], v R) error, cfg SQSConfig) Func[events.SQSEvent, events.SQSEventResponse] {
-	p := newSQSProcessor[T](cfg, fn == nil)
-	if p.cfgErr == nil {
-		p.cfgErr = txGuardError(ErrSQSConfig, cfg.Idempotency)
+func NewSQSTx[T, R any](fn func(ctx context.Context, m Message[T]) (idempotency.Tx[R], error), then func(ctx context.Context, m Message[T], v R) error, cfg SQSConfig) (Func[events.SQSEvent, events.SQSEventResponse], error) {
+	p, err := newSQSProcessor[T](cfg, fn == nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := txGuardError(ErrSQSConfig, cfg.Idempotency); err != nil {
+		return nil, err
 	}
 	p.tx = func(r *sqsRun, m Message[T], key idempotency.Key) (bool, string, error) {
 		var res idempotency.Result[R]
@@ -53,25 +56,53 @@ func SQSTx[T, R any](fn func(ctx context.Context, m Message[T]) (idempotency.Tx[
 		}
 		return res.Replayed, res.KeyHash, err
 	}
-	return p.handle
+	return p.handle, nil
 }
 
-// ScheduleTx is Schedule for a tick function in the transactional form:
-// fn returns the DynamoDB writes that are the tick's effect, and they are
-// committed with the tick's idempotency record (key Tick.Key()) in one
-// transaction, so a tick's effect happens exactly once. fn runs on duplicate
-// deliveries too, and must only read and compute. cfg.Idempotency is
-// required, on a store that implements idempotency.TxStore.
-func ScheduleTx[R any](fn func(ctx context.Context, t Tick) (idempotency.Tx[R], error), cfg ScheduleConfig) Func[json.RawMessage, struct{}] {
-	cfgErr := asyncConfigError(ErrScheduleConfig, fn == nil, "tick", cfg.FailureQueue)
-	if cfgErr == nil {
-		cfgErr = txGuardError(ErrScheduleConfig, cfg.Idempotency)
+// MustNewSQSTx is NewSQSTx for package-level initialisation: it panics on
+// the error NewSQSTx would return.
+func MustNewSQSTx[T, R any](fn func(ctx context.Context, m Message[T]) (idempotency.Tx[R], error), then func(ctx context.Context, m Message[T], v R) error, cfg SQSConfig) Func[events.SQSEvent, events.SQSEventResponse] {
+	h, err := NewSQSTx(fn, then, cfg)
+	if err != nil {
+		panic(err)
 	}
-	return schedule(cfg, cfgErr, func(ctx context.Context, tick Tick) (bool, string, error) {
-		res, err := idempotency.Transact(ctx, cfg.Idempotency, idempotency.Key{ID: tick.Key()},
+	return h
+}
+
+// NewScheduleTx is NewSchedule for a tick function in the transactional
+// form: fn returns the DynamoDB writes that are the tick's effect, and they
+// are committed with the tick's idempotency record (key Tick.Key()) in one
+// transaction, so a tick's effect happens exactly once. fn runs on
+// duplicate deliveries too, and must only read and compute.
+// cfg.Idempotency is required, on a store that implements
+// idempotency.TxStore; cfg.TTL and the wait for a tick another delivery is
+// running are as in NewSchedule.
+func NewScheduleTx[R any](fn func(ctx context.Context, t Tick) (idempotency.Tx[R], error), cfg ScheduleConfig) (Func[json.RawMessage, struct{}], error) {
+	if err := asyncConfigError(ErrScheduleConfig, fn == nil, "tick", cfg.FailureQueue); err != nil {
+		return nil, err
+	}
+	if err := txGuardError(ErrScheduleConfig, cfg.Idempotency); err != nil {
+		return nil, err
+	}
+	guard, err := scheduleGuard(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return schedule(cfg, true, func(ctx context.Context, tick Tick) (bool, string, error) {
+		res, err := idempotency.Transact(ctx, guard, idempotency.Key{ID: tick.Key()},
 			func(ctx context.Context) (idempotency.Tx[R], error) { return fn(ctx, tick) })
 		return res.Replayed, res.KeyHash, err
-	})
+	}), nil
+}
+
+// MustNewScheduleTx is NewScheduleTx for package-level initialisation: it
+// panics on the error NewScheduleTx would return.
+func MustNewScheduleTx[R any](fn func(ctx context.Context, t Tick) (idempotency.Tx[R], error), cfg ScheduleConfig) Func[json.RawMessage, struct{}] {
+	h, err := NewScheduleTx(fn, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
 
 // txGuardError says why g cannot run transactional functions, as the

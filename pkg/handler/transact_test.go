@@ -42,7 +42,7 @@ func TestSQSTx(t *testing.T) {
 	obs := &recorder{}
 	var mu sync.Mutex
 	var then []string // message id → value seen by then
-	h := handler.SQSTx(func(_ context.Context, m handler.Message[order]) (idempotency.Tx[string], error) {
+	h := handler.MustNewSQSTx(func(_ context.Context, m handler.Message[order]) (idempotency.Tx[string], error) {
 		return idempotency.Tx[string]{Value: "accepted-by-" + m.Raw.MessageId, Writes: []types.TransactWriteItem{orderPut(m.Body.ID)}}, nil
 	}, func(_ context.Context, m handler.Message[order], v string) error {
 		mu.Lock()
@@ -73,7 +73,7 @@ func TestSQSTx(t *testing.T) {
 	ev := sqsEvent("orders", msg{id: "m3", body: body("o-1")})
 	ev.Records[0].Attributes["ApproximateReceiveCount"] = "2"
 	obs2 := &recorder{}
-	h2 := handler.SQSTx(func(_ context.Context, m handler.Message[order]) (idempotency.Tx[string], error) {
+	h2 := handler.MustNewSQSTx(func(_ context.Context, m handler.Message[order]) (idempotency.Tx[string], error) {
 		return idempotency.Tx[string]{Value: "accepted-by-" + m.Raw.MessageId, Writes: []types.TransactWriteItem{orderPut(m.Body.ID)}}, nil
 	}, func(_ context.Context, m handler.Message[order], v string) error {
 		then = append(then, m.Raw.MessageId+":"+v)
@@ -122,7 +122,7 @@ func TestSQSTxFailures(t *testing.T) {
 			}
 			guard := newGuard(t, idempotency.Config{Store: store})
 			obs := &recorder{}
-			h := handler.SQSTx(func(_ context.Context, m handler.Message[order]) (idempotency.Tx[int], error) {
+			h := handler.MustNewSQSTx(func(_ context.Context, m handler.Message[order]) (idempotency.Tx[int], error) {
 				return idempotency.Tx[int]{Writes: []types.TransactWriteItem{orderPut(m.Body.ID)}, ConditionFailed: tt.mapper}, nil
 			}, func(context.Context, handler.Message[order], int) error { return tt.thenErr },
 				handler.SQSConfig{Client: client, Idempotency: guard, Key: handler.KeyJSONField("order_id"), Observer: obs, Logger: discard})
@@ -157,9 +157,8 @@ func TestSQSTxBadConfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := handler.SQSTx(tc.fn, nil, tc.cfg)
-			_, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: "x"}))
-			if !errors.Is(err, handler.ErrSQSConfig) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
+			h, err := handler.NewSQSTx(tc.fn, nil, tc.cfg)
+			if h != nil || !errors.Is(err, handler.ErrSQSConfig) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
 				t.Errorf("error %v, want ErrSQSConfig", err)
 			}
 		})
@@ -173,7 +172,7 @@ func TestScheduleTx(t *testing.T) {
 	var obs *recorder
 	run := func(payload string) handler.Outcome {
 		obs = &recorder{}
-		h := handler.ScheduleTx(func(_ context.Context, tick handler.Tick) (idempotency.Tx[string], error) {
+		h := handler.MustNewScheduleTx(func(_ context.Context, tick handler.Tick) (idempotency.Tx[string], error) {
 			return idempotency.Tx[string]{Value: tick.Key(), Writes: []types.TransactWriteItem{orderPut("report-" + tick.Key())}}, nil
 		}, handler.ScheduleConfig{Idempotency: guard, Observer: obs, Logger: discard})
 		if _, err := h(context.Background(), json.RawMessage(payload)); err != nil {
@@ -193,9 +192,9 @@ func TestScheduleTx(t *testing.T) {
 		t.Errorf("%d reports committed, want 1", n)
 	}
 
-	_, err := handler.ScheduleTx(func(context.Context, handler.Tick) (idempotency.Tx[int], error) { return idempotency.Tx[int]{}, nil },
-		handler.ScheduleConfig{})(context.Background(), json.RawMessage(ruleEvent))
-	if !errors.Is(err, handler.ErrScheduleConfig) {
+	h, err := handler.NewScheduleTx(func(context.Context, handler.Tick) (idempotency.Tx[int], error) { return idempotency.Tx[int]{}, nil },
+		handler.ScheduleConfig{})
+	if h != nil || !errors.Is(err, handler.ErrScheduleConfig) {
 		t.Errorf("without a guard: %v, want ErrScheduleConfig", err)
 	}
 }

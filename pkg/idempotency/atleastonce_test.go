@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchkit/latch/internal/clock/clocktest"
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
@@ -19,7 +20,7 @@ func TestDoAtLeastOnceEdge(t *testing.T) {
 	ctx := context.Background()
 	mem := idempotency.NewMemoryStore()
 	faulty := &faultyStore{Store: mem, completeErr: errors.New("completion write lost")}
-	clock := newFakeClock(t0)
+	clock := clocktest.New(t0)
 	g, err := idempotency.NewGuard(idempotency.Config{Store: faulty, Namespace: "edge", Now: clock.Now, LockWithoutDeadline: time.Minute})
 	if err != nil {
 		t.Fatal(err)

@@ -11,21 +11,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // BenchmarkDoDynamoDB measures wall time per call against DynamoDB Local:
 // "first" is claim + complete (two round trips), "duplicate" one claim that
 // returns the stored record, "cached" the local cache (no round trip).
 func BenchmarkDoDynamoDB(b *testing.B) {
-	stack := awstest.New(b)
+	stack := emulator.New(b)
 	store, _ := dynamoStore(b, stack, idempotency.DynamoDBConfig{})
 	ctx := context.Background()
 	fn := func(context.Context) (string, error) { return "ok", nil }
 
 	b.Run("first", func(b *testing.B) {
-		g := guardOn(b, store, nil, idempotency.Config{Namespace: awstest.UniqueName(b, "first")})
+		g := guardOn(b, store, nil, idempotency.Config{Namespace: emulator.UniqueName(b, "first")})
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -41,7 +41,7 @@ func BenchmarkDoDynamoDB(b *testing.B) {
 		cache int
 	}{{"duplicate", 0}, {"cached", 16}} {
 		b.Run(bc.name, func(b *testing.B) {
-			g := guardOn(b, store, nil, idempotency.Config{Namespace: awstest.UniqueName(b, bc.name), CacheSize: bc.cache})
+			g := guardOn(b, store, nil, idempotency.Config{Namespace: emulator.UniqueName(b, bc.name), CacheSize: bc.cache})
 			key := idempotency.Key{ID: "order-1", Payload: []byte(`{"amount":5}`)}
 			if _, err := idempotency.Do(ctx, g, key, fn); err != nil {
 				b.Fatal(err)
@@ -62,9 +62,9 @@ func BenchmarkDoDynamoDB(b *testing.B) {
 // effect's PutItem, complete: three round trips) and with Transact (one
 // TransactWriteItems), for a first call and for a duplicate (one call each).
 func BenchmarkEffectDynamoDB(b *testing.B) {
-	stack := awstest.New(b)
+	stack := emulator.New(b)
 	store, _ := dynamoStore(b, stack, idempotency.DynamoDBConfig{})
-	fx := stack.TableWith(b, awstest.TableSpec{TTLAttribute: "-"})
+	fx := stack.TableWith(b, emulator.TableSpec{TTLAttribute: "-"})
 	ctx := context.Background()
 	item := func(id string) map[string]types.AttributeValue {
 		return map[string]types.AttributeValue{
@@ -88,7 +88,7 @@ func BenchmarkEffectDynamoDB(b *testing.B) {
 		call func(*idempotency.Guard, string) (idempotency.Result[string], error)
 	}{{"do", do}, {"transact", transact}} {
 		b.Run("first/"+mode.name, func(b *testing.B) {
-			g := guardOn(b, store, nil, idempotency.Config{Namespace: awstest.UniqueName(b, "first")})
+			g := guardOn(b, store, nil, idempotency.Config{Namespace: emulator.UniqueName(b, "first")})
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
@@ -100,7 +100,7 @@ func BenchmarkEffectDynamoDB(b *testing.B) {
 			}
 		})
 		b.Run("duplicate/"+mode.name, func(b *testing.B) {
-			g := guardOn(b, store, nil, idempotency.Config{Namespace: awstest.UniqueName(b, "dup")})
+			g := guardOn(b, store, nil, idempotency.Config{Namespace: emulator.UniqueName(b, "dup")})
 			id := mode.name + "-dup"
 			if _, err := mode.call(g, id); err != nil {
 				b.Fatal(err)

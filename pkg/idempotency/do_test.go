@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/latchkit/latch/internal/clock/clocktest"
 	"github.com/latchkit/latch/pkg/idempotency"
 )
 
@@ -22,13 +23,13 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 type env struct {
 	store *idempotency.MemoryStore
 	count *countingStore
-	clock *fakeClock
+	clock *clocktest.Clock
 	guard *idempotency.Guard
 }
 
 func newEnv(t *testing.T, cfg idempotency.Config) *env {
 	t.Helper()
-	e := &env{store: idempotency.NewMemoryStore(), clock: newFakeClock(t0)}
+	e := &env{store: idempotency.NewMemoryStore(), clock: clocktest.New(t0)}
 	e.count = &countingStore{Store: e.store}
 	if cfg.Store == nil {
 		cfg.Store = e.count

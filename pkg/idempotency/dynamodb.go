@@ -193,6 +193,17 @@ func num(n int64) *types.AttributeValueMemberN {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
+// claimValues are the values claimCond compares with, for a claimer whose
+// clock reads now. Claim and a transaction's record Put both use them, so
+// that the two win over the same records.
+func claimValues(now time.Time) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		":now":        num(now.Unix()),
+		":now_ms":     num(now.UnixMilli()),
+		":inprogress": &types.AttributeValueMemberS{Value: string(StatusInProgress)},
+	}
+}
+
 // Claim implements Store with one conditional PutItem. On conflict DynamoDB
 // returns the old item with the ConditionalCheckFailedException
 // (ReturnValuesOnConditionCheckFailure=ALL_OLD): no second read.
@@ -207,15 +218,11 @@ func (s *DynamoDBStore) Claim(ctx context.Context, c Claim) (*Record, error) {
 		item[a.Validation] = &types.AttributeValueMemberS{Value: c.Validation}
 	}
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.cfg.Table),
-		Item:                     item,
-		ConditionExpression:      aws.String(s.claimCond),
-		ExpressionAttributeNames: s.claimNames,
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now":        num(c.Now.Unix()),
-			":now_ms":     num(c.Now.UnixMilli()),
-			":inprogress": &types.AttributeValueMemberS{Value: string(StatusInProgress)},
-		},
+		TableName:                           aws.String(s.cfg.Table),
+		Item:                                item,
+		ConditionExpression:                 aws.String(s.claimCond),
+		ExpressionAttributeNames:            s.claimNames,
+		ExpressionAttributeValues:           claimValues(c.Now),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err == nil {

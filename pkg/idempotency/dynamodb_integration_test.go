@@ -19,8 +19,9 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/latchkit/latch/internal/awstest"
+	"github.com/latchkit/latch/internal/clock/clocktest"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // opCounter is an SDK middleware that counts DynamoDB operations by name.
@@ -52,7 +53,7 @@ func (c *opCounter) take() map[string]int {
 
 // dynamoStore returns a DynamoDBStore on a fresh table (unless cfg names
 // one) through a client that counts its operations.
-func dynamoStore(t testing.TB, stack *awstest.Env, cfg idempotency.DynamoDBConfig) (*idempotency.DynamoDBStore, *opCounter) {
+func dynamoStore(t testing.TB, stack *emulator.Env, cfg idempotency.DynamoDBConfig) (*idempotency.DynamoDBStore, *opCounter) {
 	t.Helper()
 	if cfg.Table == "" {
 		cfg.Table = stack.Table(t)
@@ -66,7 +67,7 @@ func dynamoStore(t testing.TB, stack *awstest.Env, cfg idempotency.DynamoDBConfi
 }
 
 // guardOn returns a guard on store with the given clock (nil: real time).
-func guardOn(t testing.TB, store idempotency.Store, clock *fakeClock, cfg idempotency.Config) *idempotency.Guard {
+func guardOn(t testing.TB, store idempotency.Store, clock *clocktest.Clock, cfg idempotency.Config) *idempotency.Guard {
 	t.Helper()
 	cfg.Store = store
 	if cfg.Namespace == "" {
@@ -84,7 +85,7 @@ func guardOn(t testing.TB, store idempotency.Store, clock *fakeClock, cfg idempo
 
 func TestDynamoDBStoreSemantics(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 
 	t.Run("default table", func(t *testing.T) {
 		t.Parallel()
@@ -94,7 +95,7 @@ func TestDynamoDBStoreSemantics(t *testing.T) {
 
 	t.Run("single-table design with sort key and own attribute names", func(t *testing.T) {
 		t.Parallel()
-		table := stack.TableWith(t, awstest.TableSpec{PartitionKey: "pk", SortKey: "sk", TTLAttribute: "ttl"})
+		table := stack.TableWith(t, emulator.TableSpec{PartitionKey: "pk", SortKey: "sk", TTLAttribute: "ttl"})
 		store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{
 			Table: table, PartitionKey: "pk", SortKey: "sk",
 			Attributes: idempotency.AttributeNames{
@@ -141,7 +142,7 @@ func TestDynamoDBStoreSemantics(t *testing.T) {
 // caller gets the stored result.
 func TestDynamoDBConcurrentCallers(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	const callers = 50
 	key := idempotency.Key{ID: "order-42", Payload: []byte(`{"amount":5}`)}
@@ -209,7 +210,7 @@ func TestDynamoDBConcurrentCallers(t *testing.T) {
 // record keeps B's result.
 func TestDynamoDBLockTakeover(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	errA := errors.New("A failed")
 	tests := []struct {
@@ -223,7 +224,7 @@ func TestDynamoDBLockTakeover(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			clock := newFakeClock(time.Now())
+			clock := clocktest.New(time.Now())
 			a := guardOn(t, store, clock, idempotency.Config{MaxLock: time.Minute})
 			b := guardOn(t, store, clock, idempotency.Config{MaxLock: time.Minute})
 			key := idempotency.Key{ID: "takeover-" + tt.name}
@@ -250,7 +251,7 @@ func TestDynamoDBLockTakeover(t *testing.T) {
 // runs only when it should.
 func TestDynamoDBScenarios(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	big := strings.Repeat("z", 500*1024)
 	tests := []struct {
@@ -296,7 +297,7 @@ func TestDynamoDBScenarios(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			clock := newFakeClock(time.Now())
+			clock := clocktest.New(time.Now())
 			e := &env{guard: guardOn(t, store, clock, idempotency.Config{}), clock: clock}
 			first, _, firstErr := e.do(ctx, tt.first)
 			if tt.first.value == big && (!errors.Is(firstErr, idempotency.ErrResultTooLarge) || first.Value != big) {
@@ -326,7 +327,7 @@ func TestDynamoDBScenarios(t *testing.T) {
 // middleware: the protocol's cost, checked on the wire.
 func TestDynamoDBCallsPerCall(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, counter := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	cached := guardOn(t, store, nil, idempotency.Config{CacheSize: 16})
 	uncached := guardOn(t, store, nil, idempotency.Config{})
@@ -357,7 +358,7 @@ func TestDynamoDBCallsPerCall(t *testing.T) {
 	}
 	counter.take()
 	for _, st := range steps {
-		e := &env{guard: st.guard, clock: newFakeClock(time.Now())}
+		e := &env{guard: st.guard, clock: clocktest.New(time.Now())}
 		_, _, err := e.do(context.Background(), st.call)
 		if err != nil && !errors.Is(err, errBoom) && !errors.Is(err, idempotency.ErrInProgress) {
 			t.Fatalf("%s: %v", st.name, err)
@@ -372,12 +373,12 @@ func TestDynamoDBCallsPerCall(t *testing.T) {
 // *StoreError wrapping the SDK's error, and malformed records are refused.
 func TestDynamoDBStoreErrors(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	ctx := context.Background()
 
 	t.Run("missing table", func(t *testing.T) {
 		t.Parallel()
-		store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{Table: awstest.UniqueName(t, "absent")})
+		store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{Table: emulator.UniqueName(t, "absent")})
 		g := guardOn(t, store, nil, idempotency.Config{})
 		ran := false
 		_, err := idempotency.Do(ctx, g, idempotency.Key{ID: "k"}, func(context.Context) (int, error) { ran = true; return 1, nil })

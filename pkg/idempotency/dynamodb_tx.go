@@ -94,15 +94,11 @@ func (s *DynamoDBStore) recordPut(c TxCommit) *types.Put {
 		item[a.Data] = &types.AttributeValueMemberS{Value: string(c.Data)}
 	}
 	return &types.Put{
-		TableName:                aws.String(s.cfg.Table),
-		Item:                     item,
-		ConditionExpression:      aws.String(s.claimCond),
-		ExpressionAttributeNames: s.claimNames,
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now":        num(c.Now.Unix()),
-			":now_ms":     num(c.Now.UnixMilli()),
-			":inprogress": &types.AttributeValueMemberS{Value: string(StatusInProgress)},
-		},
+		TableName:                           aws.String(s.cfg.Table),
+		Item:                                item,
+		ConditionExpression:                 aws.String(s.claimCond),
+		ExpressionAttributeNames:            s.claimNames,
+		ExpressionAttributeValues:           claimValues(c.Now),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 }

@@ -2,38 +2,31 @@ package idempotency_test
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/latchkit/latch/pkg/idempotency"
 )
-
-// fakeClock is an injected clock: tests move it instead of sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // inspectable is a Store whose records a test can read back; both stores
 // qualify.
 type inspectable interface {
 	idempotency.Store
 	Get(ctx context.Context, key string) (idempotency.Record, bool, error)
+}
+
+// stored is the record s holds for key, nil when it holds none.
+func stored(ctx context.Context, t *testing.T, s inspectable, key string) *idempotency.Record {
+	t.Helper()
+	got, ok, err := s.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return nil
+	}
+	return &got
 }
 
 var (

@@ -232,14 +232,7 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T) inspectable) {
 					t.Fatalf("step %d: error %v, want %v", i, err, st.wantErr)
 				}
 			}
-			got, ok, err := s.Get(ctx, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var gotp *idempotency.Record
-			if ok {
-				gotp = &got
-			}
+			gotp := stored(ctx, t, s, key)
 			if diff := cmp.Diff(rekey(tt.want), gotp); diff != "" {
 				t.Errorf("stored record (-want +got):\n%s", diff)
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/latchkit/latch/internal/clock"
 )
 
 // Tx is what the function of Transact returns: its result and the DynamoDB
@@ -254,13 +255,5 @@ func (t *ticket) own(err error) error {
 // doubling wait, cut short by ctx.
 func wait(ctx context.Context, attempt int) error {
 	d := txBackoff << attempt
-	d = d/2 + mrand.N(d/2+1)
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
+	return clock.Sleep(ctx, d/2+mrand.N(d/2+1))
 }

@@ -15,18 +15,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/idempotency"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // tableEffects is an effects table in DynamoDB Local.
 type tableEffects struct {
-	stack *awstest.Env
+	stack *emulator.Env
 	name  string
 }
 
-func newTableEffects(t testing.TB, stack *awstest.Env) *tableEffects {
-	return &tableEffects{stack: stack, name: stack.TableWith(t, awstest.TableSpec{TTLAttribute: "-"})}
+func newTableEffects(t testing.TB, stack *emulator.Env) *tableEffects {
+	return &tableEffects{stack: stack, name: stack.TableWith(t, emulator.TableSpec{TTLAttribute: "-"})}
 }
 
 func (fx *tableEffects) table() string { return fx.name }
@@ -46,7 +46,7 @@ func (fx *tableEffects) has(t *testing.T, id string) bool {
 
 func TestDynamoDBStoreTxSemantics(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	fx := newTableEffects(t, stack)
 	testTxStoreSemantics(t, store, fx)
@@ -97,7 +97,7 @@ func TestDynamoDBStoreTxSemantics(t *testing.T) {
 // middleware; the effect is in its table once.
 func TestDynamoDBTransactCalls(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, calls := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	fx := newTableEffects(t, stack)
 	ctx := context.Background()
@@ -152,7 +152,7 @@ func TestDynamoDBTransactCalls(t *testing.T) {
 func TestDynamoDBTransactConcurrent(t *testing.T) {
 	t.Parallel()
 	const callers = 120
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, calls := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	fx := newTableEffects(t, stack)
 	key := idempotency.Key{ID: "order-race"}
@@ -198,7 +198,7 @@ func TestDynamoDBTransactConcurrent(t *testing.T) {
 	if len(items) != 1 {
 		t.Fatalf("%d effect items, want 1", len(items))
 	}
-	if id, _ := awstest.Scalar(items[0]["id"]); id != "e"+winner {
+	if id, _ := emulator.Scalar(items[0]["id"]); id != "e"+winner {
 		t.Errorf("effect %s committed, want the winner's e%s", id, winner)
 	}
 	n := calls.take()
@@ -213,7 +213,7 @@ func TestDynamoDBTransactConcurrent(t *testing.T) {
 // whose condition holds commits both.
 func TestDynamoDBTransactUserCondition(t *testing.T) {
 	t.Parallel()
-	stack := awstest.New(t)
+	stack := emulator.New(t)
 	store, _ := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 	fx := newTableEffects(t, stack)
 	ctx := context.Background()

@@ -196,23 +196,11 @@ func valueSize(v types.AttributeValue) int {
 	case *types.AttributeValueMemberB:
 		return len(v.Value)
 	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s)
-		}
-		return n
+		return totalLen(v.Value, 0)
 	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s) + 1
-		}
-		return n
+		return totalLen(v.Value, 1)
 	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range v.Value {
-			n += len(b)
-		}
-		return n
+		return totalLen(v.Value, 0)
 	case *types.AttributeValueMemberL:
 		n := 3
 		for _, e := range v.Value {
@@ -224,6 +212,16 @@ func valueSize(v types.AttributeValue) int {
 	default: // BOOL, NULL
 		return 1
 	}
+}
+
+// totalLen is the summed length of a set's members, each counted with extra
+// bytes (1 for numbers, as valueSize counts a lone N).
+func totalLen[E string | []byte](members []E, extra int) int {
+	n := 0
+	for _, m := range members {
+		n += len(m) + extra
+	}
+	return n
 }
 
 // tooLargeForRecord is the error of a result that does not fit in its

@@ -185,14 +185,7 @@ func testTxStoreSemantics(t *testing.T, s txInspectable, fx effects) {
 			if diff := cmp.Diff(want, held); diff != "" {
 				t.Errorf("held record (-want +got):\n%s", diff)
 			}
-			got, ok, err := s.Get(ctx, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var gotp *idempotency.Record
-			if ok {
-				gotp = &got
-			}
+			gotp := stored(ctx, t, s, key)
 			want = nil
 			if tt.wantRecord != nil {
 				want = tt.wantRecord(key)

@@ -63,7 +63,7 @@ var permanentCodes = map[string]struct{}{
 //  7. everything else: retryable, because retrying a bug costs a few
 //     attempts while dropping a message loses data.
 //
-// Classify(nil) is ClassRetryable; callers check for nil first.
+// Classify(nil) is ClassNone: there is no failure to classify.
 func Classify(err error) Class {
 	var (
 		perm   permanent
@@ -75,7 +75,7 @@ func Classify(err error) Class {
 	)
 	switch {
 	case err == nil:
-		return ClassRetryable
+		return ClassNone
 	case errors.As(err, &perm):
 		if perm.Permanent() {
 			return ClassPermanent

@@ -55,7 +55,7 @@ func TestClassify(t *testing.T) {
 		err  error
 		want retry.Class
 	}{
-		{name: "nil", err: nil, want: retry.ClassRetryable},
+		{name: "nil", err: nil, want: retry.ClassNone},
 		{name: "unknown error", err: plain, want: retry.ClassRetryable},
 		{name: "permanent", err: retry.Permanent(plain), want: retry.ClassPermanent},
 		{name: "permanent wrapped", err: fmt.Errorf("order 7: %w", retry.Permanent(plain)), want: retry.ClassPermanent},
@@ -103,7 +103,7 @@ func TestClassify(t *testing.T) {
 
 func TestClassString(t *testing.T) {
 	t.Parallel()
-	for c, want := range map[retry.Class]string{retry.ClassRetryable: "retryable", retry.ClassPermanent: "permanent"} {
+	for c, want := range map[retry.Class]string{retry.ClassNone: "none", retry.ClassRetryable: "retryable", retry.ClassPermanent: "permanent", retry.Class(7): "Class(7)"} {
 		if got := c.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(c), got, want)
 		}

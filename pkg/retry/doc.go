@@ -1,6 +1,6 @@
 // Package retry decides what a failure means for the record that caused it.
 //
-// Every failure has a Class. Retryable failures (the default, and what
+// Every failure has a Class (no failure has ClassNone, the zero value). Retryable failures (the default, and what
 // throttling, 5xx answers, timeouts and cancelled contexts are) bring the
 // record back after a delay; permanent failures (retry.Permanent, and AWS
 // errors that say the request itself is wrong) send it to the dead-letter

@@ -19,13 +19,13 @@ import (
 	"github.com/latchkit/latch/functions/daily-report/dailyreport"
 	"github.com/latchkit/latch/functions/internal/env"
 	"github.com/latchkit/latch/functions/internal/functest"
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // ordersTable creates a table shaped as OrdersTable in infra/template.yaml,
 // with its byDay index (TableSpec makes no indexes).
-func ordersTable(t *testing.T, e *awstest.Env) string {
+func ordersTable(t *testing.T, e *emulator.Env) string {
 	t.Helper()
 	s := func(n string) ddbtypes.AttributeDefinition {
 		return ddbtypes.AttributeDefinition{AttributeName: aws.String(n), AttributeType: ddbtypes.ScalarAttributeTypeS}
@@ -45,7 +45,7 @@ func ordersTable(t *testing.T, e *awstest.Env) string {
 	})
 }
 
-func putOrder(t *testing.T, e *awstest.Env, table, id, customer string, amount int64, currency, acceptedAt string) {
+func putOrder(t *testing.T, e *emulator.Env, table, id, customer string, amount int64, currency, acceptedAt string) {
 	t.Helper()
 	_, err := e.DynamoDB.PutItem(context.Background(), &dynamodb.PutItemInput{
 		TableName: aws.String(table),
@@ -63,13 +63,13 @@ func putOrder(t *testing.T, e *awstest.Env, table, id, customer string, amount i
 	}
 }
 
-func reports(t *testing.T, e *awstest.Env, table string) map[string]map[string]any {
+func reports(t *testing.T, e *emulator.Env, table string) map[string]map[string]any {
 	t.Helper()
 	got := map[string]map[string]any{}
 	for _, it := range e.Items(t, table) {
 		flat := map[string]any{}
 		for k, v := range it {
-			if text, ok := awstest.Scalar(v); ok {
+			if text, ok := emulator.Scalar(v); ok {
 				flat[k] = text
 				continue
 			}
@@ -94,9 +94,9 @@ func reports(t *testing.T, e *awstest.Env, table string) map[string]map[string]a
 // orders of the day before, and the second delivery is a duplicate. The
 // next day's tick is a report of its own.
 func TestSampleTick(t *testing.T) {
-	e := awstest.New(t)
+	e := emulator.New(t)
 	orders := ordersTable(t, e)
-	reportsTable := e.TableWith(t, awstest.TableSpec{PartitionKey: "reportId", TTLAttribute: "-"})
+	reportsTable := e.TableWith(t, emulator.TableSpec{PartitionKey: "reportId", TTLAttribute: "-"})
 	putOrder(t, e, orders, "o-1001", "c-42", 1999, "EUR", "2026-11-22T10:15:01Z")
 	putOrder(t, e, orders, "o-1002", "c-7", 4500, "USD", "2026-11-22T10:15:01Z")
 	putOrder(t, e, orders, "o-1004", "c-42", 250, "EUR", "2026-11-22T23:59:59Z")
@@ -160,8 +160,8 @@ func TestSampleTick(t *testing.T) {
 // TestNotATick: a payload that is not a tick goes to the failure queue with
 // the reason, and the invocation succeeds so Lambda does not retry it.
 func TestNotATick(t *testing.T) {
-	e := awstest.New(t)
-	q := e.Queue(t, awstest.QueueSpec{})
+	e := emulator.New(t)
+	q := e.Queue(t, emulator.QueueSpec{})
 	cfg, err := dailyreport.LoadEnv(functest.Lookup(map[string]string{
 		env.IdempotencyTable:           e.Table(t),
 		dailyreport.EnvOrdersTable:     "unused",

@@ -4,7 +4,7 @@
 // item, keyed by the tick: "daily#<scheduled time, RFC 3339>".
 //
 // A tick can arrive more than once (EventBridge delivers at least once,
-// Lambda retries asynchronous invocations). handler.Schedule runs it once
+// Lambda retries asynchronous invocations). handler.NewSchedule runs it once
 // under latch's idempotency guard, keyed on the schedule and its scheduled
 // time, and reports the later deliveries as duplicates; the report's
 // conditional write keeps one item per tick even if a run died after

@@ -79,7 +79,7 @@ func New(cfg Config) (*Reporter, error) {
 	return &Reporter{cfg: cfg}, nil
 }
 
-// Run is the tick function for handler.Schedule: it builds the tick's report
+// Run is the tick function for handler.NewSchedule: it builds the tick's report
 // and writes it, unless a report for the tick exists already.
 func (r *Reporter) Run(ctx context.Context, t handler.Tick) error {
 	rep, err := r.Build(ctx, t)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -29,11 +28,6 @@ const (
 	// on-failure destination apply.
 	EnvFailureQueueURL = "FAILURE_QUEUE_URL"
 )
-
-// IdempotencyTTL is how long a tick is remembered: longer than Lambda's
-// longest async retry window (6 hours), so that every delivery of a tick
-// finds the first one's record.
-const IdempotencyTTL = 48 * time.Hour
 
 // Env is the function's configuration from the environment.
 type Env struct {
@@ -74,7 +68,8 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	guard, err := idempotency.NewGuard(idempotency.Config{
 		Store:     handler.TraceStore(store, tel.Tracer()),
 		Namespace: e.IdempotencyNamespace,
-		TTL:       IdempotencyTTL,
+		// No TTL: NewSchedule remembers ticks for DefaultScheduleTTL (48 h),
+		// past Lambda's async retry window, whatever the guard's default.
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dailyreport: %w", err)
@@ -91,7 +86,11 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if e.FailureQueueURL != "" {
 		scfg.FailureQueue = handler.FailureQueue{URL: e.FailureQueueURL, Client: sqs.NewFromConfig(cfg)}
 	}
-	return handler.Chain(handler.Schedule(r.Run, scfg),
+	job, err := handler.NewSchedule(r.Run, scfg)
+	if err != nil {
+		return nil, err
+	}
+	return handler.Chain(job,
 		telemetry.Observe[json.RawMessage, struct{}](tel)), nil
 }
 

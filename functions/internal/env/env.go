@@ -29,12 +29,10 @@ const (
 	// IdempotencyNamespace prefixes the function's idempotency keys.
 	// Default: the Lambda function name.
 	IdempotencyNamespace = "IDEMPOTENCY_NAMESPACE"
-	// RetryBaseSeconds is the delay after a first failed attempt, in
-	// seconds (fractions allowed). Default retry.DefaultBase (5 s).
-	RetryBaseSeconds = "RETRY_BASE_SECONDS"
-	// RetryMaxSeconds caps the growing delay, in seconds. Default
-	// retry.DefaultMax (15 min).
-	RetryMaxSeconds = "RETRY_MAX_SECONDS"
+	// RetryBaseSeconds and RetryMaxSeconds are retry.BackoffFromEnv's
+	// variables: the public API a service of your own reads them with.
+	RetryBaseSeconds = retry.EnvBaseSeconds
+	RetryMaxSeconds  = retry.EnvMaxSeconds
 )
 
 // ErrInvalid is what Vars.Err matches: the environment misses a required
@@ -103,15 +101,13 @@ func (v *Vars) Seconds(name string, def time.Duration) time.Duration {
 }
 
 // Backoff returns the retry policy from RETRY_BASE_SECONDS and
-// RETRY_MAX_SECONDS, with retry.Backoff's defaults for what is unset. The
-// local demo sets a 1 s base so that retries take seconds, not minutes.
+// RETRY_MAX_SECONDS through retry.BackoffFromEnv, its problems collected
+// with the rest. The local demo sets a 1 s base so that retries take
+// seconds, not minutes.
 func (v *Vars) Backoff() retry.Backoff {
-	b := retry.Backoff{
-		Base: v.Seconds(RetryBaseSeconds, retry.DefaultBase),
-		Max:  v.Seconds(RetryMaxSeconds, retry.DefaultMax),
-	}
-	if b.Max < b.Base {
-		v.fail("%s (%s) is below %s (%s)", RetryMaxSeconds, b.Max, RetryBaseSeconds, b.Base)
+	b, err := retry.BackoffFromEnv(v.get)
+	if err != nil {
+		v.fail("%s", strings.TrimPrefix(err.Error(), retry.ErrBackoffEnv.Error()+": "))
 	}
 	return b
 }

@@ -1,6 +1,6 @@
 // Package ledger is the logic of the ledger Lambda: it consumes
-// OrderAccepted events that an EventBridge rule puts on an SQS FIFO queue
-// and appends one entry per order to the customer's ledger, in the order
+// OrderAccepted events that order-worker sends to an SQS FIFO queue (one
+// message group per customer) and appends one entry per order to the customer's ledger, in the order
 // the events arrive.
 //
 // The ledger table has one item per entry: partition key customerId, sort
@@ -11,7 +11,7 @@
 //
 // Once per order: latch's SQS processor runs each order id under the
 // idempotency guard (SQSConfig.Key = handler.KeyEvent(Key)) in the
-// transactional form (handler.SQSTx): Consume reads the customer's last
+// transactional form (handler.NewSQSTx): Consume reads the customer's last
 // entry and returns the next entry's Put, conditional on its sequence
 // number being free, and latch commits it together with the idempotency
 // record in one transaction. An order published twice under two event ids

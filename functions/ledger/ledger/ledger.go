@@ -106,7 +106,7 @@ func New(db DynamoDBAPI, table string) (*Ledger, error) {
 // does not happen; if it does, the retry reads the new last entry.
 var ErrConcurrentAppend = errors.New("ledger: sequence number taken by a concurrent append")
 
-// Consume is the SQS record function for handler.SQSTx: it decodes the
+// Consume is the SQS record function for handler.NewSQSTx: it decodes the
 // OrderAccepted event the rule put on the queue (a bad event is permanent)
 // and returns its append, with the time the queue first delivered it.
 func (l *Ledger) Consume(ctx context.Context, m handler.Message[events.EventBridgeEvent]) (idempotency.Tx[struct{}], error) {

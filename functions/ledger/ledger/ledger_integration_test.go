@@ -18,14 +18,14 @@ import (
 	"github.com/latchkit/latch/functions/internal/env"
 	"github.com/latchkit/latch/functions/internal/functest"
 	"github.com/latchkit/latch/functions/ledger/ledger"
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // ledgerTable creates a table shaped as LedgerTable in infra/template.yaml
 // (partition key customerId, sort key seq, a Number); TableSpec makes
 // string keys only.
-func ledgerTable(t *testing.T, e *awstest.Env) string {
+func ledgerTable(t *testing.T, e *emulator.Env) string {
 	t.Helper()
 	return e.CreateTable(t, &dynamodb.CreateTableInput{
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{
@@ -44,10 +44,10 @@ type entry struct {
 	Customer, Seq, Order, AcceptedAt, Amount, Currency, ReceivedAt string
 }
 
-func entries(t *testing.T, e *awstest.Env, table string) []entry {
+func entries(t *testing.T, e *emulator.Env, table string) []entry {
 	t.Helper()
 	s := func(it map[string]ddbtypes.AttributeValue, k string) string {
-		if text, ok := awstest.Scalar(it[k]); ok {
+		if text, ok := emulator.Scalar(it[k]); ok {
 			return text
 		}
 		return "<" + k + " missing>"
@@ -74,9 +74,9 @@ func byKey(a, b entry) bool {
 // ids. Each order is one entry, in arrival order per customer, with the
 // first event's acceptedAt; a redelivery of the batch appends nothing.
 func TestSampleBatch(t *testing.T) {
-	e := awstest.New(t)
+	e := emulator.New(t)
 	table := ledgerTable(t, e)
-	q := e.Queue(t, awstest.QueueSpec{FIFO: true, ContentBasedDeduplication: true, MaxReceiveCount: 5})
+	q := e.Queue(t, emulator.QueueSpec{FIFO: true, ContentBasedDeduplication: true, MaxReceiveCount: 5})
 	vars := map[string]string{
 		env.IdempotencyTable:         e.Table(t),
 		env.IdempotencyNamespace:     "ledger",
@@ -133,9 +133,9 @@ func TestSampleBatch(t *testing.T) {
 // TestInvalidEvent: an OrderAccepted without a customer goes to the FIFO
 // dead-letter queue with the reason, and the rest of its group goes on.
 func TestInvalidEvent(t *testing.T) {
-	e := awstest.New(t)
+	e := emulator.New(t)
 	table := ledgerTable(t, e)
-	q := e.Queue(t, awstest.QueueSpec{FIFO: true, ContentBasedDeduplication: true, MaxReceiveCount: 5})
+	q := e.Queue(t, emulator.QueueSpec{FIFO: true, ContentBasedDeduplication: true, MaxReceiveCount: 5})
 	cfg, err := ledger.LoadEnv(functest.Lookup(map[string]string{
 		env.IdempotencyTable:  e.Table(t),
 		ledger.EnvLedgerTable: table,

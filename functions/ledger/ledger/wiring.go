@@ -59,7 +59,7 @@ func LoadEnv(get func(string) string) (Env, error) {
 
 // Handler builds the function: AWS clients (traced), the idempotency guard,
 // the Ledger, and latch's SQS processor around Ledger.Consume in the
-// transactional form (handler.SQSTx), observed by tel.
+// transactional form (handler.NewSQSTx), observed by tel.
 func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func[events.SQSEvent, events.SQSEventResponse], error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -93,10 +93,11 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 		Observer:    tel,
 		Logger:      tel.Logger(),
 	}
-	if err := sqsCfg.Validate(); err != nil {
+	proc, err := handler.NewSQSTx(l.Consume, nil, sqsCfg)
+	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(handler.SQSTx(l.Consume, nil, sqsCfg),
+	return handler.Chain(proc,
 		telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
 }
 

@@ -86,7 +86,8 @@ type OrderAccepted struct {
 	AcceptedAt  string `json:"acceptedAt"`
 }
 
-// The OrderAccepted event's envelope, as OrderAcceptedRule matches it.
+// The OrderAccepted event's envelope: on the bus, and in the messages the
+// worker sends to the ledger's queue.
 const (
 	EventSource     = "latch.orders"
 	EventDetailType = "OrderAccepted"

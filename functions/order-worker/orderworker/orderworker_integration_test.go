@@ -20,29 +20,29 @@ import (
 	"github.com/latchkit/latch/functions/internal/env"
 	"github.com/latchkit/latch/functions/internal/functest"
 	"github.com/latchkit/latch/functions/order-worker/orderworker"
-	"github.com/latchkit/latch/internal/awstest"
 	"github.com/latchkit/latch/internal/esm"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
 // stack is what the function needs, created on the emulators the way
 // infra/template.yaml declares it, plus a queue that receives every
 // OrderAccepted put on the bus so the test can count them.
 type stack struct {
-	env       *awstest.Env
+	env       *emulator.Env
 	orders    string
-	queue     awstest.Queue
-	published awstest.Queue
+	queue     emulator.Queue
+	published emulator.Queue
 	vars      map[string]string
 }
 
 func newStack(t *testing.T) stack {
-	e := awstest.New(t)
+	e := emulator.New(t)
 	s := stack{
 		env:       e,
-		orders:    e.TableWith(t, awstest.TableSpec{PartitionKey: "orderId", TTLAttribute: "-"}),
-		queue:     e.Queue(t, awstest.QueueSpec{MaxReceiveCount: 5}),
-		published: e.Queue(t, awstest.QueueSpec{}),
+		orders:    e.TableWith(t, emulator.TableSpec{PartitionKey: "orderId", TTLAttribute: "-"}),
+		queue:     e.Queue(t, emulator.QueueSpec{MaxReceiveCount: 5}),
+		published: e.Queue(t, emulator.QueueSpec{}),
 	}
 	bus := e.Bus(t)
 	e.RuleToQueue(t, bus.Name, `{"source":["latch.orders"],"detail-type":["OrderAccepted"]}`, s.published, "")
@@ -80,7 +80,7 @@ func (s stack) orderItems(t *testing.T) map[string]map[string]string {
 	for _, it := range s.env.Items(t, s.orders) {
 		flat := map[string]string{}
 		for k, v := range it {
-			if text, ok := awstest.Scalar(v); ok {
+			if text, ok := emulator.Scalar(v); ok {
 				flat[k] = text
 			}
 		}
@@ -210,7 +210,7 @@ func TestSampleBatch(t *testing.T) {
 
 	// Lambda delivers at least once: the same batch again records nothing
 	// new; the invalid order is dead-lettered again. A redelivery publishes
-	// again (handler.SQSTx runs then on a redelivery, in case the first
+	// again (handler.NewSQSTx runs then on a redelivery, in case the first
 	// attempt committed and failed to publish), with the acceptance first
 	// committed; the ledger keeps one entry per order.
 	for i := range ev.Records {

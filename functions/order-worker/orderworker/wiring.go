@@ -29,6 +29,9 @@ const (
 	// EnvDeadLetterQueueURL is the dead-letter queue for invalid orders.
 	// Default: the source queue's RedrivePolicy target.
 	EnvDeadLetterQueueURL = "DEAD_LETTER_QUEUE_URL"
+	// EnvLedgerQueueURL is the ledger's FIFO queue, which the worker sends
+	// each accepted order to. Default none: no direct send.
+	EnvLedgerQueueURL = "LEDGER_QUEUE_URL"
 	// EnvTransientFaultPercent turns on fault injection (0 to 100,
 	// default 0); see Faults.
 	EnvTransientFaultPercent = "TRANSIENT_FAULT_PERCENT"
@@ -41,6 +44,7 @@ type Env struct {
 	OrdersTable          string
 	Bus                  string
 	DeadLetterQueueURL   string
+	LedgerQueueURL       string
 	Faults               Faults
 	Backoff              retry.Backoff
 }
@@ -55,6 +59,7 @@ func LoadEnv(get func(string) string) (Env, error) {
 		OrdersTable:          v.Required(EnvOrdersTable),
 		Bus:                  v.Required(EnvBus),
 		DeadLetterQueueURL:   v.Optional(EnvDeadLetterQueueURL, ""),
+		LedgerQueueURL:       v.Optional(EnvLedgerQueueURL, ""),
 		Faults:               Faults{Percent: v.Int(EnvTransientFaultPercent, 0, 0, 100)},
 		Backoff:              v.Backoff(),
 	}
@@ -64,7 +69,7 @@ func LoadEnv(get func(string) string) (Env, error) {
 // Handler builds the function: AWS clients from the SDK's default
 // configuration (instrumented for tracing), the idempotency guard on its
 // table, the Worker, and latch's SQS processor around it in the
-// transactional form (handler.SQSTx), observed by tel.
+// transactional form (handler.NewSQSTx), observed by tel.
 func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func[events.SQSEvent, events.SQSEventResponse], error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -84,17 +89,26 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err != nil {
 		return nil, fmt.Errorf("orderworker: %w", err)
 	}
-	w, err := New(Config{
+	sqsClient := sqs.NewFromConfig(cfg)
+	wcfg := Config{
 		EventBridge: eventbridge.NewFromConfig(cfg),
 		OrdersTable: e.OrdersTable,
 		Bus:         e.Bus,
 		Faults:      e.Faults,
-	})
+	}
+	if e.LedgerQueueURL != "" {
+		lq, err := NewLedgerQueue(sqsClient, e.LedgerQueueURL)
+		if err != nil {
+			return nil, fmt.Errorf("orderworker: %w", err)
+		}
+		wcfg.Ledger = lq
+	}
+	w, err := New(wcfg)
 	if err != nil {
 		return nil, err
 	}
 	sqsCfg := handler.SQSConfig{
-		Client:      sqs.NewFromConfig(cfg),
+		Client:      sqsClient,
 		DLQURL:      e.DeadLetterQueueURL,
 		Backoff:     e.Backoff,
 		Idempotency: guard,
@@ -102,10 +116,11 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 		Observer:    tel,
 		Logger:      tel.Logger(),
 	}
-	if err := sqsCfg.Validate(); err != nil {
+	proc, err := handler.NewSQSTx(w.Accept, w.Publish, sqsCfg)
+	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(handler.SQSTx(w.Accept, w.Publish, sqsCfg),
+	return handler.Chain(proc,
 		telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
 }
 

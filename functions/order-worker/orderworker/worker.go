@@ -28,7 +28,7 @@ var _ EventBridgeAPI = (*eventbridge.Client)(nil)
 
 // Config wires a Worker. The worker does not write the orders table
 // itself: it returns the write, and latch commits it with the idempotency
-// record (handler.SQSTx).
+// record (handler.NewSQSTx).
 type Config struct {
 	// EventBridge publishes OrderAccepted. Required.
 	EventBridge EventBridgeAPI
@@ -36,6 +36,9 @@ type Config struct {
 	OrdersTable string
 	// Bus is the event bus name or ARN. Required.
 	Bus string
+	// Ledger, when set, gets each accepted order on the ledger's FIFO
+	// queue, grouped by customer (NewLedgerQueue). Default none.
+	Ledger LedgerQueue
 	// Faults injects transient failures (local demo). Default none.
 	Faults Faults
 	// Now is the clock of acceptedAt. Default time.Now.
@@ -66,7 +69,7 @@ func New(cfg Config) (*Worker, error) {
 	return &Worker{cfg: cfg}, nil
 }
 
-// Accept is the record function for handler.SQSTx, in the transactional
+// Accept is the record function for handler.NewSQSTx, in the transactional
 // form: it returns the order's write (a Put conditional on the order id) and
 // the acceptance, and latch commits the write together with the idempotency
 // record in one transaction, so an order is in the table exactly once and
@@ -128,12 +131,31 @@ func (w *Worker) Accept(ctx context.Context, m handler.Message[Order]) (idempote
 	}, nil
 }
 
-// Publish is the then of handler.SQSTx: it puts OrderAccepted on the bus
-// after the order is committed, and again on a redelivery (the first
-// attempt may have committed and then failed here). The ledger keeps one
-// entry per order however often the event is published.
+// Publish is the then of handler.NewSQSTx: it puts OrderAccepted on the bus
+// and sends it to the ledger's queue after the order is committed, and
+// again on a redelivery (the first attempt may have committed and then
+// failed here). The ledger keeps one entry per order however often the
+// event is published or sent.
 func (w *Worker) Publish(ctx context.Context, _ handler.Message[Order], acc OrderAccepted) error {
-	return w.publish(ctx, acc)
+	if err := w.publish(ctx, acc); err != nil {
+		return err
+	}
+	return w.sendToLedger(ctx, acc)
+}
+
+// sendToLedger sends the acceptance to the ledger's queue. It runs after
+// the idempotency record is committed and is not part of it: if the worker
+// fails after it, the redelivery's replay sends again. The deduplication id
+// (the order id) drops that copy within SQS's five-minute window, and the
+// ledger's own guard on the order id drops it after.
+func (w *Worker) sendToLedger(ctx context.Context, acc OrderAccepted) error {
+	if w.cfg.Ledger == nil {
+		return nil
+	}
+	if _, err := w.cfg.Ledger.Send(ctx, acc); err != nil {
+		return fmt.Errorf("send OrderAccepted %s to the ledger: %w", acc.OrderID, err)
+	}
+	return nil
 }
 
 // Key is the SQSConfig.Key of the orders queue: the order id, with the
@@ -150,7 +172,7 @@ func Key(m events.SQSMessage) (idempotency.Key, error) {
 	if err := o.Validate(); err != nil {
 		return idempotency.Key{}, retry.Permanent(err)
 	}
-	return idempotency.Key{ID: o.OrderID, Payload: o.fingerprint()}, nil
+	return idempotency.Key{ID: o.OrderID, Payload: o.fingerprint(), Display: "order " + o.OrderID}, nil
 }
 
 // recorded is the acceptance of an order found in the table.

@@ -36,8 +36,11 @@ const (
 	KeyError           = "error"
 	KeyErrorClass      = "error_class"
 	KeyIdempotencyKey  = "idempotency_key_hash"
-	KeyDurationMS      = "duration_ms"
-	KeyBody            = "body"
+	// KeyIdempotencyKeyDisplay carries a key's display form, only when the
+	// key function chose one (handler.KeyFunc.WithDisplay).
+	KeyIdempotencyKeyDisplay = "idempotency_key"
+	KeyDurationMS            = "duration_ms"
+	KeyBody                  = "body"
 )
 
 // Environment variables read by NewLogger (and, for EnvService, by

@@ -3,33 +3,15 @@ package logging_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/logtest"
 	"github.com/latchkit/latch/pkg/handler/logging"
 )
-
-// logLines parses every line written to buf as a JSON object.
-func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q: %v", l, err)
-		}
-		lines = append(lines, m)
-	}
-	return lines
-}
 
 func TestLoggerLambdaFields(t *testing.T) {
 	t.Parallel()
@@ -74,7 +56,7 @@ func TestLoggerLambdaFields(t *testing.T) {
 			var buf bytes.Buffer
 			l := logging.NewLogger(logging.Config{Writer: &buf, Level: slog.LevelInfo, Service: "svc"})
 			tt.log(l, handler.ContextWithInvocation(context.Background(), inv))
-			lines := logLines(t, &buf)
+			lines := logtest.Lines(t, &buf)
 			if tt.want == nil {
 				if len(lines) != 0 {
 					t.Fatalf("got %d lines, want none: %v", len(lines), lines)
@@ -102,7 +84,7 @@ func TestLoggerRecordFields(t *testing.T) {
 	l := logging.NewLogger(logging.Config{Writer: &buf, Level: slog.LevelInfo, Service: "svc"})
 	ctx := handler.ContextWithDelivery(context.Background(), handler.Delivery{Source: "aws:sqs", ID: "m-1", CorrelationID: "corr-1", Attempt: 2})
 	l.InfoContext(ctx, "working")
-	got := logLines(t, &buf)[0]
+	got := logtest.Lines(t, &buf)[0]
 	if got["message_id"] != "m-1" || got["correlation_id"] != "corr-1" {
 		t.Errorf("line %v: want message_id m-1 and correlation_id corr-1", got)
 	}

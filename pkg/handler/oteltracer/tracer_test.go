@@ -3,12 +3,7 @@ package oteltracer_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +19,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/latchkit/latch/pkg/handler"
-	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/internal/tracertest"
 	"github.com/latchkit/latch/pkg/handler/oteltracer"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
@@ -49,41 +44,12 @@ func newProvider(t *testing.T) (*sdktrace.TracerProvider, *tracetest.InMemoryExp
 	return tp, exp
 }
 
-func newTelemetry(t *testing.T, tr handler.Tracer) *telemetry.Telemetry {
-	t.Helper()
-	m, err := metrics.New(metrics.Config{Namespace: "test", Service: "svc", Writer: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, err := telemetry.New(telemetry.Config{Logger: slog.New(slog.DiscardHandler), Metrics: m, Tracer: tr, Service: "svc"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tel
-}
-
-// fakeSQS is an SQS client instrumented by tr whose requests reach an
-// httptest server; it keeps the trace header of each request.
+// fakeSQS is an SQS client instrumented by tr whose requests reach a
+// local server; the function returns the trace header of each request.
 func fakeSQS(t *testing.T, tr handler.Tracer) (*sqs.Client, func() []string) {
 	t.Helper()
-	var mu sync.Mutex
-	var headers []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		headers = append(headers, r.Header.Get("X-Amzn-Trace-Id"))
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.Header().Set("x-amzn-RequestId", "fake-req-1")
-		_, _ = w.Write([]byte(`{"QueueUrl":"http://fake/123/q"}`))
-	}))
-	t.Cleanup(srv.Close)
-	cfg := aws.Config{Region: "eu-west-1", Credentials: aws.AnonymousCredentials{}, BaseEndpoint: aws.String(srv.URL)}
-	tr.InstrumentAWS(&cfg)
-	return sqs.NewFromConfig(cfg), func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), headers...)
-	}
+	c, srv := tracertest.FakeSQS(t, tr.InstrumentAWS, nil)
+	return c, srv.TraceHeaders
 }
 
 // observed is an invocation of two records, the way the SQS trigger
@@ -95,7 +61,7 @@ func observed(t *testing.T, tr handler.Tracer, client *sqs.Client) handler.Func[
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel := newTelemetry(t, tr)
+	tel := tracertest.Telemetry(t, tr)
 	return handler.Chain(func(ctx context.Context, _ int) (int, error) {
 		rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "msg-1"})
 		if _, err := idempotency.Do(rctx, guard, idempotency.Key{ID: "k"}, func(ctx context.Context) (int, error) {
@@ -291,24 +257,9 @@ func BenchmarkTracer(b *testing.B) {
 	sampled := handler.ContextWithInvocation(context.Background(), handler.Invocation{TraceHeader: sampledHeader})
 	hctx, hspan := sdk.Start(sampled, handler.SpanHandler)
 	defer hspan.End(nil)
-	cases := []struct {
-		name string
-		tr   handler.Tracer
-		ctx  context.Context
-	}{
-		{name: "no-provider", tr: oteltracer.New(oteltracer.Config{}), ctx: sampled},
-		{name: "unsampled", tr: sdk, ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{TraceHeader: "Root=" + testTraceID + ";Parent=" + testParentID + ";Sampled=0"})},
-		{name: "emitting", tr: sdk, ctx: hctx},
-	}
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				_, span := c.tr.Start(c.ctx, handler.SpanRecord)
-				span.Annotate(handler.AnnotationOutcome, "succeeded")
-				span.Annotate(handler.AnnotationColdStart, false)
-				span.End(nil)
-			}
-		})
-	}
+	tracertest.BenchSpans(b, []tracertest.BenchCase{
+		{Name: "no-provider", Tracer: oteltracer.New(oteltracer.Config{}), Ctx: sampled},
+		{Name: "unsampled", Tracer: sdk, Ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{TraceHeader: "Root=" + testTraceID + ";Parent=" + testParentID + ";Sampled=0"})},
+		{Name: "emitting", Tracer: sdk, Ctx: hctx},
+	})
 }

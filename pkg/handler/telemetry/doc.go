@@ -16,6 +16,9 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	proc := handler.SQS(ship, handler.SQSConfig{Client: sqsClient, Observer: tel})
+//	proc, err := handler.NewSQS(ship, handler.SQSConfig{Client: sqsClient, Observer: tel})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	handler.Start(handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)))
 package telemetry

@@ -8,12 +8,12 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/metrics"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
+	"github.com/latchkit/latch/pkg/latchtest"
 )
 
 func ExampleObserve() {
@@ -27,18 +27,15 @@ func ExampleObserve() {
 		Tracer:  handler.NopTracer{},
 	})
 
-	proc := handler.SQS(func(ctx context.Context, m handler.Message[json.RawMessage]) error {
+	client := latchtest.NewSQS()
+	client.AddQueue("orders", 3)
+	proc := handler.MustNewSQS(func(ctx context.Context, m handler.Message[json.RawMessage]) error {
 		return nil
-	}, handler.SQSConfig{Client: sqs.New(sqs.Options{Region: "us-east-1"}), Observer: tel, Concurrency: 1})
+	}, handler.SQSConfig{Client: client, Observer: tel, Concurrency: 1})
 	h := handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
 
-	record := func(id string) events.SQSMessage {
-		return events.SQSMessage{MessageId: id, ReceiptHandle: "rh-" + id, Body: `{}`, EventSource: "aws:sqs",
-			Attributes:     map[string]string{"ApproximateReceiveCount": "1"},
-			EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:orders"}
-	}
 	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "req-1"})
-	_, _ = h(ctx, events.SQSEvent{Records: []events.SQSMessage{record("m1"), record("m2")}})
+	_, _ = h(ctx, latchtest.SQSEvent("orders", latchtest.Message{ID: "m1", Body: `{}`}, latchtest.Message{ID: "m2", Body: `{}`}))
 
 	// One line per record...
 	dec := json.NewDecoder(&logs)

@@ -12,6 +12,7 @@ import (
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/metrics"
 	"github.com/latchkit/latch/pkg/handler/xray"
+	"github.com/latchkit/latch/pkg/retry"
 )
 
 // Metric and property names Observe writes. Besides these, every outcome
@@ -186,7 +187,7 @@ func (t *Telemetry) RecordFinished(ctx context.Context, r handler.Report) {
 		if t.service != "" {
 			span.Annotate(handler.AnnotationService, t.service)
 		}
-		if r.Err != nil {
+		if r.Err != nil && r.Class != retry.ClassNone {
 			span.Annotate(handler.AnnotationErrorClass, r.Class.String())
 		}
 		span.End(spanError(r))
@@ -208,11 +209,11 @@ func (t *Telemetry) RecordFinished(ctx context.Context, r handler.Report) {
 }
 
 // spanError is the error a record's span ends with: only outcomes where
-// the work failed mark the span as failed. A duplicate or a success
-// carries no error.
+// the work failed mark the span as failed. A duplicate, a success or a
+// record blocked behind another's failure carries no error.
 func spanError(r handler.Report) error {
 	switch r.Outcome {
-	case handler.Succeeded, handler.Duplicate:
+	case handler.Succeeded, handler.Duplicate, handler.Blocked:
 		return nil
 	}
 	return r.Err
@@ -223,7 +224,8 @@ const OutcomeMessage = "record processed"
 
 func outcomeLevel(o handler.Outcome) slog.Level {
 	switch o {
-	case handler.Succeeded, handler.Duplicate:
+	case handler.Succeeded, handler.Duplicate, handler.Blocked:
+		// A blocked record did not fail; its blocker's line says what did.
 		return slog.LevelInfo
 	case handler.RetryScheduled:
 		return slog.LevelWarn
@@ -250,14 +252,17 @@ func (t *Telemetry) logOutcome(ctx context.Context, inv handler.Invocation, r ha
 	if r.KeyHash != "" {
 		attrs = append(attrs, slog.String(logging.KeyIdempotencyKey, r.KeyHash))
 	}
+	if r.Key != "" {
+		attrs = append(attrs, slog.String(logging.KeyIdempotencyKeyDisplay, r.Key))
+	}
 	if r.Outcome == handler.RetryScheduled {
 		attrs = append(attrs, slog.Int64(logging.KeyRetryDelayMS, r.RetryDelay.Milliseconds()))
 	}
 	if r.Err != nil {
-		attrs = append(attrs,
-			slog.String(logging.KeyError, r.Err.Error()),
-			slog.String(logging.KeyErrorClass, r.Class.String()),
-		)
+		attrs = append(attrs, slog.String(logging.KeyError, r.Err.Error()))
+		if r.Class != retry.ClassNone {
+			attrs = append(attrs, slog.String(logging.KeyErrorClass, r.Class.String()))
+		}
 	}
 	attrs = append(attrs,
 		slog.Float64(logging.KeyDurationMS, millis(r.Duration)),

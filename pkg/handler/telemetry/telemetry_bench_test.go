@@ -89,6 +89,10 @@ func invocationCtx() context.Context {
 	return handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", FunctionName: "f"})
 }
 
+// benchDLQ is set so that the processor reads no RedrivePolicy: a batch that
+// succeeds then makes no SQS calls.
+const benchDLQ = "https://sqs.us-east-1.amazonaws.com/123456789012/dlq"
+
 // noCallsSQS fails every call: a batch that succeeds makes none.
 type noCallsSQS struct{ handler.SQSClient }
 
@@ -121,11 +125,11 @@ func BenchmarkSQSBatchObservability(b *testing.B) {
 		f    func(b *testing.B) handler.Func[events.SQSEvent, events.SQSEventResponse]
 	}{
 		{name: "none", f: func(*testing.B) handler.Func[events.SQSEvent, events.SQSEventResponse] {
-			return handler.SQS(work, handler.SQSConfig{Client: noCallsSQS{}})
+			return handler.MustNewSQS(work, handler.SQSConfig{Client: noCallsSQS{}, DLQURL: benchDLQ})
 		}},
 		{name: "full", f: func(b *testing.B) handler.Func[events.SQSEvent, events.SQSEventResponse] {
 			tel := benchTelemetry(b, xray.Tracer{})
-			return handler.Chain(handler.SQS(work, handler.SQSConfig{Client: noCallsSQS{}, Observer: tel}),
+			return handler.Chain(handler.MustNewSQS(work, handler.SQSConfig{Client: noCallsSQS{}, DLQURL: benchDLQ, Observer: tel}),
 				telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
 		}},
 	}

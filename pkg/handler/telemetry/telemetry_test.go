@@ -3,11 +3,9 @@ package telemetry_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/logtest"
 	"github.com/latchkit/latch/pkg/handler/internal/spantest"
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/metrics"
@@ -33,23 +32,6 @@ func fixedClock(t0 time.Time, step time.Duration) func() time.Time {
 		now = now.Add(step)
 		return t
 	}
-}
-
-// logLines parses every line written to buf as a JSON object.
-func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q: %v", l, err)
-		}
-		lines = append(lines, m)
-	}
-	return lines
 }
 
 var testEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -98,6 +80,11 @@ func TestOutcomeLogLines(t *testing.T) {
 			want:   with(map[string]any{"level": "INFO", "outcome": "succeeded", "idempotency_key_hash": "h1"}),
 		},
 		{
+			name:   "key with a display form",
+			report: handler.Report{Outcome: handler.Succeeded, KeyHash: "h1", Key: "order o-17"},
+			want:   with(map[string]any{"level": "INFO", "outcome": "succeeded", "idempotency_key_hash": "h1", "idempotency_key": "order o-17"}),
+		},
+		{
 			name:   "duplicate",
 			report: handler.Report{Outcome: handler.Duplicate, KeyHash: "h1"},
 			want:   with(map[string]any{"level": "INFO", "outcome": "duplicate", "idempotency_key_hash": "h1"}),
@@ -121,6 +108,14 @@ func TestOutcomeLogLines(t *testing.T) {
 			want:   with(map[string]any{"level": "ERROR", "outcome": "failed", "error": "no dlq", "error_class": "retryable"}),
 		},
 		{
+			name:   "blocked: the reason, no class, not an error",
+			report: handler.Report{Outcome: handler.Blocked, Err: fmt.Errorf("%w (message m0)", handler.ErrGroupBlocked)},
+			want: with(map[string]any{
+				"level": "INFO", "outcome": "blocked",
+				"error": "handler: not run: an earlier message of its FIFO group failed (message m0)",
+			}),
+		},
+		{
 			name:   "body when asked",
 			report: handler.Report{Outcome: handler.Succeeded},
 			bodies: true,
@@ -140,7 +135,7 @@ func TestOutcomeLogLines(t *testing.T) {
 			rep.Duration = 42500 * time.Microsecond
 			tel.RecordFinished(rctx, rep)
 
-			lines := logLines(t, &logs)
+			lines := logtest.Lines(t, &logs)
 			if len(lines) != 1 {
 				t.Fatalf("%d lines, want 1: %v", len(lines), lines)
 			}
@@ -161,7 +156,11 @@ func TestOutcomeSpans(t *testing.T) {
 		for i, o := range outcomes {
 			rctx := tel.RecordStarted(ctx, handler.Delivery{ID: fmt.Sprint("m", i)})
 			rep := handler.Report{Outcome: o}
-			if o != handler.Succeeded {
+			switch o {
+			case handler.Succeeded:
+			case handler.Blocked:
+				rep.Err = handler.ErrGroupBlocked
+			default:
 				rep.Err, rep.Class = errors.New("x"), retry.ClassPermanent
 			}
 			tel.RecordFinished(rctx, rep)
@@ -169,7 +168,7 @@ func TestOutcomeSpans(t *testing.T) {
 		return len(outcomes), nil
 	}, telemetry.Observe[[]handler.Outcome, int](tel))
 	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{ColdStart: true})
-	if _, err := f(ctx, []handler.Outcome{handler.Succeeded, handler.DeadLettered}); err != nil {
+	if _, err := f(ctx, []handler.Outcome{handler.Succeeded, handler.DeadLettered, handler.Blocked}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -181,12 +180,13 @@ func TestOutcomeSpans(t *testing.T) {
 		t.Errorf("handler annotations (-want +got):\n%s", diff)
 	}
 	rs := tr.Named(handler.SpanRecord)
-	if len(rs) != 2 {
-		t.Fatalf("%d record spans, want 2", len(rs))
+	if len(rs) != 3 {
+		t.Fatalf("%d record spans, want 3", len(rs))
 	}
 	want := []map[string]any{
 		{"message_id": "m0", "outcome": "succeeded", "cold_start": true, "service": "svc"},
 		{"message_id": "m1", "outcome": "dead_lettered", "cold_start": true, "service": "svc", "error_class": "permanent"},
+		{"message_id": "m2", "outcome": "blocked", "cold_start": true, "service": "svc"},
 	}
 	for i, s := range rs {
 		if s.Parent != hs[0] {
@@ -199,7 +199,7 @@ func TestOutcomeSpans(t *testing.T) {
 			t.Errorf("record span %d annotations (-want +got):\n%s", i, diff)
 		}
 	}
-	if rs[0].Err != nil || rs[1].Err == nil {
-		t.Errorf("span errors = %v, %v; want only the dead-lettered record's", rs[0].Err, rs[1].Err)
+	if rs[0].Err != nil || rs[1].Err == nil || rs[2].Err != nil {
+		t.Errorf("span errors = %v, %v, %v; want only the dead-lettered record's", rs[0].Err, rs[1].Err, rs[2].Err)
 	}
 }

@@ -6,7 +6,7 @@
 // It is small on purpose. What latch needs of X-Ray is documented and
 // little: subsegment documents (JSON) under the trace header Lambda hands
 // each invocation, sent to AWS_XRAY_DAEMON_ADDRESS. aws-xray-sdk-go, which
-// DESIGN.md first named, took an example function from 10.6 MB to 25.2 MB
+// docs/DESIGN.md first named, took an example function from 10.6 MB to 25.2 MB
 // (v1.8.5, through aws-sdk-go v1, grpc and fasthttp) or 19.5 MB (v2.0.3);
 // package xraysdk adapts it for teams that already trace with it.
 //

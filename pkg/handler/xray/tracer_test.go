@@ -1,125 +1,46 @@
 package xray_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
-	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/internal/tracertest"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/handler/xray"
 	"github.com/latchkit/latch/pkg/idempotency"
 	rtry "github.com/latchkit/latch/pkg/retry"
 )
 
-// fakeDaemon listens like the X-Ray daemon on 127.0.0.1 and hands over
-// every datagram it receives.
-type fakeDaemon struct {
-	conn *net.UDPConn
-	got  chan datagram
-}
+// fakeDaemon is the shared stand-in daemon with what these tests ask of
+// it in package xray's terms.
+type fakeDaemon struct{ *tracertest.Daemon }
 
-// datagram is one received packet: its header line, the document after it
-// (nil if it is not JSON) and its size.
-type datagram struct {
-	header map[string]any
-	doc    map[string]any
-	size   int
-	raw    string
-}
-
-// newTelemetry is a Telemetry that traces with tr and writes its logs and
-// metrics nowhere: these tests look only at the spans.
-func newTelemetry(t *testing.T, tr handler.Tracer) *telemetry.Telemetry {
-	t.Helper()
-	m, err := metrics.New(metrics.Config{Namespace: "test", Service: "svc", Writer: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, err := telemetry.New(telemetry.Config{Logger: slog.New(slog.DiscardHandler), Metrics: m, Tracer: tr, Service: "svc"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tel
-}
-
-func newFakeDaemon(t testing.TB) *fakeDaemon {
-	t.Helper()
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.SetReadBuffer(4 << 20) // bursts of parallel records
-	t.Cleanup(func() { conn.Close() })
-	d := &fakeDaemon{conn: conn, got: make(chan datagram, 1024)}
-	go func() {
-		buf := make([]byte, 128*1024)
-		for {
-			n, _, err := conn.ReadFromUDP(buf)
-			if err != nil {
-				return
-			}
-			dg := datagram{size: n, raw: string(buf[:n])}
-			head, body, _ := bytes.Cut(buf[:n], []byte("\n"))
-			_ = json.Unmarshal(head, &dg.header)
-			_ = json.Unmarshal(body, &dg.doc)
-			select {
-			case d.got <- dg:
-			default: // a benchmark's flood: drop
-			}
-		}
-	}()
-	return d
-}
+func newFakeDaemon(t testing.TB) fakeDaemon { return fakeDaemon{tracertest.NewDaemon(t)} }
 
 // use points the X-Ray tracer at d for the rest of the test.
-func (d *fakeDaemon) use(t *testing.T) {
+func (d fakeDaemon) use(t *testing.T) {
 	t.Helper()
-	t.Setenv(xray.EnvDaemonAddress, d.conn.LocalAddr().String())
-}
-
-func (d *fakeDaemon) next(t *testing.T) datagram {
-	t.Helper()
-	select {
-	case dg := <-d.got:
-		if dg.doc == nil {
-			t.Fatalf("datagram is not a header line and a JSON document: %q", dg.raw)
-		}
-		if diff := cmp.Diff(map[string]any{"format": "json", "version": 1.0}, dg.header); diff != "" {
-			t.Fatalf("datagram header (-want +got):\n%s", diff)
-		}
-		return dg
-	case <-time.After(5 * time.Second):
-		t.Fatal("no segment document reached the daemon within 5s")
-		return datagram{}
-	}
+	t.Setenv(xray.EnvDaemonAddress, d.Addr())
 }
 
 // docs returns the next n documents, keyed by name plus, for records,
 // their message id.
-func (d *fakeDaemon) docs(t *testing.T, n int) map[string]map[string]any {
+func (d fakeDaemon) docs(t *testing.T, n int) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
 	for range n {
-		doc := d.next(t).doc
+		doc := d.Next(t).Doc
 		key := fmt.Sprint(doc["name"])
 		if ann, ok := doc["annotations"].(map[string]any); ok && ann["message_id"] != nil {
 			key += " " + fmt.Sprint(ann["message_id"])
@@ -135,12 +56,12 @@ func (d *fakeDaemon) docs(t *testing.T, n int) map[string]map[string]any {
 // expectOnlySentinel sends a sentinel subsegment in a fresh sampled trace and
 // checks that it is the first document the daemon has: nothing was sent
 // before it. (Datagrams on loopback from one socket arrive in order.)
-func (d *fakeDaemon) expectOnlySentinel(t *testing.T) {
+func (d fakeDaemon) expectOnlySentinel(t *testing.T) {
 	t.Helper()
 	d.use(t)
 	_, span := xray.Tracer{}.Start(lambdaCtx(sampledHeader), "sentinel")
 	span.End(nil)
-	if doc := d.next(t).doc; doc["name"] != "sentinel" {
+	if doc := d.Next(t).Doc; doc["name"] != "sentinel" {
 		t.Errorf("the daemon received %v before the sentinel: want nothing sent", doc)
 	}
 }
@@ -156,53 +77,14 @@ func lambdaCtx(header string) context.Context {
 	return handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "r", ColdStart: true, TraceHeader: header})
 }
 
-// fakeSQSServer answers every request with status and body, like SQS's
-// JSON protocol, and keeps the trace header of each request.
-type fakeSQSServer struct {
-	mu      sync.Mutex
-	headers []string
-	answer  func(n int) (int, string) // n counts requests from 1
-}
-
-func (f *fakeSQSServer) traceHeaders() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.headers...)
-}
-
 // xrayFakeSQS is an SQS client, instrumented by the X-Ray tracer, whose
-// requests reach an httptest server. Retries come at once.
-func xrayFakeSQS(t *testing.T, answer func(n int) (int, string)) (*sqs.Client, *fakeSQSServer) {
+// requests reach a local server answering with answer (nil: success).
+func xrayFakeSQS(t *testing.T, answer func(n int) (int, string)) (*sqs.Client, *tracertest.SQSServer) {
 	t.Helper()
-	f := &fakeSQSServer{answer: answer}
-	if f.answer == nil {
-		f.answer = func(int) (int, string) { return http.StatusOK, `{"QueueUrl":"http://fake/123/q"}` }
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.headers = append(f.headers, r.Header.Get("X-Amzn-Trace-Id"))
-		n := len(f.headers)
-		f.mu.Unlock()
-		status, body := f.answer(n)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.Header().Set("x-amzn-RequestId", fmt.Sprintf("fake-req-%d", n))
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	cfg := aws.Config{
-		Region:       "eu-west-1",
-		Credentials:  aws.AnonymousCredentials{},
-		BaseEndpoint: aws.String(srv.URL),
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			})
-		},
-	}
-	xray.Tracer{}.InstrumentAWS(&cfg)
-	xray.Tracer{}.InstrumentAWS(&cfg) // twice: still one subsegment per call
-	return sqs.NewFromConfig(cfg), f
+	return tracertest.FakeSQS(t, func(cfg *aws.Config) {
+		xray.Tracer{}.InstrumentAWS(cfg)
+		xray.Tracer{}.InstrumentAWS(cfg) // twice: still one subsegment per call
+	}, answer)
 }
 
 func getQueueURL(ctx context.Context, c *sqs.Client) error {
@@ -251,12 +133,12 @@ func TestXRayOutsideLambdaIsSilent(t *testing.T) {
 	if err := getQueueURL(ctx, client); err != nil {
 		t.Fatal(err)
 	}
-	if h := srv.traceHeaders(); len(h) != 1 || h[0] != "" {
+	if h := srv.TraceHeaders(); len(h) != 1 || h[0] != "" {
 		t.Errorf("trace headers sent outside a trace = %q, want one empty", h)
 	}
 
 	// A whole observed invocation outside Lambda.
-	tel := newTelemetry(t, tr)
+	tel := tracertest.Telemetry(t, tr)
 	f := handler.Chain(func(ctx context.Context, _ int) (int, error) {
 		rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "m"})
 		tel.RecordFinished(rctx, handler.Report{Outcome: handler.Failed, Err: errX})
@@ -273,7 +155,7 @@ func TestXRayOutsideLambdaIsSilent(t *testing.T) {
 // be attached to, or no usable daemon address, make every span a no-op.
 func TestXRayUntracedInvocations(t *testing.T) {
 	daemon := newFakeDaemon(t)
-	good := daemon.conn.LocalAddr().String()
+	good := daemon.Addr()
 	tests := []struct {
 		name, header, daemonAddr string
 	}{
@@ -299,7 +181,7 @@ func TestXRayUntracedInvocations(t *testing.T) {
 				t.Fatal(err)
 			}
 			span.End(nil)
-			if h := srv.traceHeaders(); len(h) != 1 || h[0] != "" {
+			if h := srv.TraceHeaders(); len(h) != 1 || h[0] != "" {
 				t.Errorf("trace headers sent = %q, want one empty", h)
 			}
 			daemon.expectOnlySentinel(t)
@@ -322,7 +204,7 @@ func TestXRayInLambda(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel := newTelemetry(t, tr)
+	tel := tracertest.Telemetry(t, tr)
 	f := handler.Chain(func(ctx context.Context, _ int) (int, error) {
 		rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "msg-1"})
 		if _, err := idempotency.Do(rctx, guard, idempotency.Key{ID: "k"}, func(ctx context.Context) (int, error) {
@@ -417,7 +299,7 @@ func TestXRayInLambda(t *testing.T) {
 	if diff := cmp.Diff(wantCall, gotCall); diff != "" {
 		t.Errorf("SQS call subsegment (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"Root=" + testTraceID + ";Parent=" + call["id"].(string) + ";Sampled=1"}, srv.traceHeaders()); diff != "" {
+	if diff := cmp.Diff([]string{"Root=" + testTraceID + ";Parent=" + call["id"].(string) + ";Sampled=1"}, srv.TraceHeaders()); diff != "" {
 		t.Errorf("trace header on the SQS request (-want +got):\n%s", diff)
 	}
 }
@@ -477,7 +359,7 @@ func TestXRayAWSCallOutcomes(t *testing.T) {
 			if (callErr != nil) != (tt.want["cause"] == true) {
 				t.Fatalf("call error = %v", callErr)
 			}
-			call, rec := daemon.next(t).doc, daemon.next(t).doc
+			call, rec := daemon.Next(t).Doc, daemon.Next(t).Doc
 			got := map[string]any{}
 			for _, k := range []string{"error", "throttle", "fault"} {
 				if v, ok := call[k]; ok {
@@ -503,7 +385,7 @@ func TestXRayAWSCallOutcomes(t *testing.T) {
 				t.Errorf("call parent_id %v, want the record's id %v", call["parent_id"], rec["id"])
 			}
 			want := "Root=" + testTraceID + ";Parent=" + fmt.Sprint(call["id"]) + ";Sampled=1"
-			for i, h := range srv.traceHeaders() {
+			for i, h := range srv.TraceHeaders() {
 				if h != want {
 					t.Errorf("attempt %d trace header %q, want %q", i+1, h, want)
 				}
@@ -530,7 +412,7 @@ func TestXRaySpanLimits(t *testing.T) {
 	span.End(nil)
 	span.Annotate("late", true)
 	span.End(errors.New("second end"))
-	doc := daemon.next(t).doc
+	doc := daemon.Next(t).Doc
 	if diff := cmp.Diff(map[string]any{"order_id": "o-1", "count": 3.0, "ratio": 0.5}, doc["annotations"]); diff != "" {
 		t.Errorf("annotations (-want +got):\n%s", diff)
 	}
@@ -543,14 +425,14 @@ func TestXRaySpanLimits(t *testing.T) {
 		span.Annotate(fmt.Sprintf("k%d_%s", i, strings.Repeat("k", 600)), strings.Repeat("é", 800))
 	}
 	span.End(errors.New(strings.Repeat("boom ", 100_000)))
-	dg := daemon.next(t)
-	if dg.size > 64000 {
-		t.Errorf("datagram of %d bytes, want at most 64000", dg.size)
+	dg := daemon.Next(t)
+	if dg.Size > 64000 {
+		t.Errorf("datagram of %d bytes, want at most 64000", dg.Size)
 	}
-	if dg.doc["error"] != true || !strings.HasPrefix(causeMessage(dg.doc), "boom boom") {
-		t.Errorf("huge error: error %v cause %.40q", dg.doc["error"], causeMessage(dg.doc))
+	if dg.Doc["error"] != true || !strings.HasPrefix(causeMessage(dg.Doc), "boom boom") {
+		t.Errorf("huge error: error %v cause %.40q", dg.Doc["error"], causeMessage(dg.Doc))
 	}
-	for k, v := range dg.doc["annotations"].(map[string]any) {
+	for k, v := range dg.Doc["annotations"].(map[string]any) {
 		if s, ok := v.(string); ok && len(s) > 1000 || len(k) > 500 {
 			t.Errorf("annotation %.20s… = %.20v… over X-Ray's limits", k, v)
 		}
@@ -612,27 +494,13 @@ func TestNopTracer(t *testing.T) {
 // outside Lambda, in an unsampled invocation, and sending to a daemon.
 func BenchmarkTracer(b *testing.B) {
 	daemon := newFakeDaemon(b)
-	b.Setenv(xray.EnvDaemonAddress, daemon.conn.LocalAddr().String())
+	b.Setenv(xray.EnvDaemonAddress, daemon.Addr())
 	tr := xray.Tracer{}
 	hctx, hspan := tr.Start(lambdaCtx(sampledHeader), handler.SpanHandler)
 	defer hspan.End(nil)
-	contexts := []struct {
-		name string
-		ctx  context.Context
-	}{
-		{name: "outside-lambda", ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "r"})},
-		{name: "unsampled", ctx: lambdaCtx("Root=" + testTraceID + ";Parent=" + testParentID + ";Sampled=0")},
-		{name: "emitting", ctx: hctx},
-	}
-	for _, c := range contexts {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				_, span := tr.Start(c.ctx, handler.SpanRecord)
-				span.Annotate(handler.AnnotationOutcome, "succeeded")
-				span.Annotate(handler.AnnotationColdStart, false)
-				span.End(nil)
-			}
-		})
-	}
+	tracertest.BenchSpans(b, []tracertest.BenchCase{
+		{Name: "outside-lambda", Tracer: tr, Ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "r"})},
+		{Name: "unsampled", Tracer: tr, Ctx: lambdaCtx("Root=" + testTraceID + ";Parent=" + testParentID + ";Sampled=0")},
+		{Name: "emitting", Tracer: tr, Ctx: hctx},
+	})
 }

@@ -1,20 +1,12 @@
 package xraysdk_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
-	"github.com/latchkit/latch/pkg/handler/metrics"
+	"github.com/latchkit/latch/pkg/handler/internal/tracertest"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/handler/xraysdk"
 	"github.com/latchkit/latch/pkg/idempotency"
@@ -41,63 +33,29 @@ const (
 	sampledHeader = "Root=" + testTraceID + ";Parent=" + testParentID + ";Sampled=1"
 )
 
-// daemon listens like the X-Ray daemon on 127.0.0.1: every datagram is a
-// header line and one JSON segment document.
-type daemon struct {
-	conn *net.UDPConn
-	got  chan []byte
-}
+// daemon is the shared stand-in daemon, with the SDK pointed at it.
+type daemon struct{ *tracertest.Daemon }
 
 // newDaemon starts a daemon and points the SDK at it for the test.
-func newDaemon(t *testing.T) *daemon {
+func newDaemon(t testing.TB) daemon {
 	t.Helper()
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	d := &daemon{conn: conn, got: make(chan []byte, 64)}
-	go func() {
-		buf := make([]byte, 64*1024)
-		for {
-			n, _, err := conn.ReadFromUDP(buf)
-			if err != nil {
-				return
-			}
-			d.got <- append([]byte(nil), buf[:n]...)
-		}
-	}()
-	addr := conn.LocalAddr().String()
-	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", addr) // the SDK reads it before its own config
-	if err := sdkxray.Configure(sdkxray.Config{DaemonAddr: addr}); err != nil {
+	d := daemon{tracertest.NewDaemon(t)}
+	t.Setenv("AWS_XRAY_DAEMON_ADDRESS", d.Addr()) // the SDK reads it before its own config
+	if err := sdkxray.Configure(sdkxray.Config{DaemonAddr: d.Addr()}); err != nil {
 		t.Fatal(err)
 	}
 	return d
 }
 
 // next returns the next document, checking the daemon protocol's header.
-func (d *daemon) next(t *testing.T) map[string]any {
+func (d daemon) next(t *testing.T) map[string]any {
 	t.Helper()
-	select {
-	case b := <-d.got:
-		head, body, ok := bytes.Cut(b, []byte("\n"))
-		var h, doc map[string]any
-		if !ok || json.Unmarshal(head, &h) != nil || json.Unmarshal(body, &doc) != nil {
-			t.Fatalf("datagram is not a header line and a JSON document: %q", b)
-		}
-		if diff := cmp.Diff(map[string]any{"format": "json", "version": 1.0}, h); diff != "" {
-			t.Fatalf("datagram header (-want +got):\n%s", diff)
-		}
-		return doc
-	case <-time.After(5 * time.Second):
-		t.Fatal("no segment document reached the daemon within 5s")
-		return nil
-	}
+	return d.Next(t).Doc
 }
 
 // none checks that nothing reached the daemon: it sends a sentinel
 // subsegment in a fresh sampled trace and expects it first.
-func (d *daemon) none(t *testing.T) {
+func (d daemon) none(t *testing.T) {
 	t.Helper()
 	_, span := xraysdk.Tracer{}.Start(withHeader(context.Background(), sampledHeader), "sentinel")
 	span.End(nil)
@@ -129,41 +87,12 @@ func flatten(doc map[string]any, parentID string, out map[string]map[string]any)
 	}
 }
 
-func newTelemetry(t *testing.T, tr handler.Tracer) *telemetry.Telemetry {
-	t.Helper()
-	m, err := metrics.New(metrics.Config{Namespace: "test", Service: "svc", Writer: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, err := telemetry.New(telemetry.Config{Logger: slog.New(slog.DiscardHandler), Metrics: m, Tracer: tr, Service: "svc"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tel
-}
-
-// fakeSQS is an SQS client instrumented by tr whose requests reach an
-// httptest server; it keeps the trace header of each request.
+// fakeSQS is an SQS client instrumented by tr whose requests reach a
+// local server; the function returns the trace header of each request.
 func fakeSQS(t *testing.T, tr handler.Tracer) (*sqs.Client, func() []string) {
 	t.Helper()
-	var mu sync.Mutex
-	var headers []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		headers = append(headers, r.Header.Get("X-Amzn-Trace-Id"))
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.Header().Set("x-amzn-RequestId", "fake-req-1")
-		_, _ = w.Write([]byte(`{"QueueUrl":"http://fake/123/q"}`))
-	}))
-	t.Cleanup(srv.Close)
-	cfg := aws.Config{Region: "eu-west-1", Credentials: aws.AnonymousCredentials{}, BaseEndpoint: aws.String(srv.URL)}
-	tr.InstrumentAWS(&cfg)
-	return sqs.NewFromConfig(cfg), func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), headers...)
-	}
+	c, srv := tracertest.FakeSQS(t, tr.InstrumentAWS, nil)
+	return c, srv.TraceHeaders
 }
 
 // withHeader is ctx with the trace header h where aws-lambda-go puts it.
@@ -198,7 +127,7 @@ func TestSubsegmentsInLambda(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel := newTelemetry(t, tr)
+	tel := tracertest.Telemetry(t, tr)
 	f := handler.Chain(func(ctx context.Context, _ int) (int, error) {
 		rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "msg-1"})
 		err := sdkxray.Capture(rctx, "charge", func(ctx context.Context) error {
@@ -325,43 +254,13 @@ func TestHeaderFromInvocation(t *testing.T) {
 // unsampled invocation, and under a traced handler span (the SDK sends the
 // records with their parent, or streams them past 20).
 func BenchmarkTracer(b *testing.B) {
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	go func() {
-		buf := make([]byte, 64*1024)
-		for {
-			if _, _, err := conn.ReadFromUDP(buf); err != nil {
-				return
-			}
-		}
-	}()
-	b.Setenv("AWS_XRAY_DAEMON_ADDRESS", conn.LocalAddr().String())
-	if err := sdkxray.Configure(sdkxray.Config{DaemonAddr: conn.LocalAddr().String()}); err != nil {
-		b.Fatal(err)
-	}
+	newDaemon(b)
 	tr := xraysdk.Tracer{}
 	hctx, hspan := tr.Start(withHeader(context.Background(), sampledHeader), handler.SpanHandler)
 	defer hspan.End(nil)
-	contexts := []struct {
-		name string
-		ctx  context.Context
-	}{
-		{name: "outside-lambda", ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "r"})},
-		{name: "unsampled", ctx: withHeader(context.Background(), "Root="+testTraceID+";Parent="+testParentID+";Sampled=0")},
-		{name: "emitting", ctx: hctx},
-	}
-	for _, c := range contexts {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				_, span := tr.Start(c.ctx, handler.SpanRecord)
-				span.Annotate(handler.AnnotationOutcome, "succeeded")
-				span.Annotate(handler.AnnotationColdStart, false)
-				span.End(nil)
-			}
-		})
-	}
+	tracertest.BenchSpans(b, []tracertest.BenchCase{
+		{Name: "outside-lambda", Tracer: tr, Ctx: handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "r"})},
+		{Name: "unsampled", Tracer: tr, Ctx: withHeader(context.Background(), "Root="+testTraceID+";Parent="+testParentID+";Sampled=0")},
+		{Name: "emitting", Tracer: tr, Ctx: hctx},
+	})
 }

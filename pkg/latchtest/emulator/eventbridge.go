@@ -1,0 +1,83 @@
+package emulator
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+)
+
+// Bus names a created event bus.
+type Bus struct {
+	Name string
+	ARN  string
+}
+
+// Bus creates a uniquely named custom event bus, deleted at cleanup after
+// its rules.
+func (e *Env) Bus(t testing.TB) Bus {
+	t.Helper()
+	name := UniqueName(t, "bus")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out, err := e.EventBridge.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name)})
+	if err != nil {
+		t.Fatalf("emulator: create bus %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := cleanupCtx()
+		defer cancel()
+		if _, err := e.EventBridge.DeleteEventBus(ctx, &eventbridge.DeleteEventBusInput{Name: aws.String(name)}); err != nil {
+			t.Logf("emulator: delete bus %s: %v", name, err)
+		}
+	})
+	return Bus{Name: name, ARN: aws.ToString(out.EventBusArn)}
+}
+
+// RuleToQueue creates a rule on bus with the event pattern and one SQS
+// target, the queue q, and returns the rule's name. For a FIFO queue, groupID
+// is the target's MessageGroupId; EventBridge rule targets take a literal
+// group id (unlike Pipes, they cannot read it from the event). The rule and
+// its target are removed at cleanup.
+func (e *Env) RuleToQueue(t testing.TB, bus, pattern string, q Queue, groupID string) string {
+	t.Helper()
+	name := UniqueName(t, "rule")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := e.EventBridge.PutRule(ctx, &eventbridge.PutRuleInput{
+		Name:         aws.String(name),
+		EventBusName: aws.String(bus),
+		EventPattern: aws.String(pattern),
+		State:        types.RuleStateEnabled,
+	}); err != nil {
+		t.Fatalf("emulator: put rule %s: %v", name, err)
+	}
+	target := types.Target{Id: aws.String("queue"), Arn: aws.String(q.ARN)}
+	if groupID != "" {
+		target.SqsParameters = &types.SqsParameters{MessageGroupId: aws.String(groupID)}
+	}
+	if _, err := e.EventBridge.PutTargets(ctx, &eventbridge.PutTargetsInput{
+		Rule:         aws.String(name),
+		EventBusName: aws.String(bus),
+		Targets:      []types.Target{target},
+	}); err != nil {
+		t.Fatalf("emulator: put target on %s: %v", name, err)
+	}
+	// Cleanups run last-in first-out, so this runs before the bus is deleted.
+	t.Cleanup(func() {
+		ctx, cancel := cleanupCtx()
+		defer cancel()
+		if _, err := e.EventBridge.RemoveTargets(ctx, &eventbridge.RemoveTargetsInput{
+			Rule: aws.String(name), EventBusName: aws.String(bus), Ids: []string{"queue"},
+		}); err != nil {
+			t.Logf("emulator: remove targets of %s: %v", name, err)
+		}
+		if _, err := e.EventBridge.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String(name), EventBusName: aws.String(bus)}); err != nil {
+			t.Logf("emulator: delete rule %s: %v", name, err)
+		}
+	})
+	return name
+}

@@ -1,0 +1,282 @@
+package latchtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/latchkit/latch/pkg/handler"
+)
+
+// SQS is an in-memory SQS for the calls latch's handlers make
+// (handler.SQSClient, handler.FailureQueueClient). It knows the queues
+// added to it, records every call, and fails the calls it is told to fail.
+// It is safe for the concurrent calls of records that run in parallel.
+//
+// It holds no messages: a handler only ever sends (to a dead-letter or
+// failure queue) and changes the visibility of what Lambda gave it.
+type SQS struct {
+	mu         sync.Mutex
+	queues     map[string]map[string]string // name → attributes
+	calls      map[string]int
+	visibility []VisibilityChange
+	sent       []Sent
+	errs       map[string]error // operation → injected error
+	badHandles map[string]bool  // receipt handles whose visibility change fails
+}
+
+var (
+	_ handler.SQSClient          = (*SQS)(nil)
+	_ handler.FailureQueueClient = (*SQS)(nil)
+)
+
+// Operations of the fake, for Fail and Calls.
+const (
+	OpGetQueueURL        = "GetQueueUrl"
+	OpGetQueueAttributes = "GetQueueAttributes"
+	OpChangeVisibility   = "ChangeMessageVisibilityBatch"
+	OpSendMessage        = "SendMessage"
+)
+
+// SQS's limits the fake enforces.
+const (
+	maxAttributesPerSend  = 10
+	maxEntriesPerBatchReq = 10
+)
+
+// NewSQS returns a fake with no queues.
+func NewSQS() *SQS {
+	return &SQS{
+		queues:     map[string]map[string]string{},
+		calls:      map[string]int{},
+		errs:       map[string]error{},
+		badHandles: map[string]bool{},
+	}
+}
+
+// AddQueue adds the named queue. With maxReceiveCount > 0 it also adds its
+// dead-letter queue, "<name>-dlq" (before ".fifo" on a FIFO queue), and a
+// RedrivePolicy pointing at it; with 0 the queue has no DLQ. It returns
+// the queue's URL.
+func (f *SQS) AddQueue(name string, maxReceiveCount int) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queues[name] = map[string]string{string(types.QueueAttributeNameQueueArn): QueueARN(name)}
+	if maxReceiveCount > 0 {
+		dlq := DLQName(name)
+		f.queues[dlq] = map[string]string{string(types.QueueAttributeNameQueueArn): QueueARN(dlq)}
+		f.queues[name][string(types.QueueAttributeNameRedrivePolicy)] = fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, QueueARN(dlq), maxReceiveCount)
+	}
+	return QueueURL(name)
+}
+
+// DLQName returns the name AddQueue gives the named queue's dead-letter
+// queue.
+func DLQName(queue string) string {
+	if base, ok := strings.CutSuffix(queue, ".fifo"); ok {
+		return base + "-dlq.fifo"
+	}
+	return queue + "-dlq"
+}
+
+// Fail makes every later call of the operation (OpSendMessage, ...) fail
+// with err; nil makes it succeed again.
+func (f *SQS) Fail(op string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs[op] = err
+}
+
+// FailVisibilityOf makes the visibility change of the message with this id
+// fail alone, as SQS fails an entry whose receipt handle is stale, while
+// the rest of its batch call succeeds.
+func (f *SQS) FailVisibilityOf(messageID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.badHandles[ReceiptHandle(messageID)] = true
+}
+
+// Calls returns how many calls of the operation the fake answered or
+// failed.
+func (f *SQS) Calls(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[op]
+}
+
+// begin counts a call and returns its injected error.
+func (f *SQS) begin(op string) error {
+	f.calls[op]++
+	return f.errs[op]
+}
+
+func (f *SQS) queueName(url string) (string, error) {
+	name := url[strings.LastIndex(url, "/")+1:]
+	if _, ok := f.queues[name]; !ok || url != QueueURL(name) {
+		return "", &types.QueueDoesNotExist{Message: aws.String("latchtest: no queue " + url + "; add it with AddQueue")}
+	}
+	return name, nil
+}
+
+// GetQueueUrl answers for queues added with AddQueue in Account.
+func (f *SQS) GetQueueUrl(_ context.Context, in *sqs.GetQueueUrlInput, _ ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.begin(OpGetQueueURL); err != nil {
+		return nil, err
+	}
+	name := aws.ToString(in.QueueName)
+	owner := aws.ToString(in.QueueOwnerAWSAccountId)
+	if _, ok := f.queues[name]; !ok || (owner != "" && owner != Account) {
+		return nil, &types.QueueDoesNotExist{Message: aws.String("latchtest: no queue " + name + "; add it with AddQueue")}
+	}
+	return &sqs.GetQueueUrlOutput{QueueUrl: aws.String(QueueURL(name))}, nil
+}
+
+// GetQueueAttributes returns the queue's ARN and RedrivePolicy, whatever
+// names were asked for.
+func (f *SQS) GetQueueAttributes(_ context.Context, in *sqs.GetQueueAttributesInput, _ ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.begin(OpGetQueueAttributes); err != nil {
+		return nil, err
+	}
+	name, err := f.queueName(aws.ToString(in.QueueUrl))
+	if err != nil {
+		return nil, err
+	}
+	attrs := map[string]string{}
+	for k, v := range f.queues[name] {
+		attrs[k] = v
+	}
+	return &sqs.GetQueueAttributesOutput{Attributes: attrs}, nil
+}
+
+// VisibilityChange is one entry of a ChangeMessageVisibilityBatch call.
+type VisibilityChange struct {
+	QueueURL      string
+	ReceiptHandle string
+	// Timeout is the new visibility timeout: when the message comes back.
+	Timeout time.Duration
+	// Failed is true when the fake failed the entry or the whole call.
+	Failed bool
+}
+
+// ChangeMessageVisibilityBatch records each entry and fails those it was
+// told to; more than ten entries fail the call, as SQS does.
+func (f *SQS) ChangeMessageVisibilityBatch(_ context.Context, in *sqs.ChangeMessageVisibilityBatchInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	callErr := f.begin(OpChangeVisibility)
+	if len(in.Entries) > maxEntriesPerBatchReq {
+		return nil, &types.TooManyEntriesInBatchRequest{Message: aws.String(fmt.Sprintf("%d entries", len(in.Entries)))}
+	}
+	if _, err := f.queueName(aws.ToString(in.QueueUrl)); err != nil {
+		return nil, err
+	}
+	out := &sqs.ChangeMessageVisibilityBatchOutput{}
+	for _, e := range in.Entries {
+		rh := aws.ToString(e.ReceiptHandle)
+		bad := callErr != nil || f.badHandles[rh]
+		f.visibility = append(f.visibility, VisibilityChange{
+			QueueURL: aws.ToString(in.QueueUrl), ReceiptHandle: rh,
+			Timeout: time.Duration(e.VisibilityTimeout) * time.Second, Failed: bad,
+		})
+		if bad {
+			out.Failed = append(out.Failed, types.BatchResultErrorEntry{Id: e.Id, Code: aws.String("ReceiptHandleIsInvalid"), Message: aws.String("latchtest: injected failure"), SenderFault: true})
+			continue
+		}
+		out.Successful = append(out.Successful, types.ChangeMessageVisibilityBatchResultEntry{Id: e.Id})
+	}
+	if callErr != nil {
+		return nil, callErr
+	}
+	return out, nil
+}
+
+// VisibilityChanges returns every visibility change asked for, in order.
+func (f *SQS) VisibilityChanges() []VisibilityChange {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]VisibilityChange(nil), f.visibility...)
+}
+
+// Visibility returns the last visibility timeout asked for the message
+// with this id (built by this package), and whether one was.
+func (f *SQS) Visibility(messageID string) (time.Duration, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rh := ReceiptHandle(messageID)
+	for i := len(f.visibility) - 1; i >= 0; i-- {
+		if f.visibility[i].ReceiptHandle == rh {
+			return f.visibility[i].Timeout, true
+		}
+	}
+	return 0, false
+}
+
+// SendMessage records the message, checking what SQS checks: the queue
+// exists, at most ten message attributes, a MessageGroupId on FIFO queues
+// and only there.
+func (f *SQS) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.begin(OpSendMessage); err != nil {
+		return nil, err
+	}
+	url := aws.ToString(in.QueueUrl)
+	if _, err := f.queueName(url); err != nil {
+		return nil, err
+	}
+	if len(in.MessageAttributes) > maxAttributesPerSend {
+		return nil, &types.InvalidAttributeName{Message: aws.String(fmt.Sprintf("%d message attributes, SQS allows %d", len(in.MessageAttributes), maxAttributesPerSend))}
+	}
+	if fifo := strings.HasSuffix(url, ".fifo"); fifo != (in.MessageGroupId != nil) {
+		return nil, errors.New("latchtest: MessageGroupId is required on FIFO queues and refused on others")
+	}
+	id := "sent-" + strconv.Itoa(len(f.sent)+1)
+	f.sent = append(f.sent, newSent(id, in))
+	return &sqs.SendMessageOutput{MessageId: aws.String(id)}, nil
+}
+
+// Sent returns every message sent to the queue with this URL (any queue
+// when url is empty), in order.
+func (f *SQS) Sent(url string) []Sent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Sent
+	for _, s := range f.sent {
+		if url == "" || s.QueueURL == url {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// DeadLettered returns every message sent to a dead-letter queue AddQueue
+// made, in order.
+func (f *SQS) DeadLettered() []Sent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	dlqs := map[string]bool{}
+	for name, attrs := range f.queues {
+		if p := attrs[string(types.QueueAttributeNameRedrivePolicy)]; p != "" {
+			dlqs[QueueURL(DLQName(name))] = true
+		}
+	}
+	var out []Sent
+	for _, s := range f.sent {
+		if dlqs[s.QueueURL] {
+			out = append(out, s)
+		}
+	}
+	return out
+}

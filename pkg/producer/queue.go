@@ -1,0 +1,325 @@
+package producer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/latchkit/latch/internal/batch"
+	"github.com/latchkit/latch/pkg/handler"
+)
+
+// SQSClient is the part of *sqs.Client a Queue uses.
+type SQSClient interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}
+
+var _ SQSClient = (*sqs.Client)(nil)
+
+// TraceHeaderAttribute is the SQS message system attribute that carries
+// the X-Ray trace header to the consumer.
+const TraceHeaderAttribute = "AWSTraceHeader"
+
+// QueueConfig configures a Queue. The zero value sends JSON bodies to a
+// standard queue with no delay and no attributes of the caller's own.
+type QueueConfig[T any] struct {
+	// Encode turns a value into the message body. Default json.Marshal. An
+	// encoding error fails that entry permanently.
+	Encode func(T) ([]byte, error)
+	// Attributes returns a value's message attributes. Default none. The
+	// correlation id attribute (handler.CorrelationIDAttribute) is added
+	// unless the function sets it.
+	Attributes func(T) map[string]types.MessageAttributeValue
+	// Delay returns how long a message stays invisible after it is sent (at
+	// most 15 minutes). Default none: the queue's own delay. FIFO queues
+	// take no per-message delay, so setting it for one is a config error.
+	Delay func(T) time.Duration
+	// GroupID returns a value's FIFO message group: messages of one group
+	// are delivered in order, groups in parallel. Required for a FIFO queue
+	// (its URL ends in ".fifo"); a config error for a standard one.
+	GroupID func(T) string
+	// IdempotencyKey returns the key a FIFO message's deduplication id is
+	// derived from (DeduplicationID), so a handler that runs again after it
+	// sent sends the same id and SQS drops the copy. Default none: the
+	// queue must have content-based deduplication.
+	IdempotencyKey func(T) string
+	// DeduplicationID returns the FIFO deduplication id itself, for callers
+	// that have one. Setting both it and IdempotencyKey is a config error.
+	DeduplicationID func(T) string
+	// MaxMessageSize is the queue's MaximumMessageSize in bytes, against
+	// which each message is checked before it is sent. Default 0: read once
+	// from the queue's attributes (GetQueueAttributes) on the first send.
+	MaxMessageSize int
+	// Retry bounds the retries of entries SQS did not accept. Its zero
+	// value is documented on RetryConfig.
+	Retry RetryConfig
+	// CorrelationID returns the correlation id to send with ctx. Default
+	// CorrelationID.
+	CorrelationID func(ctx context.Context) string
+}
+
+// Queue sends values of type T to one SQS queue as messages: typed,
+// batched to SQS's limits, retried per entry, with the correlation id and
+// the X-Ray trace header of the invocation that sends. Safe for concurrent
+// use.
+type Queue[T any] struct {
+	client SQSClient
+	url    string
+	fifo   bool
+	cfg    QueueConfig[T]
+
+	mu      sync.Mutex
+	maxSize int // 0 until known
+}
+
+// NewQueue returns a Queue sending to the queue at url through client
+// (usually a *sqs.Client). It fails, wrapping ErrConfig, when client or url
+// is missing or cfg does not fit the queue's kind.
+func NewQueue[T any](client SQSClient, url string, cfg QueueConfig[T]) (*Queue[T], error) {
+	bad := func(why string) (*Queue[T], error) {
+		return nil, fmt.Errorf("%w: NewQueue(%q): %s", ErrConfig, url, why)
+	}
+	fifo := strings.HasSuffix(url, ".fifo")
+	switch {
+	case client == nil:
+		return bad("nil client")
+	case url == "":
+		return bad("empty queue URL")
+	case fifo && cfg.GroupID == nil:
+		return bad("a FIFO queue needs GroupID")
+	case fifo && cfg.Delay != nil:
+		return bad("a FIFO queue takes no per-message Delay")
+	case !fifo && (cfg.GroupID != nil || cfg.IdempotencyKey != nil || cfg.DeduplicationID != nil):
+		return bad("GroupID, IdempotencyKey and DeduplicationID are for FIFO queues")
+	case cfg.IdempotencyKey != nil && cfg.DeduplicationID != nil:
+		return bad("set IdempotencyKey or DeduplicationID, not both")
+	case cfg.MaxMessageSize < 0:
+		return bad("negative MaxMessageSize")
+	}
+	if cfg.Encode == nil {
+		cfg.Encode = func(v T) ([]byte, error) { return json.Marshal(v) }
+	}
+	if cfg.CorrelationID == nil {
+		cfg.CorrelationID = CorrelationID
+	}
+	cfg.Retry = cfg.Retry.withDefaults()
+	return &Queue[T]{client: client, url: url, fifo: fifo, cfg: cfg, maxSize: cfg.MaxMessageSize}, nil
+}
+
+// MustNewQueue is NewQueue that panics on a config error, for package-level
+// wiring at cold start.
+func MustNewQueue[T any](client SQSClient, url string, cfg QueueConfig[T]) *Queue[T] {
+	q, err := NewQueue(client, url, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return q
+}
+
+// URL returns the queue's URL.
+func (q *Queue[T]) URL() string { return q.url }
+
+// Send sends one value. The error is the Result's Err.
+func (q *Queue[T]) Send(ctx context.Context, v T) (Result, error) {
+	res, _ := q.SendBatch(ctx, []T{v})
+	return res[0], res[0].Err
+}
+
+// SendBatch sends values in as few SendMessageBatch requests as SQS's
+// limits allow (ten messages, 1 MiB), in order, and retries the entries
+// SQS did not accept by their class, with backoff. It returns one Result
+// per value, in order, and a *SendError (ErrNotSent) when any was not
+// sent. A value over the queue's size limit fails with a *TooLargeError
+// before any request; the others are still sent.
+func (q *Queue[T]) SendBatch(ctx context.Context, vs []T) ([]Result, error) {
+	res := make([]Result, len(vs))
+	if len(vs) == 0 {
+		return res, nil
+	}
+	maxSize, err := q.maxMessageSize(ctx)
+	if err != nil {
+		for i := range res {
+			res[i].Err = err
+		}
+		return res, summarise(res)
+	}
+	corr := q.cfg.CorrelationID(ctx)
+	trace := traceHeader(ctx)
+	items := make([]pending[types.SendMessageBatchRequestEntry], 0, len(vs))
+	dead := map[string]int{} // FIFO groups with an entry refused here
+	for i, v := range vs {
+		var group string
+		if q.fifo {
+			group = q.cfg.GroupID(v)
+		}
+		e, err := q.entry(i, v, group, corr, trace)
+		if err == nil {
+			if n := batch.SQSEntrySize(e); n > maxSize {
+				err = &TooLargeError{Size: n, Max: maxSize, Limit: "MaximumMessageSize of the queue"}
+			}
+		}
+		if err != nil {
+			res[i].Err = err
+			if _, ok := dead[group]; q.fifo && group != "" && !ok {
+				dead[group] = i
+			}
+			continue
+		}
+		items = append(items, pending[types.SendMessageBatchRequestEntry]{i: i, entry: e, group: group})
+	}
+	deliver(ctx, q.cfg.Retry, q.fifo, items, batch.SQSEntrySize, batch.SQSLimits, q.call, res, dead)
+	return res, summarise(res)
+}
+
+// entry builds the request entry for v; its Id is its index, unique in
+// the input and so in any batch cut from it.
+func (q *Queue[T]) entry(i int, v T, group, corr, trace string) (types.SendMessageBatchRequestEntry, error) {
+	e := types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i))}
+	body, err := q.cfg.Encode(v)
+	if err != nil {
+		return e, &permanentError{fmt.Errorf("producer: encode message body: %w", err)}
+	}
+	if len(body) == 0 {
+		return e, &permanentError{errors.New("producer: empty message body (SQS needs at least one character)")}
+	}
+	e.MessageBody = aws.String(string(body))
+	if q.cfg.Attributes != nil {
+		e.MessageAttributes = q.cfg.Attributes(v)
+	}
+	if corr != "" {
+		if _, set := e.MessageAttributes[handler.CorrelationIDAttribute]; !set {
+			if e.MessageAttributes == nil {
+				e.MessageAttributes = map[string]types.MessageAttributeValue{}
+			}
+			e.MessageAttributes[handler.CorrelationIDAttribute] = types.MessageAttributeValue{
+				DataType: aws.String("String"), StringValue: aws.String(corr),
+			}
+		}
+	}
+	if trace != "" {
+		e.MessageSystemAttributes = map[string]types.MessageSystemAttributeValue{
+			TraceHeaderAttribute: {DataType: aws.String("String"), StringValue: aws.String(trace)},
+		}
+	}
+	if q.cfg.Delay != nil {
+		d := q.cfg.Delay(v)
+		if d < 0 || d > 15*time.Minute {
+			return e, &permanentError{fmt.Errorf("producer: delay %v is outside SQS's 0 to 15 minutes", d)}
+		}
+		e.DelaySeconds = int32(d / time.Second)
+	}
+	if q.fifo {
+		if group == "" {
+			return e, &permanentError{errors.New("producer: empty FIFO group id")}
+		}
+		e.MessageGroupId = aws.String(group)
+		switch {
+		case q.cfg.IdempotencyKey != nil:
+			k := q.cfg.IdempotencyKey(v)
+			if k == "" {
+				return e, &permanentError{errors.New("producer: empty idempotency key for the deduplication id")}
+			}
+			e.MessageDeduplicationId = aws.String(DeduplicationID(k))
+		case q.cfg.DeduplicationID != nil:
+			e.MessageDeduplicationId = aws.String(q.cfg.DeduplicationID(v))
+		}
+	}
+	return e, nil
+}
+
+// call sends one batch and reads SQS's per-entry answer. A lone entry goes
+// as a SendMessage: the same one request, and the emulators (moto) keep its
+// system attributes, which they drop from batch entries.
+func (q *Queue[T]) call(ctx context.Context, entries []types.SendMessageBatchRequestEntry) ([]sent, error) {
+	if len(entries) == 1 {
+		e := entries[0]
+		out, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{
+			QueueUrl: aws.String(q.url), MessageBody: e.MessageBody, MessageAttributes: e.MessageAttributes,
+			MessageSystemAttributes: e.MessageSystemAttributes, DelaySeconds: e.DelaySeconds,
+			MessageGroupId: e.MessageGroupId, MessageDeduplicationId: e.MessageDeduplicationId,
+		})
+		if err != nil {
+			// One entry: the request's failure is the entry's, classified
+			// by its code like a batch entry's.
+			return []sent{{err: fmt.Errorf("producer: SendMessage: %w", err)}}, nil
+		}
+		return []sent{{id: aws.ToString(out.MessageId), seq: aws.ToString(out.SequenceNumber)}}, nil
+	}
+	out, err := q.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
+	if err != nil {
+		return nil, fmt.Errorf("producer: SendMessageBatch: %w", err)
+	}
+	pos := make(map[string]int, len(entries))
+	for k, e := range entries {
+		pos[*e.Id] = k
+	}
+	res := make([]sent, len(entries))
+	seen := make([]bool, len(entries))
+	for _, s := range out.Successful {
+		if k, ok := pos[aws.ToString(s.Id)]; ok {
+			res[k] = sent{id: aws.ToString(s.MessageId), seq: aws.ToString(s.SequenceNumber)}
+			seen[k] = true
+		}
+	}
+	for _, f := range out.Failed {
+		if k, ok := pos[aws.ToString(f.Id)]; ok {
+			res[k] = sent{err: entryError(aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault)}
+			seen[k] = true
+		}
+	}
+	for k, ok := range seen {
+		if !ok {
+			// Neither accepted nor refused: retrying is safe on a FIFO queue
+			// (the deduplication id) and at worst a duplicate on a standard
+			// one, which is better than a loss.
+			res[k] = sent{err: errors.New("producer: SendMessageBatch did not answer for the entry")}
+		}
+	}
+	return res, nil
+}
+
+// entryError turns a batch entry's failure into an API error that
+// retry.Classify reads like any other: by code, and by fault.
+func entryError(code, msg string, senderFault bool) error {
+	fault := smithy.FaultServer
+	if senderFault {
+		fault = smithy.FaultClient
+	}
+	return fmt.Errorf("producer: entry refused: %w", &smithy.GenericAPIError{Code: code, Message: msg, Fault: fault})
+}
+
+// maxMessageSize returns the size limit, reading the queue's attribute the
+// first time. A failed read is returned, not cached: the next send tries
+// again.
+func (q *Queue[T]) maxMessageSize(ctx context.Context) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.maxSize > 0 {
+		return q.maxSize, nil
+	}
+	out, err := q.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl:       aws.String(q.url),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameMaximumMessageSize},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("producer: read MaximumMessageSize of %s: %w", q.url, err)
+	}
+	n, err := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameMaximumMessageSize)])
+	if err != nil || n <= 0 {
+		return 0, &permanentError{fmt.Errorf("producer: queue %s reports MaximumMessageSize %q", q.url, out.Attributes[string(types.QueueAttributeNameMaximumMessageSize)])}
+	}
+	q.maxSize = n
+	return n, nil
+}
