@@ -40,8 +40,13 @@ func (defaultBackend) start(ctx context.Context, c Config, st *State) error {
 	if err != nil {
 		return err
 	}
+	if c.DynamoDBDir != "" {
+		if err := os.MkdirAll(c.DynamoDBDir, 0o755); err != nil {
+			return err
+		}
+	}
 	ddbLog := filepath.Join(st.Dir, "dynamodb.log")
-	ddbProc, err := startProc("dynamodb", exec.Command(java, dynamoDBLocalArgs(ddb, ddbPort)...), ddbLog)
+	ddbProc, err := startProc("dynamodb", exec.Command(java, dynamoDBLocalArgs(ddb, ddbPort, c.DynamoDBDir)...), ddbLog)
 	if err != nil {
 		return err
 	}
@@ -69,12 +74,17 @@ func (defaultBackend) start(ctx context.Context, c Config, st *State) error {
 	return nil
 }
 
-// dynamoDBLocalArgs are java's arguments for DynamoDB Local in memory on
+// dynamoDBLocalArgs are java's arguments for DynamoDB Local on
 // 127.0.0.1:port, through the BindLoopback launcher (DynamoDB Local itself
-// has no host option and would listen on every interface).
-func dynamoDBLocalArgs(dir string, port int) []string {
+// has no host option and would listen on every interface): in memory, or
+// with its tables in dataDir when that is set.
+func dynamoDBLocalArgs(dir string, port int, dataDir string) []string {
 	lib := filepath.Join(dir, "DynamoDBLocal_lib")
 	cp := strings.Join([]string{filepath.Join(dir, "DynamoDBLocal.jar"), filepath.Join(lib, "*"), filepath.Join(dir, "launcher")}, string(os.PathListSeparator))
-	return []string{"-Xmx1g", "-Djava.library.path=" + lib, "-cp", cp,
-		"BindLoopback", "-inMemory", "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port)}
+	store := []string{"-inMemory"}
+	if dataDir != "" {
+		store = []string{"-dbPath", dataDir}
+	}
+	return append([]string{"-Xmx1g", "-Djava.library.path=" + lib, "-cp", cp, "BindLoopback"},
+		append(store, "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port))...)
 }

@@ -58,6 +58,11 @@ type Config struct {
 	Deploy bool
 	// Log receives progress lines (installs, readiness). Zero: os.Stderr.
 	Log io.Writer
+	// DynamoDBDir, when set, is the directory where the default backend's
+	// DynamoDB Local keeps its tables (-dbPath), so that they outlive a
+	// crash of the emulator and Restart brings them back. Zero: in memory,
+	// which is faster and gone when the emulator stops.
+	DynamoDBDir string
 	// ReadyTimeout bounds how long Up waits for each emulator to answer.
 	// Zero: $LATCH_EMULATOR_TIMEOUT seconds if set, else 90s — a cold JVM
 	// on a busy two-core machine takes tens of seconds.
