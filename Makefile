@@ -32,7 +32,7 @@ BACKEND ?= default
 WITH_STACK := localstack/with-stack.sh
 
 .PHONY: test unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
-	emulators-install emulators-up emulators-down test-localstack-docker clean \
+	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
 	lint-template sam-build deploy fuzz
 
 ## test: unit tests (race), the integration suite on both emulator backends,
@@ -97,6 +97,13 @@ fuzz:
 ## summary, invariants); stop them
 demo:
 	LATCH_BACKEND=$(BACKEND) $(WITH_STACK) $(GO) run ./cmd/latch demo
+
+## chaos: the fault-injection run (internal/chaos) on emulators of its own:
+## 1,015 messages with duplicates and poison, function processes and
+## DynamoDB Local killed with SIGKILL, then the invariants from the tables
+## and queues; about 4 minutes on two cores
+chaos:
+	$(GO) run ./tools/chaos
 
 ## lint: gofmt, go vet, staticcheck (pinned), then the template lint
 lint: $(STATICCHECK) lint-template
