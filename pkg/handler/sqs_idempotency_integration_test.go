@@ -97,6 +97,13 @@ func TestIntegrationIdempotentSideEffects(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // waiting on two pollers' progress
 	}
+	// A message delivered again (at least once) may still be in flight:
+	// let the pollers settle it before they stop, or it would be left for
+	// its visibility timeout and fail the empty-queue check below.
+	emulator.Eventually(t, 60*time.Second, "the queue drained", func() bool {
+		visible, inFlight := env.Depth(t, q.URL)
+		return visible+inFlight == 0
+	})
 	cancel()
 	wg.Wait()
 

@@ -110,11 +110,11 @@ func (e *Env) DrainWithin(t testing.TB, q Queue, h SQSHandler, m Mapping, limit 
 			batches = append(batches, b)
 			continue
 		}
-		if visible, inFlight := e.depth(t, q.URL); visible+inFlight == 0 {
+		if visible, inFlight := e.Depth(t, q.URL); visible+inFlight == 0 {
 			return batches
 		}
 	}
-	visible, inFlight := e.depth(t, q.URL)
+	visible, inFlight := e.Depth(t, q.URL)
 	t.Fatalf("emulator: queue %s not drained within %s: %d visible, %d in flight (a retry backoff longer than the deadline?)", q.Name, limit, visible, inFlight)
 	return nil
 }
@@ -136,8 +136,9 @@ func (e *Env) Run(t testing.TB, q QueueRef, h SQSHandler, m Mapping) {
 	})
 }
 
-// depth returns the queue's visible and in-flight message counts.
-func (e *Env) depth(t testing.TB, url string) (visible, inFlight int) {
+// Depth returns the queue's visible and in-flight message counts (SQS's
+// approximate numbers), to wait for a queue to drain with Eventually.
+func (e *Env) Depth(t testing.TB, url string) (visible, inFlight int) {
 	t.Helper()
 	out, err := e.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(url),

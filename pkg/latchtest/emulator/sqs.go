@@ -99,7 +99,7 @@ func (e *Env) createQueue(t testing.TB, name string, fifo bool, attrs map[string
 // or in flight: every message was deleted, none waits for a retry.
 func (e *Env) AssertQueueEmpty(t testing.TB, url string) {
 	t.Helper()
-	if visible, inFlight := e.depth(t, url); visible != 0 || inFlight != 0 {
+	if visible, inFlight := e.Depth(t, url); visible != 0 || inFlight != 0 {
 		t.Errorf("queue %s holds %d visible and %d in-flight message(s), want none", url, visible, inFlight)
 	}
 }
