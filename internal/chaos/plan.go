@@ -27,8 +27,10 @@ type Config struct {
 	// Outage is how long DynamoDB Local stays dead before its restart;
 	// default 3s.
 	Outage time.Duration
-	// Deadline bounds the whole run after the stack started; default 4
-	// minutes.
+	// Deadline bounds the whole run after the stack started; default 10
+	// minutes. A quiet two-core machine settles in about 2.5; the margin is
+	// for a loaded one (the run ends as soon as everything settled, so the
+	// bound costs nothing when it is not needed).
 	Deadline time.Duration
 	// Seed makes the message stream and the fault schedule reproducible;
 	// default 1.
@@ -50,7 +52,7 @@ func (c *Config) defaults() {
 		c.Outage = 3 * time.Second
 	}
 	if c.Deadline == 0 {
-		c.Deadline = 4 * time.Minute
+		c.Deadline = 10 * time.Minute
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
