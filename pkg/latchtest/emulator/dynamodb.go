@@ -40,7 +40,7 @@ func (e *Env) TableWith(t testing.TB, spec TableSpec) string {
 		attrs = append(attrs, types.AttributeDefinition{AttributeName: aws.String(spec.SortKey), AttributeType: types.ScalarAttributeTypeS})
 		keys = append(keys, types.KeySchemaElement{AttributeName: aws.String(spec.SortKey), KeyType: types.KeyTypeRange})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	name := e.CreateTable(t, &dynamodb.CreateTableInput{
 		AttributeDefinitions: attrs,
@@ -66,7 +66,7 @@ func (e *Env) CreateTable(t testing.TB, in *dynamodb.CreateTableInput) string {
 	t.Helper()
 	name := UniqueName(t, "tbl")
 	in.TableName = aws.String(name)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	if _, err := e.DynamoDB.CreateTable(ctx, in); err != nil {
 		t.Fatalf("emulator: create table %s: %v", name, err)

@@ -127,8 +127,14 @@ func UniqueName(t testing.TB, prefix string) string {
 	return strings.TrimRight(s, "-") + "-" + suffix
 }
 
+// callTimeout bounds one setup or cleanup call. It is generous on purpose:
+// an emulator on a loaded two-core machine (LocalStack above all) can take
+// well over 15 s to create a queue, and a bound that fails a healthy but
+// slow emulator is a flaky test, not a finding.
+const callTimeout = 60 * time.Second
+
 // cleanupCtx is the context for deletes at cleanup: the test's own may be
 // done by then.
 func cleanupCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 15*time.Second)
+	return context.WithTimeout(context.Background(), callTimeout)
 }

@@ -3,7 +3,6 @@ package emulator
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -21,7 +20,7 @@ type Bus struct {
 func (e *Env) Bus(t testing.TB) Bus {
 	t.Helper()
 	name := UniqueName(t, "bus")
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	out, err := e.EventBridge.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(name)})
 	if err != nil {
@@ -45,7 +44,7 @@ func (e *Env) Bus(t testing.TB) Bus {
 func (e *Env) RuleToQueue(t testing.TB, bus, pattern string, q Queue, groupID string) string {
 	t.Helper()
 	name := UniqueName(t, "rule")
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	if _, err := e.EventBridge.PutRule(ctx, &eventbridge.PutRuleInput{
 		Name:         aws.String(name),

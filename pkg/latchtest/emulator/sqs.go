@@ -71,7 +71,7 @@ func (e *Env) createQueue(t testing.TB, name string, fifo bool, attrs map[string
 			attrs[string(types.QueueAttributeNameContentBasedDeduplication)] = "true"
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	out, err := e.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 	if err != nil {
