@@ -54,9 +54,6 @@ func freshKey[R any](id func(R) string) func(R) (idempotency.Key, error) {
 
 func BenchmarkKinesisBatch(b *testing.B) {
 	ev := benchKinesis()
-	perRecord := func(b *testing.B) {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ev.Records)), "ns/record")
-	}
 	fn := func(_ context.Context, r handler.KinesisRecord[order]) error {
 		sink.Add(int64(r.Data.Amount))
 		return nil
@@ -75,20 +72,11 @@ func BenchmarkKinesisBatch(b *testing.B) {
 				}
 			}
 		}
-		perRecord(b)
+		perRecord(b, len(ev.Records))
 	})
 	run := func(b *testing.B, cfg handler.KinesisConfig) {
-		b.Helper()
-		b.ReportAllocs()
-		h := handler.MustNewKinesis(fn, cfg)
-		ctx := context.Background()
-		for b.Loop() {
-			resp, err := h(ctx, ev)
-			if err != nil || len(resp.BatchItemFailures) != 0 {
-				b.Fatal(err, resp)
-			}
-		}
-		perRecord(b)
+		benchBatches(b, handler.MustNewKinesis(fn, cfg), ev, len(ev.Records),
+			func(r events.KinesisEventResponse) int { return len(r.BatchItemFailures) })
 	}
 	eventID := func(r events.KinesisEventRecord) string { return r.EventID }
 	b.Run("processor/sequential", func(b *testing.B) { run(b, handler.KinesisConfig{}) })
@@ -105,25 +93,13 @@ func BenchmarkKinesisBatch(b *testing.B) {
 
 func BenchmarkDynamoDBStreamBatch(b *testing.B) {
 	ev := benchDynamoDB()
-	perRecord := func(b *testing.B) {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ev.Records)), "ns/record")
-	}
 	fn := func(_ context.Context, c handler.Change[orderImage]) error {
 		sink.Add(int64(c.New.Amount))
 		return nil
 	}
 	run := func(b *testing.B, cfg handler.DynamoDBStreamConfig) {
-		b.Helper()
-		b.ReportAllocs()
-		h := handler.MustNewDynamoDBStream(fn, cfg)
-		ctx := context.Background()
-		for b.Loop() {
-			resp, err := h(ctx, ev)
-			if err != nil || len(resp.BatchItemFailures) != 0 {
-				b.Fatal(err, resp)
-			}
-		}
-		perRecord(b)
+		benchBatches(b, handler.MustNewDynamoDBStream(fn, cfg), ev, len(ev.Records),
+			func(r events.DynamoDBEventResponse) int { return len(r.BatchItemFailures) })
 	}
 	eventID := func(r events.DynamoDBEventRecord) string { return r.EventID }
 	b.Run("processor/sequential", func(b *testing.B) { run(b, handler.DynamoDBStreamConfig{}) })
@@ -133,4 +109,24 @@ func BenchmarkDynamoDBStreamBatch(b *testing.B) {
 	b.Run("processor+idempotency/duplicates", func(b *testing.B) {
 		run(b, handler.DynamoDBStreamConfig{Idempotency: newGuard(b, idempotency.Config{})})
 	})
+}
+
+// benchBatches invokes h with ev in a loop, failing on any failed record,
+// and reports ns/record for a batch of n records.
+func benchBatches[E, R any](b *testing.B, h handler.Func[E, R], ev E, n int, failed func(R) int) {
+	b.Helper()
+	b.ReportAllocs()
+	ctx := context.Background()
+	for b.Loop() {
+		resp, err := h(ctx, ev)
+		if err != nil || failed(resp) != 0 {
+			b.Fatal(err, resp)
+		}
+	}
+	perRecord(b, n)
+}
+
+// perRecord reports the time per record of batches of n records.
+func perRecord(b *testing.B, n int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
 }
