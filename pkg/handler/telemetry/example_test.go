@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 
-
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/metrics"
