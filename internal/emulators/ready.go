@@ -59,6 +59,20 @@ func answersHTTP(url string) func() bool {
 	}
 }
 
+// answersOK reports whether url answers 200 OK: MiniStack's ready
+// endpoint says 503 until its start-up scripts and listeners are done.
+func answersOK(url string) func() bool {
+	client := &http.Client{Timeout: 2 * time.Second}
+	return func() bool {
+		resp, err := client.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+}
+
 // logHasLine reports whether the log holds a line equal to line.
 func logHasLine(logPath, line string) func() bool {
 	return func() bool {
@@ -90,7 +104,7 @@ func logTail(logPath string) string {
 
 func loopbackURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
 
-// commonEnv is what either backend sets besides its endpoints: a region
+// commonEnv is what every backend sets besides its endpoints: a region
 // and dummy credentials, so that the SDK never looks for real ones.
 func commonEnv(b Backend) []Var {
 	return []Var{
