@@ -61,7 +61,9 @@ func (miniStackBackend) start(ctx context.Context, c Config, st *State) error {
 	}, commonEnv(MiniStack)...)
 	cmd := exec.Command(filepath.Join(venv, "bin", "python"), "-m", "ministack")
 	cmd.Dir = root
-	cmd.Env = append(withoutAWS(os.Environ()),
+	// Not a variable of the caller's AWS settings (endpoints, profile,
+	// real credentials) reaches it, nor through it the functions it runs.
+	cmd.Env = append(withoutPrefix(os.Environ(), "AWS_"),
 		"GATEWAY_PORT="+strconv.Itoa(port),
 		"BIND_HOST=127.0.0.1",
 		// Queue URLs and other URLs it hands out name this host, the one
@@ -101,13 +103,13 @@ func (miniStackBackend) start(ctx context.Context, c Config, st *State) error {
 	return nil
 }
 
-// withoutAWS drops every AWS_ variable from env: the caller's endpoints,
-// profile or real credentials must not reach the emulator, nor through it
-// the functions it runs.
-func withoutAWS(env []string) []string {
+// withoutPrefix drops the variables whose names start with prefix from
+// env: an emulator's own clients must talk to itself, not to whatever the
+// caller's shell points at.
+func withoutPrefix(env []string, prefix string) []string {
 	out := env[:0:0]
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, "AWS_") {
+		if !strings.HasPrefix(kv, prefix) {
 			out = append(out, kv)
 		}
 	}

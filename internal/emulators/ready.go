@@ -47,21 +47,15 @@ func waitReady(ctx context.Context, name string, p Proc, logPath string, timeout
 
 // answersHTTP reports whether url gives any HTTP answer: the server is
 // listening and routing requests.
-func answersHTTP(url string) func() bool {
-	client := &http.Client{Timeout: 2 * time.Second}
-	return func() bool {
-		resp, err := client.Get(url)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return true
-	}
-}
+func answersHTTP(url string) func() bool { return answers(url, func(int) bool { return true }) }
 
 // answersOK reports whether url answers 200 OK: MiniStack's ready
 // endpoint says 503 until its start-up scripts and listeners are done.
 func answersOK(url string) func() bool {
+	return answers(url, func(code int) bool { return code == http.StatusOK })
+}
+
+func answers(url string, ok func(status int) bool) func() bool {
 	client := &http.Client{Timeout: 2 * time.Second}
 	return func() bool {
 		resp, err := client.Get(url)
@@ -69,7 +63,7 @@ func answersOK(url string) func() bool {
 			return false
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		return ok(resp.StatusCode)
 	}
 }
 
