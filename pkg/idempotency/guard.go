@@ -208,7 +208,7 @@ func (g *Guard) begin(ctx context.Context, key Key) (ticket, error) {
 	}
 	owner := rand.Text()
 	held, err := g.store.Claim(ctx, Claim{
-		KeyHash:        t.hash,
+		KeyHash:    t.hash,
 		Owner:      owner,
 		Now:        now,
 		LockExpiry: now.Add(lock),
@@ -283,7 +283,7 @@ func (g *Guard) complete(ctx context.Context, t ticket, data []byte, encErr erro
 	}
 	if g.cache != nil {
 		g.cache.Add(t.hash, Record{
-			KeyHash:        t.hash,
+			KeyHash:    t.hash,
 			Status:     StatusCompleted,
 			Expiry:     time.Unix(expiry.Unix(), 0),
 			Owner:      t.owner,

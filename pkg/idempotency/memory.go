@@ -49,7 +49,7 @@ func (s *MemoryStore) Claim(_ context.Context, c Claim) (*Record, error) {
 		return &old, nil
 	}
 	s.records[c.KeyHash] = Record{
-		KeyHash:        c.KeyHash,
+		KeyHash:    c.KeyHash,
 		Status:     StatusInProgress,
 		Expiry:     time.Unix(c.Expiry.Unix(), 0),
 		LockExpiry: time.UnixMilli(c.LockExpiry.UnixMilli()),
@@ -122,7 +122,7 @@ func (s *MemoryStore) CommitTx(ctx context.Context, c TxCommit) (*Record, error)
 	}
 	if c.KeyHash != "" {
 		s.records[c.KeyHash] = Record{
-			KeyHash:        c.KeyHash,
+			KeyHash:    c.KeyHash,
 			Status:     StatusCompleted,
 			Expiry:     time.Unix(c.Expiry.Unix(), 0),
 			Owner:      c.Owner,
