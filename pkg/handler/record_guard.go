@@ -35,7 +35,7 @@ func (g recordGuard[M]) run(ctx context.Context, rep *Report, m M, key func() (i
 	if err := recoverPanic(ctx, g.log, rep.ID, func() (err error) { k, err = key(); return err }); err != nil {
 		return false, err
 	}
-	rep.Key = k.Display
+	rep.KeyDisplay = k.Display
 	if g.tx != nil {
 		replayed, err := g.tx(ctx, rep, m, k)
 		return replayed && err == nil, err

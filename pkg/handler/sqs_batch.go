@@ -246,22 +246,6 @@ func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate, skipped bool) 
 	}
 }
 
-// deadLetter sends the record to the DLQ and finishes it. ctx is a
-// bookkeeping context (see bookkeeping).
-func (p *sqsProcessor[T]) deadLetter(ctx context.Context, r *sqsRun, q *sqsQueue) {
-	dropped, err := deadLetter(ctx, p.cfg.Client, q, r.it, r.report.Err, r.report.Class, p.now())
-	if err != nil {
-		p.fail(r, "send it to the dead-letter queue", err)
-		return
-	}
-	if len(dropped) > 0 {
-		p.log.WarnContext(r.ctx, "handler: message attributes left off the dead-letter copy (SQS allows 10)",
-			slog.String("message_id", r.it.msg.MessageId), slog.Any("attributes", dropped))
-	}
-	r.report.Outcome = DeadLettered
-	p.finish(r)
-}
-
 // fail finishes a record as Failed: it stays in the queue and SQS's own
 // visibility timeout and redrive apply. what and err say which bookkeeping
 // step failed; they are logged and join the record's error.
