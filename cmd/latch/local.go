@@ -59,6 +59,13 @@ backend, rules with SQS targets fire by themselves (LocalStack delivers
 them); latch fires only function targets, which the emulator never sees,
 so no tick is delivered twice.
 
+A function with a CapacityProviderConfig (Lambda Managed Instances) runs as
+there: one process serves PerExecutionEnvironmentMaxConcurrency invocations
+at once (AWS_LAMBDA_MAX_CONCURRENCY), and an invocation past its timeout
+fails but its process is not killed. --per-environment N runs every
+function that way; --kill-on-timeout kills the process at a timeout also
+on a capacity provider, as for a classic function.
+
 Subcommands:
   latch local fire RULE [--time T]   fire a schedule rule once, now`,
 		Setup: func(fs *flag.FlagSet) Runner {
@@ -71,7 +78,12 @@ Subcommands:
 			at := fs.String("time", "", "with fire: the tick's scheduled time, RFC 3339; default now")
 			allowAWS := awsFlag(fs)
 			backend := backendFlag(fs)
+			perEnv := fs.Int("per-environment", 0, "invocations at once per function process, as on Lambda Managed Instances, for every function (default: the template's CapacityProviderConfig, else 1)")
+			kill := fs.Bool("kill-on-timeout", false, "kill a function's process when an invocation times out also on a capacity provider, where Lambda lets it run on")
 			return func(ctx context.Context, env *Env, args []string) error {
+				if *perEnv < 0 || *perEnv > 1600 {
+					return usagef("--per-environment: %d is not from 1 to 1600, Lambda's range", *perEnv)
+				}
 				if *tmpl == "" {
 					*tmpl = defaultTemplate()
 				}
@@ -94,7 +106,7 @@ Subcommands:
 					return err
 				}
 				if len(args) > 0 && args[0] == "fire" {
-					return fireCommand(ctx, env, &awsCfg, *tmpl, *prefix, params, *at, args[1:])
+					return fireCommand(ctx, env, &awsCfg, local.Config{Template: *tmpl, StackName: *prefix, Params: params, PerEnvironment: *perEnv, KillOverrun: *kill}, *at, args[1:])
 				}
 				if err := needArgs(args, 0, 0); err != nil {
 					return err
@@ -103,7 +115,10 @@ Subcommands:
 					return usagef("--time goes with 'latch local fire RULE'")
 				}
 				log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-				stack, err := local.Start(ctx, local.Config{Template: *tmpl, StackName: *prefix, Params: params, Output: env.Stderr, Logger: log, AWS: &awsCfg})
+				stack, err := local.Start(ctx, local.Config{
+					Template: *tmpl, StackName: *prefix, Params: params, Output: env.Stderr, Logger: log, AWS: &awsCfg,
+					PerEnvironment: *perEnv, KillOverrun: *kill,
+				})
 				if err != nil {
 					return err
 				}
@@ -126,7 +141,7 @@ Subcommands:
 // fireCommand is 'latch local fire RULE [--time T]': a one-shot run that
 // builds the functions, invokes the rule's targets with its Scheduled Event
 // (async semantics: retries, then the OnFailure destination), and stops.
-func fireCommand(ctx context.Context, env *Env, awsCfg *aws.Config, tmpl, prefix string, params map[string]string, at string, pos []string) error {
+func fireCommand(ctx context.Context, env *Env, awsCfg *aws.Config, cfg local.Config, at string, pos []string) error {
 	if len(pos) != 1 {
 		return usagef("usage: latch local fire RULE [--time T]")
 	}
@@ -138,7 +153,9 @@ func fireCommand(ctx context.Context, env *Env, awsCfg *aws.Config, tmpl, prefix
 		}
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	stack, err := local.Start(ctx, local.Config{Template: tmpl, StackName: prefix, Params: params, Output: env.Stderr, Logger: log, AWS: awsCfg, NoMappings: true, NoSchedules: true})
+	cfg.Output, cfg.Logger, cfg.AWS = env.Stderr, log, awsCfg
+	cfg.NoMappings, cfg.NoSchedules = true, true
+	stack, err := local.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
