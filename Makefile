@@ -32,13 +32,25 @@ BACKEND ?= default
 # WITH_STACK runs a command against a stack of its own ('latch emulators exec').
 WITH_STACK := localstack/with-stack.sh
 
-.PHONY: test unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
+.PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
 	lint-template sam-build deploy fuzz
 
-## test: unit tests (race), the integration suite on both emulator backends,
-## the example module, sam build, then the demo
-test: unit integration integration-localstack emulators-check examples sam-build demo
+## test: the quick stage, the README's test command: unit tests (race), the
+## integration suite on the default backend, the example module, sam build
+## and the demo, TEST_JOBS of them at a time (each one's output in one block).
+## Two at a time suits two cores: the race-built unit tests are CPU-bound while
+## the integration suite and the demo mostly wait on their emulators. Each stage
+## runs once; emulator installs, the SAM venv and staticcheck are cached.
+TEST_STAGES := unit integration examples sam-build demo
+TEST_JOBS ?= 2
+test:
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target $(TEST_STAGES)
+
+## test-slow: the slow stage, which .ci/run runs after make test: every check
+## too slow for the quick stage. A helper adding a slow check lists it here.
+SLOW_CHECKS := integration-localstack emulators-check chaos
+test-slow: $(SLOW_CHECKS)
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:

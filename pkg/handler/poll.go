@@ -299,7 +299,7 @@ func (p *Poller[T]) item(ctx context.Context, i int, item T) (Report, error) {
 		r, err = idempotency.Do(ctx, p.cfg.Idempotency, key, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, p.cfg.Handle(ctx, item)
 		})
-		rep.KeyHash, rep.Key = r.KeyHash, key.Display
+		rep.KeyHash, rep.KeyDisplay = r.KeyHash, key.Display
 		if err == nil && r.Replayed {
 			rep.Outcome = Duplicate
 		}

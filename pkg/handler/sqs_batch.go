@@ -200,7 +200,7 @@ func (p *sqsProcessor[T]) call(r *sqsRun) (duplicate bool, err error) {
 	if err := p.protect(r, func() (err error) { key, err = p.cfg.Key(*r.it.msg); return err }); err != nil {
 		return false, err
 	}
-	r.report.Key = key.Display
+	r.report.KeyDisplay = key.Display
 	if p.tx != nil {
 		replayed, keyHash, err := p.tx(r, m, key)
 		r.report.KeyHash = keyHash
