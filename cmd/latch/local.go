@@ -41,7 +41,9 @@ func init() {
 		Short: "run a SAM template's functions locally against the emulators",
 		Long: `Provisions the template's tables, queues, bus and rules on the local
 emulators (re-running is safe), builds each AWS::Serverless::Function and
-runs it as a real process behind a local Lambda Runtime API, polls its SQS
+runs it as a real process behind a local Lambda Runtime API (in its code
+directory, CodeUri, which is LAMBDA_TASK_ROOT as /var/task is in Lambda,
+so relative paths in its variables are read from there), polls its SQS
 event sources as Lambda's event source mappings do, and fires schedule
 rules at their times. Function output goes to stderr. Ctrl-C stops
 everything it started, and says what it left in flight.

@@ -90,6 +90,7 @@ func newFunction(t *testing.T, cfg lambdaproc.Config) (*lambdaproc.Function, *sy
 
 type result struct {
 	PID  int                `json:"pid"`
+	Cwd  string             `json:"cwd"`
 	Env  map[string]*string `json:"env,omitempty"`
 	Body string             `json:"body,omitempty"`
 }
@@ -193,6 +194,36 @@ func TestEnvironment(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("environment (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTaskRoot: the function runs in its task root, which is
+// LAMBDA_TASK_ROOT, as in Lambda (/var/task), so a relative path in its
+// configuration is read from its code; by default the task root is the
+// executable's directory.
+func TestTaskRoot(t *testing.T) {
+	t.Parallel()
+	code := t.TempDir()
+	tests := []struct {
+		name     string
+		taskRoot string
+		want     string
+	}{
+		{name: "default: the executable's directory", want: filepath.Dir(fnBinary)},
+		{name: "the code directory", taskRoot: code, want: code},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fn, _ := newFunction(t, lambdaproc.Config{Name: "orders", TaskRoot: tt.taskRoot})
+			got := mustInvoke(t, fn, `{"keys":["LAMBDA_TASK_ROOT"]}`)
+			if got.Cwd != tt.want {
+				t.Errorf("working directory %s, want %s", got.Cwd, tt.want)
+			}
+			if root := got.Env["LAMBDA_TASK_ROOT"]; root == nil || *root != tt.want {
+				t.Errorf("LAMBDA_TASK_ROOT = %v, want %s", root, tt.want)
 			}
 		})
 	}

@@ -149,6 +149,11 @@ func TestFireScheduleReachesFunction(t *testing.T) {
 	if len(ticks) != 1 {
 		t.Fatalf("function logged %d ticks, want 1", len(ticks))
 	}
+	// SETTINGS_FILE is relative: the function runs in its code directory,
+	// LAMBDA_TASK_ROOT, as in Lambda, wherever the runner runs.
+	if s := out.lines("settings"); len(s) != 1 || !strings.Contains(string(s[0]), "from the code directory") {
+		t.Errorf("the function read settings.json relative to its working directory as %s, want its contents", s)
+	}
 	var ev local.ScheduledEvent
 	if err := json.Unmarshal(ticks[0], &ev); err != nil {
 		t.Fatal(err)

@@ -30,12 +30,14 @@ type event struct {
 
 type result struct {
 	PID  int                `json:"pid"`
+	Cwd  string             `json:"cwd"`
 	Env  map[string]*string `json:"env,omitempty"`
 	Body string             `json:"body,omitempty"`
 }
 
 func handle(ctx context.Context, ev event) (result, error) {
 	res := result{PID: os.Getpid()}
+	res.Cwd, _ = os.Getwd()
 	switch ev.Action {
 	case "exit":
 		os.Exit(ev.Code)
