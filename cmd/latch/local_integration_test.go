@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
@@ -110,5 +113,117 @@ Resources:
 	}
 	if !regexp.MustCompile(`latch local: stopping\nlatch local: (nothing left in flight|.* left in flight; visible again by)`).MatchString(out.String()) {
 		t.Errorf("no in-flight report after stopping:\n%s", out)
+	}
+}
+
+// TestCommandsFindTheRunningLocal: with `latch local` running under a
+// prefix and a parameter of its own, `latch local fire` with neither fires
+// the rule in that run (no second stack beside it) and prints the
+// function's output on stdout, and `latch send` takes a queue's logical id.
+func TestCommandsFindTheRunningLocal(t *testing.T) {
+	env := emulator.New(t)
+	fn, err := filepath.Abs("../../internal/local/testdata/fn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := emulator.UniqueName(t, "svc")
+	svc = "svc" + strings.ToLower(svc[len(svc)-8:])
+	dir := filepath.Join(t.TempDir(), svc, "infra")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Mode has no default: a second stack set up without --param fails.
+	tmpl := `AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Mode:
+    Type: String
+Resources:
+  Inbox:
+    Type: AWS::SQS::Queue
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: ` + fn + `
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Environment:
+        Variables:
+          QUEUE_URL: !Sub "${Mode}-mode"
+      Events:
+        In:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Inbox.Arn
+        Tick:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 day)
+`
+	path := filepath.Join(dir, "template.yaml")
+	if err := os.WriteFile(path, []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prefix := "own" + svc[3:]
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	out, errOut := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"local", "--template", path, "--prefix", prefix, "--param", "Mode=chosen"}, &Env{Stdout: out, Stderr: errOut, Now: time.Now})
+	}()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for !cond() {
+			select {
+			case code := <-done:
+				t.Fatalf("latch local exited (%d) before %s\nstdout:\n%s\nstderr:\n%s", code, what, out, errOut)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s\nstdout:\n%s\nstderr:\n%s", what, out, errOut)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor("running line", func() bool { return strings.Contains(out.String(), "latch local: running") })
+
+	var fireOut, fireErr bytes.Buffer
+	if code := run(context.Background(), []string{"local", "fire", "WorkerTick", "--template", path, "--time", "2026-03-01T00:00:00Z"},
+		&Env{Stdout: &fireOut, Stderr: &fireErr, Now: time.Now}); code != 0 {
+		t.Fatalf("latch local fire: exit %d\nstdout:\n%s\nstderr:\n%s", code, fireOut.String(), fireErr.String())
+	}
+	// The function's own line, on stdout, from the running functions: they
+	// have the running parameter.
+	for _, want := range []string{`"tick":{`, `"time":"2026-03-01T00:00:00Z"`, "fired WorkerTick for 2026-03-01T00:00:00Z in the running latch local (prefix " + prefix + ")"} {
+		if !strings.Contains(fireOut.String(), want) {
+			t.Errorf("latch local fire stdout lacks %q:\n%s", want, fireOut.String())
+		}
+	}
+	// No second stack under the directory's prefix.
+	queues, err := env.SQS.ListQueues(context.Background(), &sqs.ListQueuesInput{QueueNamePrefix: aws.String(svc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queues.QueueUrls) != 0 {
+		t.Errorf("latch local fire set up a stack of its own: %v", queues.QueueUrls)
+	}
+	// --param says the caller expects a run of their own: refused, not
+	// silently ignored.
+	if code := run(context.Background(), []string{"local", "fire", "WorkerTick", "--param", "Mode=other"}, &Env{Stdout: &fireOut, Stderr: &fireErr, Now: time.Now}); code != 2 {
+		t.Errorf("latch local fire --param beside a running latch local: exit %d, want 2\nstderr:\n%s", code, fireErr.String())
+	}
+
+	var sendOut bytes.Buffer
+	if code := run(context.Background(), []string{"send", "Inbox", "hello " + svc}, &Env{Stdout: &sendOut, Stderr: &sendOut, Now: time.Now}); code != 0 {
+		t.Fatalf("latch send Inbox: exit %d: %s", code, sendOut.String())
+	}
+	waitFor("function output", func() bool {
+		return strings.Contains(errOut.String(), `"got":"hello `+svc+`"`) && strings.Contains(errOut.String(), `"env":"chosen-mode"`)
+	})
+	stop()
+	if code := <-done; code != 0 {
+		t.Errorf("latch local: exit %d\nstderr:\n%s", code, errOut)
 	}
 }

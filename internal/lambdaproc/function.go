@@ -279,7 +279,16 @@ func (f *Function) InvokeRequest(ctx context.Context, req runtimeapi.Request) ([
 		// runs goes back to the pool busy; the next caller to pick it
 		// waits for it inside the server.
 		e.invoking.Add(1)
+		tee := outputFrom(ctx)
+		if tee != nil {
+			e.out.capture(tee)
+		}
 		out, err = e.srv.InvokeRequest(ctx, req)
+		if tee != nil {
+			// Before the release: the next invocation's lines are not
+			// this one's.
+			e.out.drain()
+		}
 		e.invoking.Add(-1)
 		f.release(e)
 		if !errors.Is(err, runtimeapi.ErrNotDelivered) {

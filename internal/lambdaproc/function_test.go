@@ -466,6 +466,39 @@ func TestOutputIsPrefixedLineByLine(t *testing.T) {
 	}
 }
 
+// TestWithOutput: an invocation under WithOutput gets the lines its own
+// environment wrote while it ran, and not those of an invocation running
+// beside it; the function's Output still gets every line.
+func TestWithOutput(t *testing.T) {
+	t.Parallel()
+	fn, all := newFunction(t, lambdaproc.Config{Name: "talker", MaxConcurrency: 2})
+	var wg sync.WaitGroup
+	outs := make([]*syncBuffer, 2)
+	for i := range outs {
+		outs[i] = &syncBuffer{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(lambdaproc.WithOutput(context.Background(), outs[i]), time.Minute)
+			defer cancel()
+			// The sleep keeps both invocations running at once.
+			if _, err := fn.Invoke(ctx, []byte(fmt.Sprintf(`{"action":"sleep","sleepMs":300,"say":"invocation %d"}`, i))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, out := range outs {
+		got := out.String()
+		if !strings.Contains(got, fmt.Sprintf("] invocation %d\n", i)) || strings.Count(got, "\n") != 1 {
+			t.Errorf("invocation %d captured %q, want its one line", i, got)
+		}
+	}
+	if n := strings.Count(all.String(), "] invocation "); n != 2 {
+		t.Errorf("Output has %d of the 2 lines:\n%s", n, all)
+	}
+}
+
 func TestStop(t *testing.T) {
 	t.Parallel()
 	fn, _ := newFunction(t, lambdaproc.Config{Name: "stopper", MaxConcurrency: 2})
