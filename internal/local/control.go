@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/latchkit/latch/internal/lambdaproc"
@@ -61,12 +60,14 @@ func (s *Stack) serveFire(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "local: bad fire request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	out := &syncBuffer{}
+	// Fire returns once each invocation has drained its output into buf
+	// and let go of it: buf is read after the last write.
+	var buf bytes.Buffer
 	var resp FireResponse
-	if err := s.Fire(lambdaproc.WithOutput(r.Context(), out), req.Rule, req.Time); err != nil {
+	if err := s.Fire(lambdaproc.WithOutput(r.Context(), &lockedWriter{w: &buf}), req.Rule, req.Time); err != nil {
 		resp.Error = err.Error()
 	}
-	resp.Output = out.String()
+	resp.Output = buf.String()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(resp)
 }
@@ -104,23 +105,4 @@ func FireAt(ctx context.Context, addr, rule string, at time.Time, out io.Writer)
 		return errors.New(resp.Error)
 	}
 	return nil
-}
-
-// syncBuffer is a bytes.Buffer safe for the writes of several
-// environments.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
