@@ -91,7 +91,7 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err != nil {
 		return nil, err
 	}
-	job, err := handler.NewSchedule(p.Tick, handler.ScheduleConfig{Observer: tel, Logger: tel.Logger()})
+	job, err := handler.NewPollSchedule(p, handler.ScheduleConfig{Observer: tel, Logger: tel.Logger()})
 	if err != nil {
 		return nil, err
 	}
