@@ -1,10 +1,12 @@
 // Command fn is the test function of internal/local: it logs each SQS
 // record's body and each scheduled event it receives as one JSON line, and
 // fails an event that asks it to. A record whose body is "die:PATH" kills
-// the process (SIGKILL) the first time it is seen. "meet:N" waits until N
-// such records are in the process at once (possible only when it runs
-// several invocations at once, as on Lambda Managed Instances), and
-// "overrun:PATH" sleeps past the function's timeout the first time.
+// the process (SIGKILL) the first time it is seen. A scheduled event's line
+// carries the contents of $SETTINGS_FILE, a path relative to the task root.
+// "meet:N" waits until N such records are in the process at once (possible
+// only when it runs several invocations at once, as on Lambda Managed
+// Instances), and "overrun:PATH" sleeps past the function's timeout the
+// first time.
 package main
 
 import (
@@ -83,7 +85,13 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		}
 		return resp, nil
 	}
-	line, _ := json.Marshal(map[string]json.RawMessage{"tick": raw})
+	// A relative path in the function's configuration is read from its
+	// task root, the code directory.
+	settings, err := os.ReadFile(os.Getenv("SETTINGS_FILE"))
+	if err != nil {
+		settings, _ = json.Marshal(err.Error())
+	}
+	line, _ := json.Marshal(map[string]json.RawMessage{"tick": raw, "settings": settings})
 	fmt.Println(string(line))
 	return nil, nil
 }
