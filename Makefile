@@ -26,7 +26,8 @@ SAM_DEPLOY_FLAGS ?=
 export LATCH_CACHE := $(CACHE)
 
 # BACKEND picks the emulators of demo, bench-integration and emulators-up:
-# default (DynamoDB Local + moto) or localstack (LocalStack 4.14.0, host mode).
+# default (DynamoDB Local + moto), localstack (LocalStack 4.14.0, host mode)
+# or ministack (MiniStack 1.5.33, every service its own).
 BACKEND ?= default
 # WITH_STACK runs a command against a stack of its own ('latch emulators exec').
 WITH_STACK := localstack/with-stack.sh
@@ -151,10 +152,11 @@ $(SAM_VENV)/.ok:
 	  touch $@; }'
 
 ## emulators-up / emulators-down: the Docker-free local AWS stack of this
-## project (BACKEND=default|localstack); emulators-install: fill the cache only
+## project (BACKEND=default|localstack|ministack); emulators-install: fill the cache only
 emulators-install:
 	$(GO) run ./cmd/latch emulators install --backend default
 	$(GO) run ./cmd/latch emulators install --backend localstack
+	$(GO) run ./cmd/latch emulators install --backend ministack
 
 emulators-up:
 	$(GO) run ./cmd/latch emulators up --backend $(BACKEND)
