@@ -200,7 +200,7 @@ func (p *sqsProcessor[T]) call(r *sqsRun) (duplicate bool, err error) {
 	if err := p.protect(r, func() (err error) { key, err = p.cfg.Key(*r.it.msg); return err }); err != nil {
 		return false, err
 	}
-	r.report.Key = key.Display
+	r.report.KeyDisplay = key.Display
 	if p.tx != nil {
 		replayed, keyHash, err := p.tx(r, m, key)
 		r.report.KeyHash = keyHash
@@ -276,22 +276,6 @@ func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate, skipped bool) 
 		r.pending, r.queue = true, q
 		r.delay = p.cfg.Backoff.Delay(err, r.it.attempt)
 	}
-}
-
-// deadLetter sends the record to the DLQ and finishes it. ctx is a
-// bookkeeping context (see bookkeeping).
-func (p *sqsProcessor[T]) deadLetter(ctx context.Context, r *sqsRun, q *sqsQueue) {
-	dropped, err := deadLetter(ctx, p.cfg.Client, q, r.it, r.report.Err, r.report.Class, p.now())
-	if err != nil {
-		p.fail(r, "send it to the dead-letter queue", err)
-		return
-	}
-	if len(dropped) > 0 {
-		p.log.WarnContext(r.ctx, "handler: message attributes left off the dead-letter copy (SQS allows 10)",
-			slog.String("message_id", r.it.msg.MessageId), slog.Any("attributes", dropped))
-	}
-	r.report.Outcome = DeadLettered
-	p.finish(r)
 }
 
 // fail finishes a record as Failed: it stays in the queue and SQS's own

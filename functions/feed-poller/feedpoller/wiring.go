@@ -36,5 +36,5 @@ func Build(_ context.Context, fn *function.Function) (handler.Func[json.RawMessa
 	if err != nil {
 		return nil, err
 	}
-	return handler.NewSchedule(p.Tick, handler.ScheduleConfig{Observer: fn.Telemetry})
+	return handler.NewPollSchedule(p, handler.ScheduleConfig{Observer: fn.Telemetry})
 }

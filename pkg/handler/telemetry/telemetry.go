@@ -255,8 +255,8 @@ func (t *Telemetry) logOutcome(ctx context.Context, inv handler.Invocation, r ha
 	if r.KeyHash != "" {
 		attrs = append(attrs, slog.String(logging.KeyIdempotencyKey, r.KeyHash))
 	}
-	if r.Key != "" {
-		attrs = append(attrs, slog.String(logging.KeyIdempotencyKeyDisplay, r.Key))
+	if r.KeyDisplay != "" {
+		attrs = append(attrs, slog.String(logging.KeyIdempotencyKeyDisplay, r.KeyDisplay))
 	}
 	if r.Outcome == handler.RetryScheduled {
 		attrs = append(attrs, slog.Int64(logging.KeyRetryDelayMS, r.RetryDelay.Milliseconds()))

@@ -81,7 +81,7 @@ func TestOutcomeLogLines(t *testing.T) {
 		},
 		{
 			name:   "key with a display form",
-			report: handler.Report{Outcome: handler.Succeeded, KeyHash: "h1", Key: "order o-17"},
+			report: handler.Report{Outcome: handler.Succeeded, KeyHash: "h1", KeyDisplay: "order o-17"},
 			want:   with(map[string]any{"level": "INFO", "outcome": "succeeded", "idempotency_key_hash": "h1", "idempotency_key": "order o-17"}),
 		},
 		{
