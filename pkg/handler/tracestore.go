@@ -69,9 +69,9 @@ func (s tracedStore) Complete(ctx context.Context, c idempotency.Completion) err
 	return err
 }
 
-func (s tracedStore) Release(ctx context.Context, key, owner string) error {
+func (s tracedStore) Release(ctx context.Context, keyHash, owner string) error {
 	ctx, span := s.span(ctx, StoreOpRelease)
-	err := s.store.Release(ctx, key, owner)
+	err := s.store.Release(ctx, keyHash, owner)
 	span.End(err)
 	return err
 }
@@ -91,9 +91,9 @@ func (s tracedTxStore) CommitTx(ctx context.Context, c idempotency.TxCommit) (*i
 	return rec, err
 }
 
-func (s tracedTxStore) Get(ctx context.Context, key string) (idempotency.Record, bool, error) {
+func (s tracedTxStore) Get(ctx context.Context, keyHash string) (idempotency.Record, bool, error) {
 	ctx, span := s.span(ctx, StoreOpGet)
-	rec, ok, err := s.store.(idempotency.TxStore).Get(ctx, key)
+	rec, ok, err := s.store.(idempotency.TxStore).Get(ctx, keyHash)
 	if ok {
 		span.Annotate(AnnotationHeldBy, string(rec.Status))
 	}

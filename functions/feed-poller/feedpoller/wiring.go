@@ -91,12 +91,11 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err != nil {
 		return nil, err
 	}
-	job, err := handler.NewSchedule(p.Tick, handler.ScheduleConfig{Observer: tel, Logger: tel.Logger()})
+	job, err := handler.NewPollSchedule(p, handler.ScheduleConfig{Observer: tel, Logger: tel.Logger()})
 	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(job,
-		telemetry.Observe[json.RawMessage, struct{}](tel)), nil
+	return telemetry.Observe(tel, job), nil
 }
 
 // FromEnv is Handler with the configuration from the process environment
