@@ -46,24 +46,11 @@ func NewSQSTx[T, R any](fn func(ctx context.Context, m Message[T]) (idempotency.
 	if err := txGuardError(ErrSQSConfig, cfg.Idempotency); err != nil {
 		return nil, err
 	}
-	p.tx = func(r *sqsRun, m Message[T], key idempotency.Key) (bool, string, error) {
-		var res idempotency.Result[R]
-		ctx := r.ctx
-		if m.Attempt > 1 {
-			// A redelivery: its first delivery may well have committed.
-			ctx = idempotency.ExpectDuplicate(ctx)
-		}
-		err := p.protect(r, func() (err error) {
-			res, err = idempotency.Transact(ctx, p.cfg.Idempotency, key, func(ctx context.Context) (idempotency.Tx[R], error) {
-				return fn(ctx, m)
-			})
-			return err
-		})
-		if err == nil && then != nil && (!res.Replayed || m.Attempt > 1) {
-			err = p.protect(r, func() error { return then(r.ctx, m, res.Value) })
-		}
-		return res.Replayed, res.KeyHash, err
-	}
+	// A redelivery (ApproximateReceiveCount > 1) runs then again after a
+	// replay, and is likely a duplicate: its first delivery may well have
+	// committed, so Transact reads the record first.
+	redelivered := func(m Message[T]) bool { return m.Attempt > 1 }
+	p.guarded.tx = txRecord(cfg.Idempotency, p.log, fn, then, redelivered, redelivered)
 	return p.handle, nil
 }
 
