@@ -61,6 +61,36 @@ var samples = []sample{
 		into:  func() any { return new(events.EventBridgeEvent) },
 		check: checkOrderAccepted,
 	},
+	{
+		name:  "customer-totals orders table stream batch",
+		file:  "dynamodb-orders-stream.json",
+		into:  func() any { return new(events.DynamoDBEvent) },
+		check: checkOrdersStream,
+	},
+}
+
+// checkOrdersStream: what the DynamoDB Streams processor checks (event
+// source, id, sequence number), each INSERT carrying the item whose key
+// it names, sequence numbers rising as a shard's do.
+func checkOrdersStream(t *testing.T, data []byte) {
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	prev := ""
+	for i, r := range ev.Records {
+		c := r.Change
+		if r.EventSource != "aws:dynamodb" || r.EventID == "" || c.SequenceNumber == "" || r.EventName != "INSERT" {
+			t.Errorf("record %d: source %q, id %q, sequence %q, name %q", i, r.EventSource, r.EventID, c.SequenceNumber, r.EventName)
+		}
+		if c.NewImage["orderId"].String() != c.Keys["orderId"].String() {
+			t.Errorf("record %d: image of %s under key %s", i, c.NewImage["orderId"].String(), c.Keys["orderId"].String())
+		}
+		if len(c.SequenceNumber) != len(prev) && prev != "" || c.SequenceNumber <= prev {
+			t.Errorf("record %d: sequence number %s does not follow %s", i, c.SequenceNumber, prev)
+		}
+		prev = c.SequenceNumber
+	}
 }
 
 func TestEveryFileHasASample(t *testing.T) {

@@ -35,8 +35,10 @@ type function struct {
 	name string // physical name: AWS_LAMBDA_FUNCTION_NAME
 	arn  string
 	proc *lambdaproc.Function
-	// mappings are its SQS event sources.
+	// mappings are its SQS event sources; streams its Kinesis and DynamoDB
+	// ones.
 	mappings []mapping
+	streams  []streamMapping
 	// maxRetries and onFailure are its async invocation settings
 	// (EventInvokeConfig): retries after a function error, and the queue
 	// URL of the OnFailure destination ("" for none).
@@ -191,7 +193,7 @@ func (s *Stack) startFunction(ctx context.Context, dir string, res *template.Res
 
 	// One environment per concurrent mapping invocation, and one more for
 	// the async (schedule) invocations when the function has any.
-	conc := 0
+	conc := len(f.streams) // a shard reader waits for its invocation
 	for _, m := range f.mappings {
 		conc += m.concurrency
 	}
@@ -272,7 +274,7 @@ func passThrough(env map[string]string) {
 	}
 }
 
-// readEvents reads the function's SQS event sources. Schedule and
+// readEvents reads the function's SQS, Kinesis and DynamoDB event sources. Schedule and
 // EventBridgeRule events are rules that provisioning created and lists in
 // its Result; other event types are an error, never ignored.
 func (s *Stack) readEvents(res *template.Resource, f *function) error {
@@ -287,7 +289,7 @@ func (s *Stack) readEvents(res *template.Resource, f *function) error {
 			// ScheduleV2 (EventBridge Scheduler) is not here: provisioning
 			// makes no rule of it, so it would never fire.
 			continue
-		case "SQS":
+		case "SQS", "Kinesis", "DynamoDB":
 		default:
 			return fmt.Errorf("%s: event type %s is not run locally", path, ev.Type)
 		}
@@ -296,6 +298,16 @@ func (s *Stack) readEvents(res *template.Resource, f *function) error {
 			return err
 		}
 		props, _ := template.AsMap(resolved)
+		if ev.Type != "SQS" {
+			m, enabled, err := s.readStreamEvent(path, ev.Name, ev.Type, props)
+			if err != nil {
+				return err
+			}
+			if enabled {
+				f.streams = append(f.streams, m)
+			}
+			continue
+		}
 		if err := knownSQSProperties(path, props); err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 // maximum concurrency: each receives a batch, invokes the function and
 // waits for it, as Lambda's pollers do.
 func (s *Stack) startMappings(ctx context.Context) error {
+	s.startStreams(ctx)
 	for _, id := range s.Functions() {
 		f := s.funcs[id]
 		for _, m := range f.mappings {
