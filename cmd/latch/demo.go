@@ -104,6 +104,10 @@ func runDemo(ctx context.Context, env *Env, tmpl, logPath string, faults, orders
 		AWS:      &awsCfg,
 		// The demo fires the daily tick itself, twice, at a fixed time.
 		NoSchedules: true,
+		// customer-totals fails every seventh record it sees once, in the
+		// middle of its stream batches: the invariant is that every order
+		// is still counted once.
+		EnvOverrides: map[string]map[string]string{demo.CustomerTotalsFunction: {"TOTALS_FAIL_EVERY": demo.TotalsFailEvery}},
 	})
 	if err != nil {
 		_ = outcomes.Close()

@@ -26,6 +26,9 @@ const (
 	LedgerFunction      = "LedgerFunction"
 	DailyReportFunction = "DailyReportFunction"
 	DailyReportSchedule = "DailyReportSchedule"
+	// The stream example: customer-totals on the orders table's stream.
+	CustomerTotalsFunction = "CustomerTotalsFunction"
+	TotalsTable            = "TotalsTable"
 )
 
 // Target is the running local stack the scenario drives.
@@ -183,6 +186,9 @@ func Run(ctx context.Context, t Target, cfg Config, w io.Writer) error {
 		return err
 	}
 	ordersTook := time.Since(started)
+	// The totals follow the orders table's stream: wait until every valid
+	// order is counted (or for the timeout; the check says what is missing).
+	waitTotals(ctx, t, names[TotalsTable], len(valid), 60*time.Second)
 
 	// The daily report's tick, delivered twice: EventBridge delivers at least
 	// once, and the job must run once.
@@ -209,6 +215,9 @@ func Run(ctx context.Context, t Target, cfg Config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkTotals(ctx, t, names, valid, res); err != nil {
+		return err
+	}
 	if cfg.Feed != nil {
 		res.counts[names[FeedPollerFunction]] = t.Outcomes.Count(names[FeedPollerFunction])
 		if err := checkFeed(ctx, t, names, cfg.Feed, fst, res); err != nil {
@@ -226,7 +235,8 @@ func Run(ctx context.Context, t Target, cfg Config, w io.Writer) error {
 
 func resolveAll(t Target, feed bool) (map[string]string, error) {
 	names := map[string]string{}
-	ids := []string{OrdersQueue, OrdersDLQ, OrdersTable, LedgerTable, ReportsTable, OrderWorkerFunction, LedgerFunction, DailyReportFunction}
+	ids := []string{OrdersQueue, OrdersDLQ, OrdersTable, LedgerTable, ReportsTable, OrderWorkerFunction, LedgerFunction, DailyReportFunction,
+		CustomerTotalsFunction, TotalsTable}
 	if feed {
 		ids = append(ids, IdempotencyTable, FeedTable, FeedPollerFunction)
 	}

@@ -120,8 +120,9 @@ func (c StreamConfig) withDefaults() (StreamConfig, error) {
 type streamSource interface {
 	// shards lists the stream's shards.
 	shards(ctx context.Context) ([]shardInfo, error)
-	// iterator returns a shard iterator at position (TrimHorizon, Latest).
-	iterator(ctx context.Context, shard, position string) (string, error)
+	// iterator returns a shard iterator at position (TrimHorizon, Latest),
+	// or just after sequence number after when that is set.
+	iterator(ctx context.Context, shard, position, after string) (string, error)
 	// read returns up to limit records from it and the next iterator, ""
 	// once the shard is closed and read to its end.
 	read(ctx context.Context, shard, it string, limit int) ([]streamRecord, string, error)
@@ -202,30 +203,40 @@ type shardReader struct {
 
 func (r *shardReader) run(ctx context.Context) {
 	log := r.cfg.Logger.With(slog.String("stream", r.cfg.StreamARN), slog.String("shard", r.shard))
-	var it string
-	for it == "" {
-		var err error
-		if it, err = r.src.iterator(ctx, r.shard, r.cfg.StartingPosition); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			log.ErrorContext(ctx, "esm: shard iterator", slog.Any("error", err))
-			r.pause(ctx, 10*r.cfg.PollInterval)
-		}
-	}
-	closed := false
+	var (
+		it      string
+		lastSeq string // the last record read: a new iterator starts after it
+		closed  bool
+	)
 	for ctx.Err() == nil {
+		if it == "" && !closed {
+			var err error
+			if it, err = r.src.iterator(ctx, r.shard, r.cfg.StartingPosition, lastSeq); err != nil {
+				if ctx.Err() == nil {
+					log.ErrorContext(ctx, "esm: shard iterator", slog.Any("error", err))
+					r.pause(ctx, 10*r.cfg.PollInterval)
+				}
+				continue
+			}
+		}
 		if !closed && len(r.buf) < r.cfg.BatchSize {
 			recs, next, err := r.src.read(ctx, r.shard, it, r.cfg.BatchSize-len(r.buf))
 			switch {
 			case ctx.Err() != nil:
 				return
 			case err != nil:
-				log.ErrorContext(ctx, "esm: read shard", slog.Any("error", err))
-				r.pause(ctx, 10*r.cfg.PollInterval)
+				// An iterator can expire or be refused (DynamoDB Local
+				// answers TrimmedDataAccessException now and then): read
+				// on with a new one, after the last record read.
+				log.WarnContext(ctx, "esm: read shard; taking a new iterator", slog.Any("error", err))
+				it = ""
+				r.pause(ctx, r.cfg.PollInterval)
 				continue
 			}
 			r.buf = append(r.buf, recs...)
+			if len(recs) > 0 {
+				lastSeq = recs[len(recs)-1].seq
+			}
 			it, closed = next, next == ""
 		}
 		r.dropExpired(ctx, log)

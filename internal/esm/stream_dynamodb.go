@@ -62,10 +62,12 @@ func (d dynamoDBSource) shards(ctx context.Context) ([]shardInfo, error) {
 	}
 }
 
-func (d dynamoDBSource) iterator(ctx context.Context, shard, position string) (string, error) {
-	out, err := d.c.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
-		StreamArn: aws.String(d.arn), ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorType(position),
-	})
+func (d dynamoDBSource) iterator(ctx context.Context, shard, position, after string) (string, error) {
+	in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(d.arn), ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorType(position)}
+	if after != "" {
+		in.ShardIteratorType, in.SequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, aws.String(after)
+	}
+	out, err := d.c.GetShardIterator(ctx, in)
 	if err != nil {
 		return "", err
 	}

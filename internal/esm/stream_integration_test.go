@@ -354,3 +354,30 @@ func TestDynamoDBStreamMappingRetryLimitAndRecordAge(t *testing.T) {
 }
 
 var quiet = slog.New(slog.DiscardHandler)
+
+// Records written after the mapping started (its iterator taken on an
+// empty shard, as in `latch local`) are read too.
+func TestDynamoDBStreamMappingReadsLaterWrites(t *testing.T) {
+	env := emulator.New(t)
+	table, arn := env.StreamTable(t, "id")
+	var eff effects
+	h := handler.MustNewDynamoDBStream(func(_ context.Context, c handler.Change[orderRow]) error {
+		eff.add(c.New.Cents)
+		return nil
+	}, handler.DynamoDBStreamConfig{Logger: quiet})
+	cfg := esm.StreamConfig{StreamARN: arn, BatchSize: 10, PollInterval: 50 * time.Millisecond, Logger: quiet}
+	ddbs := env.DynamoDBStreams()
+	wrote := false
+	start := time.Now()
+	playUntil(t, func(ctx context.Context) error { return esm.RunDynamoDBStream(ctx, ddbs, cfg, invokeJSON(h)) },
+		func() bool {
+			if !wrote && time.Since(start) > 500*time.Millisecond {
+				wrote = true
+				putOrders(t, env, table, 4)
+			}
+			return len(eff.get()) >= 4
+		}, 60*time.Second)
+	if got := eff.get(); !slices.Equal(got, []int{1, 2, 3, 4}) {
+		t.Errorf("effects %v, want 1-4 in order", got)
+	}
+}

@@ -66,10 +66,12 @@ func (k kinesisSource) shards(ctx context.Context) ([]shardInfo, error) {
 	}
 }
 
-func (k kinesisSource) iterator(ctx context.Context, shard, position string) (string, error) {
-	out, err := k.c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
-		StreamName: aws.String(k.name), ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorType(position),
-	})
+func (k kinesisSource) iterator(ctx context.Context, shard, position, after string) (string, error) {
+	in := &kinesis.GetShardIteratorInput{StreamName: aws.String(k.name), ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorType(position)}
+	if after != "" {
+		in.ShardIteratorType, in.StartingSequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, aws.String(after)
+	}
+	out, err := k.c.GetShardIterator(ctx, in)
 	if err != nil {
 		return "", err
 	}

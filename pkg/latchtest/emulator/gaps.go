@@ -38,6 +38,25 @@ var (
 		Name: "GapFIFOInFlight", Backend: "localstack",
 		What: "LocalStack 4.14 returns a FIFO group's later messages while an earlier one is still in flight",
 	}
+	// GapStreamARN: DynamoDB Local 3.3 names a table's stream
+	// arn:aws:dynamodb:ddblocal:000000000000:table/..., whatever the
+	// client's region and account, and so do the stream records' event
+	// source ARNs the local mapping delivers; AWS uses the table's region
+	// and account. Code that reads a region or account from
+	// eventSourceARN gets "ddblocal" locally.
+	GapStreamARN = Gap{
+		Name: "GapStreamARN", Backend: "default",
+		What: "DynamoDB Local 3.3 puts region ddblocal and account 000000000000 in a table's stream ARN",
+	}
+	// GapKinesisSequenceNumbers: moto 5.2's Kinesis numbers a shard's
+	// records 1, 2, 3, ...; AWS's sequence numbers are 56-digit decimal
+	// strings. Both rise, so order and restarts at a reported sequence
+	// number work (latch compares them for equality only), but code that
+	// orders them as fixed-width strings ("10" < "9") breaks locally.
+	GapKinesisSequenceNumbers = Gap{
+		Name: "GapKinesisSequenceNumbers", Backend: "default",
+		What: "moto 5.2's Kinesis sequence numbers are short counters, not 56-digit numbers",
+	}
 )
 
 // Present reports whether the environment's backend has the gap.
