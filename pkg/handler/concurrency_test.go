@@ -3,6 +3,7 @@ package handler_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -119,6 +120,10 @@ func checkLines(t *testing.T, e *environment, want int, owner func(line map[stri
 		}
 		if line["request_id"] != req {
 			t.Errorf("line of %s carries request_id %v: %v", req, line["request_id"], line)
+		}
+		var i int
+		if _, err := fmt.Sscanf(req, "req-%03d", &i); err != nil || line["tenant_id"] != tenantID(i) {
+			t.Errorf("line of %s carries tenant_id %v, want %s", req, line["tenant_id"], tenantID(i))
 		}
 		if corr != "" && line["correlation_id"] != corr {
 			t.Errorf("line of %s carries correlation_id %v, want %s", req, line["correlation_id"], corr)
@@ -409,5 +414,32 @@ func TestManagedInstancesPoller(t *testing.T) {
 			}
 			checkEMF(t, e, n, "", 0)
 		})
+	}
+}
+
+// TestFairQueueGroupIsNotFIFO: on a standard queue MessageGroupId names a
+// tenant of a fair queue and orders nothing: a failed record of a group
+// does not block the group's later records, which FIFO would.
+func TestFairQueueGroupIsNotFIFO(t *testing.T) {
+	t.Parallel()
+	client := latchtest.NewSQS()
+	client.AddQueue("orders", 3)
+	var done effects
+	h := handler.MustNewSQS(func(_ context.Context, m handler.Message[order]) error {
+		if m.Body.ID == "first" {
+			return errors.New("provider unavailable")
+		}
+		done.add(m.Body.ID)
+		return nil
+	}, handler.SQSConfig{Client: client, Concurrency: 1, Logger: slog.New(slog.DiscardHandler)})
+	resp, err := h(context.Background(), latchtest.SQSEvent("orders",
+		latchtest.Message{ID: "m1", Body: `{"order_id":"first"}`, GroupID: "tenant-a"},
+		latchtest.Message{ID: "m2", Body: `{"order_id":"second"}`, GroupID: "tenant-a"},
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m1" || done.get("second") != 1 {
+		t.Errorf("failures %+v, second ran %d times: want only m1 reported and second run (no FIFO blocking on a standard queue)", resp.BatchItemFailures, done.get("second"))
 	}
 }
