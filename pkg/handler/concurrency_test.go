@@ -141,6 +141,15 @@ func checkLines(t *testing.T, e *environment, want int, owner func(line map[stri
 	return outcomes
 }
 
+// invocationOf reads the number of the invocation that was sent the
+// record an outcome line is about, from its message id (format's %03d).
+func invocationOf(line map[string]any, format string) (int, bool) {
+	id, _ := line["message_id"].(string)
+	var i int
+	_, err := fmt.Sscanf(id, format, &i)
+	return i, err == nil
+}
+
 // checkEMF checks one EMF blob per invocation, each carrying its own
 // request id and, when outcome is set, its own count of it, and the
 // ColdStart metric in exactly one.
@@ -229,12 +238,8 @@ func TestManagedInstancesSQS(t *testing.T) {
 				}
 			}
 			outcomes := checkLines(t, e, 4*n, func(line map[string]any) (string, string, bool) {
-				id, _ := line["message_id"].(string)
-				var i, j int
-				if _, err := fmt.Sscanf(id, "m-%03d-%d", &i, &j); err != nil {
-					return "", "", false
-				}
-				return requestID(i), "corr-" + id, true
+				i, ok := invocationOf(line, "m-%03d-")
+				return requestID(i), "corr-" + fmt.Sprint(line["message_id"]), ok
 			})
 			if outcomes["succeeded"] != 3*n || outcomes["duplicate"]+outcomes["retry_scheduled"] != n {
 				t.Errorf("outcomes %v, want %d succeeded and %d duplicate or retried", outcomes, 3*n, n)
@@ -276,12 +281,8 @@ func TestManagedInstancesSQSTx(t *testing.T) {
 				}
 			}
 			outcomes := checkLines(t, e, 2*n, func(line map[string]any) (string, string, bool) {
-				id, _ := line["message_id"].(string)
-				var i, j int
-				if _, err := fmt.Sscanf(id, "m-%03d-%d", &i, &j); err != nil {
-					return "", "", false
-				}
-				return requestID(i), "", true
+				i, ok := invocationOf(line, "m-%03d-")
+				return requestID(i), "", ok
 			})
 			if outcomes["succeeded"] != n {
 				t.Errorf("outcomes %v, want %d succeeded", outcomes, n)
@@ -314,12 +315,8 @@ func TestManagedInstancesEventBridge(t *testing.T) {
 				}
 			}
 			outcomes := checkLines(t, e, n, func(line map[string]any) (string, string, bool) {
-				id, _ := line["message_id"].(string)
-				var i int
-				if _, err := fmt.Sscanf(id, "ev-%03d", &i); err != nil {
-					return "", "", false
-				}
-				return requestID(i), "", true
+				i, ok := invocationOf(line, "ev-%03d")
+				return requestID(i), "", ok
 			})
 			if outcomes["succeeded"] != n {
 				t.Errorf("outcomes %v", outcomes)
