@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/latchkit/latch/functions/internal/env"
+	"github.com/latchkit/latch/internal/sdkfix"
 	"github.com/latchkit/latch/pkg/checkpoint"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
@@ -86,6 +87,7 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err != nil {
 		return nil, fmt.Errorf("feedpoller: load AWS config: %w", err)
 	}
+	sdkfix.Apply(&cfg)
 	tel.Tracer().InstrumentAWS(&cfg)
 	p, err := Poller(dynamodb.NewFromConfig(cfg), e, tel, tel.Tracer())
 	if err != nil {

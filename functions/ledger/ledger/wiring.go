@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/latchkit/latch/functions/internal/env"
+	"github.com/latchkit/latch/internal/sdkfix"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
@@ -65,6 +66,7 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err != nil {
 		return nil, fmt.Errorf("ledger: load AWS config: %w", err)
 	}
+	sdkfix.Apply(&cfg)
 	tel.Tracer().InstrumentAWS(&cfg)
 	db := dynamodb.NewFromConfig(cfg)
 	store, err := idempotency.NewDynamoDBStore(db, idempotency.DynamoDBConfig{Table: e.IdempotencyTable})
