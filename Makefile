@@ -32,13 +32,25 @@ BACKEND ?= default
 # WITH_STACK runs a command against a stack of its own ('latch emulators exec').
 WITH_STACK := localstack/with-stack.sh
 
-.PHONY: test unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
+.PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
-	lint-template sam-build deploy fuzz
+	lint-template sam-build deploy fuzz new-check
 
-## test: unit tests (race), the integration suite on both emulator backends,
-## the example module, sam build, then the demo
-test: unit integration integration-localstack emulators-check examples sam-build demo
+## test: the quick stage, the README's test command: unit tests (race), the
+## integration suite on the default backend, the example module, sam build
+## and the demo, TEST_JOBS of them at a time (each one's output in one block).
+## Two at a time suits two cores: the race-built unit tests are CPU-bound while
+## the integration suite and the demo mostly wait on their emulators. Each stage
+## runs once; emulator installs, the SAM venv and staticcheck are cached.
+TEST_STAGES := unit integration examples sam-build demo
+TEST_JOBS ?= 2
+test:
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target $(TEST_STAGES)
+
+## test-slow: the slow stage, which .ci/run runs after make test: every check
+## too slow for the quick stage. A helper adding a slow check lists it here.
+SLOW_CHECKS := integration-localstack emulators-check chaos new-check
+test-slow: $(SLOW_CHECKS)
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:
@@ -51,6 +63,12 @@ integration:
 
 integration-localstack:
 	LATCH_BACKEND=localstack $(WITH_STACK) $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+
+## new-check: `latch new` as a user runs it: a module with a function of
+## every trigger kind, its vet and tests, then `latch local` on its template
+## with each function triggered (cmd/latch/new_integration_test.go)
+new-check:
+	LATCH_BACKEND=default LATCH_REQUIRE_EMULATORS=1 $(WITH_STACK) $(GO) test -count=1 -tags 'integration slow' -run TestNewModuleRunsUnderLatchLocal -v ./cmd/latch/
 
 ## emulators-check: a built latch, from an empty directory, starts each
 ## backend, reaches a queue and a table through 'latch emulators env', stops
@@ -111,6 +129,7 @@ lint: $(STATICCHECK) lint-template
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(GO) vet -tags "integration slow" ./cmd/latch/
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags integration ./...
 

@@ -68,9 +68,9 @@ func (s tracedStore) Complete(ctx context.Context, c idempotency.Completion) err
 	return err
 }
 
-func (s tracedStore) Release(ctx context.Context, key, owner string) error {
+func (s tracedStore) Release(ctx context.Context, keyHash, owner string) error {
 	ctx, span := s.span(ctx, StoreOpRelease)
-	err := s.store.Release(ctx, key, owner)
+	err := s.store.Release(ctx, keyHash, owner)
 	span.End(err)
 	return err
 }

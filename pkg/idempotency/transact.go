@@ -97,7 +97,7 @@ const txBackoff = 10 * time.Millisecond
 // package documentation for the trade-off against Do.
 func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Context) (Tx[T], error)) (Result[T], error) {
 	t, err := g.beginTx(ctx, key)
-	res := Result[T]{KeyHash: t.hash, Key: t.display}
+	res := Result[T]{KeyHash: t.hash, KeyDisplay: t.display}
 	if err != nil {
 		return res, err
 	}
@@ -133,7 +133,7 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 			Writes:     tx.Writes,
 		}
 		if !t.bypass {
-			c.Key = t.hash
+			c.KeyHash = t.hash
 		}
 		held, err := ts.CommitTx(ctx, c)
 		switch {
@@ -141,7 +141,7 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 			// Committed; a held record of our own is an earlier attempt of
 			// this call that committed although its answer was lost.
 			if g.cache != nil && !t.bypass {
-				g.cache.Add(t.hash, Record{Key: t.hash, Status: StatusCompleted, Expiry: time.Unix(c.Expiry.Unix(), 0), Owner: owner, Validation: t.validation, Data: data})
+				g.cache.Add(t.hash, Record{KeyHash: t.hash, Status: StatusCompleted, Expiry: time.Unix(c.Expiry.Unix(), 0), Owner: owner, Validation: t.validation, Data: data})
 			}
 			res.Value = tx.Value
 			return res, nil
@@ -157,7 +157,7 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 		default:
 			var cf *ConditionFailedError
 			if errors.As(err, &cf) && tx.ConditionFailed != nil {
-				cf.KeyHash, cf.Key = t.hash, t.display
+				cf.KeyHash, cf.KeyDisplay = t.hash, t.display
 				mapped := tx.ConditionFailed(cf)
 				var ap *appliedError[T]
 				if errors.As(mapped, &ap) {
@@ -225,9 +225,9 @@ func ctxErr(ctx context.Context) error {
 func (g *Guard) answer(t *ticket, held *Record) error {
 	if held.Status != StatusCompleted {
 		if mismatch(held.Validation, t.validation) {
-			return &PayloadMismatchError{KeyHash: t.hash, Key: t.display}
+			return &PayloadMismatchError{KeyHash: t.hash, KeyDisplay: t.display}
 		}
-		return &InProgressError{KeyHash: t.hash, Key: t.display, LockExpiry: held.LockExpiry}
+		return &InProgressError{KeyHash: t.hash, KeyDisplay: t.display, LockExpiry: held.LockExpiry}
 	}
 	if err := t.replayOf(held); err != nil {
 		return err
@@ -242,11 +242,11 @@ func (g *Guard) answer(t *ticket, held *Record) error {
 func (t *ticket) own(err error) error {
 	var it *InvalidTransactionError
 	if errors.As(err, &it) {
-		it.KeyHash, it.Key = t.hash, t.display
+		it.KeyHash, it.KeyDisplay = t.hash, t.display
 	}
 	var cf *ConditionFailedError
 	if errors.As(err, &cf) {
-		cf.KeyHash, cf.Key = t.hash, t.display
+		cf.KeyHash, cf.KeyDisplay = t.hash, t.display
 	}
 	return err
 }

@@ -60,7 +60,7 @@ func TestDynamoDBStoreTxSemantics(t *testing.T) {
 		// against the same stack a minute ago sent it with another table.
 		run := rand.Text()
 		c := idempotency.TxCommit{
-			Key: "ns#token-retry", Owner: "A", Token: "A-" + run,
+			KeyHash: "ns#token-retry", Owner: "A", Token: "A-" + run,
 			Now: time.Now(), Expiry: time.Now().Add(time.Hour), Data: []byte(`1`),
 			Writes: []types.TransactWriteItem{put(fx, "token-retry")},
 		}
@@ -80,7 +80,7 @@ func TestDynamoDBStoreTxSemantics(t *testing.T) {
 		s, calls := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 		key := "ns#own-item"
 		_, err := s.CommitTx(context.Background(), idempotency.TxCommit{
-			Key: key, Owner: "A", Token: "A",
+			KeyHash: key, Owner: "A", Token: "A",
 			Writes: []types.TransactWriteItem{{Delete: &types.Delete{
 				TableName: aws.String(s.Table()),
 				Key:       map[string]types.AttributeValue{idempotency.DefaultPartitionKey: &types.AttributeValueMemberS{Value: key}},

@@ -215,7 +215,7 @@ func TestTransactConditionFailed(t *testing.T) {
 			if e.record(t, "k") != nil || e.fx.has(t, "c1") {
 				t.Fatal("something was committed")
 			}
-			if seen == nil || seen.Index != 1 || seen.KeyHash != e.guard.KeyHash("k") || seen.Key != "order k" {
+			if seen == nil || seen.Index != 1 || seen.KeyHash != e.guard.KeyHash("k") || seen.KeyDisplay != "order k" {
 				t.Errorf("ConditionFailed saw %+v, want write 1 with the key", seen)
 			}
 			var p permanent

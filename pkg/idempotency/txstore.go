@@ -15,7 +15,7 @@ import (
 type TxStore interface {
 	Store
 
-	// CommitTx writes c.Writes and a COMPLETED record for c.Key (owned by
+	// CommitTx writes c.Writes and a COMPLETED record for c.KeyHash (owned by
 	// c.Owner, holding c.Data until c.Expiry) together, unless a live record
 	// holds the key (the condition of Claim, judged at c.Now). Either all
 	// of it is written or none.
@@ -28,7 +28,7 @@ type TxStore interface {
 	// refuses before any call (too large, a write on the record's own item)
 	// is an *InvalidTransactionError; anything else a *StoreError.
 	//
-	// An empty c.Key writes c.Writes alone, with no record: the form
+	// An empty c.KeyHash writes c.Writes alone, with no record: the form
 	// Config.AllowMissingKey needs.
 	CommitTx(ctx context.Context, c TxCommit) (*Record, error)
 }
@@ -36,7 +36,7 @@ type TxStore interface {
 // TxCommit is a request to commit writes together with a COMPLETED record.
 type TxCommit struct {
 	// Key is the stored id; empty for no record.
-	Key string
+	KeyHash string
 	// Owner is the fresh random token of this call, kept in the record so
 	// that a retried commit recognises its own earlier success.
 	Owner string
