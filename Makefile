@@ -26,18 +26,31 @@ SAM_DEPLOY_FLAGS ?=
 export LATCH_CACHE := $(CACHE)
 
 # BACKEND picks the emulators of demo, bench-integration and emulators-up:
-# default (DynamoDB Local + moto) or localstack (LocalStack 4.14.0, host mode).
+# default (DynamoDB Local + moto), localstack (LocalStack 4.14.0, host mode)
+# or ministack (MiniStack 1.5.33, every service its own).
 BACKEND ?= default
 # WITH_STACK runs a command against a stack of its own ('latch emulators exec').
 WITH_STACK := localstack/with-stack.sh
 
-.PHONY: test unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
+.PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
 	lint-template sam-build deploy fuzz
 
-## test: unit tests (race), the integration suite on both emulator backends,
-## the example module, sam build, then the demo
-test: unit integration integration-localstack emulators-check examples sam-build demo
+## test: the quick stage, the README's test command: unit tests (race), the
+## integration suite on the default backend, the example module, sam build
+## and the demo, TEST_JOBS of them at a time (each one's output in one block).
+## Two at a time suits two cores: the race-built unit tests are CPU-bound while
+## the integration suite and the demo mostly wait on their emulators. Each stage
+## runs once; emulator installs, the SAM venv and staticcheck are cached.
+TEST_STAGES := unit integration examples sam-build demo
+TEST_JOBS ?= 2
+test:
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target $(TEST_STAGES)
+
+## test-slow: the slow stage, which .ci/run runs after make test: every check
+## too slow for the quick stage. A helper adding a slow check lists it here.
+SLOW_CHECKS := integration-localstack emulators-check chaos
+test-slow: $(SLOW_CHECKS)
 
 ## unit: unit tests with the race detector; nothing needs to run
 unit:
@@ -151,10 +164,11 @@ $(SAM_VENV)/.ok:
 	  touch $@; }'
 
 ## emulators-up / emulators-down: the Docker-free local AWS stack of this
-## project (BACKEND=default|localstack); emulators-install: fill the cache only
+## project (BACKEND=default|localstack|ministack); emulators-install: fill the cache only
 emulators-install:
 	$(GO) run ./cmd/latch emulators install --backend default
 	$(GO) run ./cmd/latch emulators install --backend localstack
+	$(GO) run ./cmd/latch emulators install --backend ministack
 
 emulators-up:
 	$(GO) run ./cmd/latch emulators up --backend $(BACKEND)

@@ -18,7 +18,7 @@ func backendFlag(fs *flag.FlagSet) *string {
 	if def == "" {
 		def = string(emulators.Default)
 	}
-	return fs.String("backend", def, "emulator backend: default (DynamoDB Local + moto) or localstack (LocalStack 4.14.0); default $LATCH_BACKEND, else default")
+	return fs.String("backend", def, "emulator backend: default (DynamoDB Local + moto), localstack (LocalStack 4.14.0) or ministack (MiniStack 1.5.33); default $LATCH_BACKEND, else default")
 }
 
 // emulatorsConfig is the Config of a command's --backend, with the
@@ -56,13 +56,16 @@ func init() {
 		Name:  "emulators",
 		Short: "install, start and stop the Docker-free local AWS stack",
 		Long: `The local AWS stack that the tests, the demo and 'latch local' run against,
-without Docker, on free loopback ports. Two backends:
+without Docker, on free loopback ports. Three backends:
 
   default     DynamoDB Local (AWS's own engine) + moto server. Needs Java 17+,
               Node/npm (to fetch DynamoDB Local) and Python 3.10+.
   localstack  LocalStack 4.14.0 in host mode. Fires schedule rules by itself
               and is safe under concurrent FIFO receives. Needs Java 17+,
               Node/npm and Python 3.12+.
+  ministack   MiniStack 1.5.33, every service (DynamoDB its own), functions
+              as host processes: the one to 'sam deploy' a template to.
+              Fires schedule rules by itself. Needs Python 3.11+.
 
 Emulators are installed pinned and verified into $LATCH_CACHE (else the user
 cache directory) on first use. Each project (the directory holding go.mod

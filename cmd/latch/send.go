@@ -125,7 +125,7 @@ Examples:
 }
 
 // maxBody is SQS's message size limit (body and attributes together).
-const maxBody = 256 << 10
+const maxBody = 1 << 20
 
 // readBody takes the body from the argument, @FILE, or stdin.
 func readBody(env *Env, args []string) (string, error) {

@@ -60,7 +60,7 @@ func ChargeFromEnv(ctx context.Context) (handler.Func[events.SQSEvent, events.SQ
 	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(h, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
+	return telemetry.Observe(tel, h), nil
 }
 
 // NightlyFromEnv builds the nightly function's handler from the process
@@ -95,7 +95,7 @@ func NightlyFromEnv(ctx context.Context) (handler.Func[json.RawMessage, struct{}
 	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(job, telemetry.Observe[json.RawMessage, struct{}](tel)), nil
+	return telemetry.Observe(tel, job), nil
 }
 
 // newGuard returns a guard on the idempotency table.

@@ -2,13 +2,15 @@ package batch
 
 import "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
-// EventsLimits are PutEvents' limits: ten entries and 256 KiB (262,144
-// bytes) for the entries of one request together.
+// EventsLimits are PutEvents' limits: ten entries and 1 MiB (1,048,576
+// bytes) for the entries of one request together. EventBridge raised the
+// limit from 256 KiB on 2026-01-29, with SQS and asynchronous Lambda
+// invocations; a bus that still refuses more is the caller's to split.
 var EventsLimits = Limits{MaxEntries: DefaultMaxEntries, MaxBytes: EventsMaxBatchBytes}
 
 // EventsMaxBatchBytes is the most bytes EventBridge accepts in one PutEvents
 // request, counted as EventSize counts them.
-const EventsMaxBatchBytes = 256 * 1024
+const EventsMaxBatchBytes = 1 << 20
 
 // eventTimeBytes is what a set Time counts for, by EventBridge's rule.
 const eventTimeBytes = 14

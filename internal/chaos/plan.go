@@ -78,9 +78,10 @@ type message struct {
 	poison  bool
 }
 
-// maxBody is SQS's message size limit; near-limit messages stay a little
-// under it so that latch's DLQ attributes still fit beside the body.
-const maxBody = 256 * 1024
+// maxBody is SQS's message size limit (1 MiB since the limit rose from
+// 256 KiB); near-limit messages stay a little under it so that latch's DLQ
+// attributes still fit beside the body.
+const maxBody = 1 << 20
 
 // nearLimit is the body size of the near-limit messages.
 const nearLimit = maxBody - 6*1024

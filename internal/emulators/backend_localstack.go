@@ -66,7 +66,7 @@ func (localStackBackend) start(ctx context.Context, c Config, st *State) error {
 	}
 	cmd := exec.Command(filepath.Join(venv, "bin", "python"), "-m", "localstack.runtime.main")
 	cmd.Dir = root
-	cmd.Env = append(withoutAWSEndpoints(os.Environ()),
+	cmd.Env = append(withoutPrefix(os.Environ(), "AWS_ENDPOINT_URL"),
 		// /.dockerenv (present on some CI machines) would make it believe
 		// it runs in its own image and write to /var/lib, /etc, /usr/lib.
 		"OVERRIDE_IN_DOCKER=0",
@@ -134,16 +134,4 @@ func seedLocalStack(c Config, root string) error {
 	}
 	shim := strings.ReplaceAll(javaShim, "@JAVA@", strings.ReplaceAll(java, "'", `'\''`))
 	return os.WriteFile(filepath.Join(bin, "java"), []byte(shim), 0o755)
-}
-
-// withoutAWSEndpoints drops AWS_ENDPOINT_URL* from env: LocalStack's own
-// clients must talk to itself, not to whatever the caller's shell points at.
-func withoutAWSEndpoints(env []string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "AWS_ENDPOINT_URL") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }

@@ -17,10 +17,12 @@ const (
 	Default Backend = "default"
 	// LocalStack is LocalStack 4.14.0 in host mode.
 	LocalStack Backend = "localstack"
+	// MiniStack is MiniStack 1.5.33 for every service, DynamoDB included.
+	MiniStack Backend = "ministack"
 )
 
 // Backends lists every backend, in the order help texts show them.
-var Backends = []Backend{Default, LocalStack}
+var Backends = []Backend{Default, LocalStack, MiniStack}
 
 // ErrUnknownBackend is returned for a backend name that is not one of
 // Backends.
@@ -35,10 +37,10 @@ func ParseBackend(s string) (Backend, error) {
 	switch Backend(s) {
 	case "", Default:
 		return Default, nil
-	case LocalStack:
-		return LocalStack, nil
+	case LocalStack, MiniStack:
+		return Backend(s), nil
 	}
-	return "", fmt.Errorf("%w %q (want %q or %q)", ErrUnknownBackend, s, Default, LocalStack)
+	return "", fmt.Errorf("%w %q (want %q, %q or %q)", ErrUnknownBackend, s, Default, LocalStack, MiniStack)
 }
 
 // Config says which stack to run and where its files go.

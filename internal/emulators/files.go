@@ -11,6 +11,8 @@ var (
 	requirementsMoto []byte
 	//go:embed files/requirements-localstack.txt
 	requirementsLocalStack []byte
+	//go:embed files/requirements-ministack.txt
+	requirementsMiniStack []byte
 	//go:embed files/java-shim.sh
 	javaShim string
 )

@@ -47,7 +47,15 @@ func waitReady(ctx context.Context, name string, p Proc, logPath string, timeout
 
 // answersHTTP reports whether url gives any HTTP answer: the server is
 // listening and routing requests.
-func answersHTTP(url string) func() bool {
+func answersHTTP(url string) func() bool { return answers(url, func(int) bool { return true }) }
+
+// answersOK reports whether url answers 200 OK: MiniStack's ready
+// endpoint says 503 until its start-up scripts and listeners are done.
+func answersOK(url string) func() bool {
+	return answers(url, func(code int) bool { return code == http.StatusOK })
+}
+
+func answers(url string, ok func(status int) bool) func() bool {
 	client := &http.Client{Timeout: 2 * time.Second}
 	return func() bool {
 		resp, err := client.Get(url)
@@ -55,7 +63,7 @@ func answersHTTP(url string) func() bool {
 			return false
 		}
 		resp.Body.Close()
-		return true
+		return ok(resp.StatusCode)
 	}
 }
 
@@ -90,7 +98,7 @@ func logTail(logPath string) string {
 
 func loopbackURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
 
-// commonEnv is what either backend sets besides its endpoints: a region
+// commonEnv is what every backend sets besides its endpoints: a region
 // and dummy credentials, so that the SDK never looks for real ones.
 func commonEnv(b Backend) []Var {
 	return []Var{

@@ -20,8 +20,11 @@ type backend interface {
 }
 
 func backendFor(b Backend) backend {
-	if b == LocalStack {
+	switch b {
+	case LocalStack:
 		return localStackBackend{}
+	case MiniStack:
+		return miniStackBackend{}
 	}
 	return defaultBackend{}
 }
@@ -138,10 +141,13 @@ func Down(cfg Config) error {
 		if err := os.Remove(filepath.Join(c.StateDir, stateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
-		// LocalStack's filesystem root (its state, DynamoDB's files) is
-		// of no use once it stopped; the logs stay for a look.
-		if err := os.RemoveAll(filepath.Join(c.StateDir, localStackRoot)); err != nil {
-			errs = append(errs, err)
+		// LocalStack's filesystem root (its state, DynamoDB's files) and
+		// MiniStack's scratch root (function code, data) are of no use
+		// once they stopped; the logs stay for a look.
+		for _, root := range []string{localStackRoot, miniStackDir} {
+			if err := os.RemoveAll(filepath.Join(c.StateDir, root)); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	case !errors.Is(err, ErrNotRunning):
 		errs = append(errs, err)

@@ -64,6 +64,6 @@
 //		if err != nil {
 //			log.Fatal(err) // a bad config fails the cold start, not every tick
 //		}
-//		handler.Start(handler.Chain(job, telemetry.Observe[json.RawMessage, struct{}](tel)))
+//		handler.Start(telemetry.Observe(tel, job))
 //	}
 package handler

@@ -56,7 +56,7 @@ func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
 		shipped.add(e.Detail.OrderID)
 		return nil
 	}), handler.SQSConfig{Client: env.SQS, Observer: tel, Idempotency: guard, Key: handler.KeyEventID})
-	invoke := handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
+	invoke := telemetry.Observe(tel, proc)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -72,5 +72,5 @@ func ExampleStart() {
 		tel.Logger().InfoContext(ctx, "event", "detail_type", e.DetailType)
 		return nil
 	}, handler.EventBridgeConfig[map[string]any]{Observer: tel})
-	handler.Start(handler.Chain(f, telemetry.Observe[events.EventBridgeEvent, struct{}](tel)))
+	handler.Start(telemetry.Observe(tel, f))
 }

@@ -4,7 +4,6 @@ package handler_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -61,7 +60,7 @@ func TestIntegrationScheduleTickOnce(t *testing.T) {
 		Observer:     tel,
 	})
 	// As Lambda runs it: JSON bytes in, through Start's entry point.
-	fn := handler.NewLambdaHandler(handler.Chain(sched, telemetry.Observe[json.RawMessage, struct{}](tel)))
+	fn := handler.NewLambdaHandler(telemetry.Observe(tel, sched))
 
 	rule := emulator.UniqueName(t, "nightly")
 	at := time.Now().UTC().Truncate(time.Minute)

@@ -41,6 +41,12 @@ const DefaultMaxAttempts = 20
 // is zero.
 const DefaultSQSConcurrency = 10
 
+// DefaultSQSMargin is SQSConfig.Margin's default: a dead-letter send and a
+// visibility change take tens of milliseconds each in a Region, and a
+// second leaves room for a slow one and for a retry of it by the SDK,
+// while it costs a 30 s function a thirtieth of its time.
+const DefaultSQSMargin = time.Second
+
 // ErrSQSConfig means the SQSConfig or function given to NewSQS is unusable.
 // NewSQS returns it, wrapped with the reason, at construction: a bad deploy
 // fails its cold start instead of every batch.
@@ -50,6 +56,11 @@ var ErrSQSConfig = errors.New("handler: invalid SQSConfig")
 // FIFO message group failed in the same batch. Running it would break the
 // group's order; it comes back with the record that blocked it.
 var ErrGroupBlocked = errors.New("handler: not run: an earlier message of its FIFO group failed")
+
+// ErrNotStarted means the record was not run because the invocation was
+// within SQSConfig.Margin of its deadline when its turn came. It is
+// retryable, and the record comes back at once: it did not fail.
+var ErrNotStarted = errors.New("handler: not started: the invocation was too close to its deadline")
 
 // SQSConfig configures the SQS batch processor. Client is required, and
 // Key is required as soon as Idempotency is set (and refused without it);
@@ -93,6 +104,16 @@ type SQSConfig struct {
 	// flood what the records call. One runs records one by one. Negative
 	// is an error.
 	Concurrency int
+	// Margin is the time kept in reserve before the invocation's deadline
+	// for what follows the records: dead-letter sends, visibility changes,
+	// the response. No record starts later than the deadline less Margin,
+	// and a record still running then sees its context end (its deadline is
+	// the invocation's less Margin); the records not started are reported
+	// with ErrNotStarted and come back at once. Zero means
+	// DefaultSQSMargin; it is never more than half the time left when the
+	// batch starts, so a short timeout still runs records. Negative is an
+	// error. A context without a deadline (outside Lambda) keeps no margin.
+	Margin time.Duration
 	// Idempotency, when set, runs each record under the guard: a record
 	// whose key completed before does not run again and reports Duplicate;
 	// one whose key is held by a live run fails with
@@ -131,6 +152,8 @@ func (c SQSConfig) Validate() error {
 		return fmt.Errorf("%w: MaxAttempts is negative (%d)", ErrSQSConfig, c.MaxAttempts)
 	case c.Concurrency < 0:
 		return fmt.Errorf("%w: Concurrency is negative (%d)", ErrSQSConfig, c.Concurrency)
+	case c.Margin < 0:
+		return fmt.Errorf("%w: Margin is negative (%s)", ErrSQSConfig, c.Margin)
 	}
 	return nil
 }
@@ -165,6 +188,13 @@ type Message[T any] struct {
 //     and not reported (Duplicate);
 //   - a panic in fn is recovered and logged with its stack, and is a
 //     retryable failure of that record only.
+//
+// Time is kept in reserve before the invocation's deadline (cfg.Margin):
+// no record starts after the deadline less the margin, records still
+// running then see their context end, and the records not started come
+// back at once (ErrNotStarted). The bookkeeping (dead-letter sends,
+// visibility changes) runs on a context of its own, detached from the
+// deadline and bounded, so a record cut short is still settled.
 //
 // Records of a standard queue run concurrently, up to cfg.Concurrency at
 // once. On a FIFO queue each message group runs in order; after a record
@@ -226,6 +256,10 @@ func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) (*sqsProcessor[T], error)
 	p.concurrency = cfg.Concurrency
 	if p.concurrency <= 0 {
 		p.concurrency = DefaultSQSConcurrency
+	}
+	p.margin = cfg.Margin
+	if p.margin == 0 {
+		p.margin = DefaultSQSMargin
 	}
 	p.queues = newSQSQueues(cfg.Client, cfg.DLQURL, cfg.MaxAttempts)
 	return p, nil

@@ -28,6 +28,7 @@ type sqsProcessor[T any] struct {
 	log         *slog.Logger
 	now         func() time.Time
 	concurrency int
+	margin      time.Duration
 }
 
 // sqsRun is one record's progress through one invocation.
@@ -77,7 +78,9 @@ func (p *sqsProcessor[T]) handle(ctx context.Context, ev events.SQSEvent) (event
 	for i, it := range items {
 		runs[i] = &sqsRun{it: it}
 	}
-	p.runAll(ctx, runs)
+	rctx, stopAt, cancel := p.recordBudget(ctx)
+	defer cancel()
+	p.runAll(rctx, runs, stopAt)
 	p.scheduleRetries(ctx, runs)
 	for _, r := range runs {
 		if r.reported() {
@@ -111,8 +114,9 @@ func (p *sqsProcessor[T]) checkQueues(ctx context.Context, items []*sqsItem) err
 }
 
 // runAll runs the batch: every record of a standard queue on its own, every
-// FIFO message group in order, at most p.concurrency at once.
-func (p *sqsProcessor[T]) runAll(ctx context.Context, runs []*sqsRun) {
+// FIFO message group in order, at most p.concurrency at once. No record
+// starts at or after stopAt (zero: no stop).
+func (p *sqsProcessor[T]) runAll(ctx context.Context, runs []*sqsRun, stopAt time.Time) {
 	var (
 		groups [][]*sqsRun
 		index  = map[[2]string]int{}
@@ -133,7 +137,7 @@ func (p *sqsProcessor[T]) runAll(ctx context.Context, runs []*sqsRun) {
 	}
 	if len(groups) == 1 || p.concurrency == 1 {
 		for _, g := range groups {
-			p.runGroup(ctx, g)
+			p.runGroup(ctx, g, stopAt)
 		}
 		return
 	}
@@ -143,7 +147,7 @@ func (p *sqsProcessor[T]) runAll(ctx context.Context, runs []*sqsRun) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			p.runGroup(ctx, g)
+			p.runGroup(ctx, g, stopAt)
 		})
 	}
 	wg.Wait()
@@ -156,12 +160,19 @@ func (p *sqsProcessor[T]) runAll(ctx context.Context, runs []*sqsRun) {
 // and the blocker stays in flight for its own delay. (Giving them the
 // blocker's delay instead would tie them with it, and an emulator that
 // breaks the tie by the wrong message would reorder the group.)
-func (p *sqsProcessor[T]) runGroup(ctx context.Context, group []*sqsRun) {
+//
+// Once stopAt is reached the group's remaining records are not started
+// (ErrNotStarted): they come back at once, in order.
+func (p *sqsProcessor[T]) runGroup(ctx context.Context, group []*sqsRun, stopAt time.Time) {
 	blockedBy := ""
 	for _, r := range group {
 		r.report.Delivery = r.it.record()
 		r.ctx = p.obs.RecordStarted(ContextWithDelivery(ctx, r.report.Delivery), r.report.Delivery)
 		r.start = p.now()
+		if p.stopped(ctx, stopAt) {
+			p.notStarted(r)
+			continue
+		}
 		if blockedBy != "" {
 			p.settle(r, fmt.Errorf("%w (message %s)", ErrGroupBlocked, blockedBy), false, true)
 			continue
@@ -248,12 +259,14 @@ func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate, skipped bool) 
 	}
 	r.report.Err = err
 	r.report.Class = retry.Classify(err)
-	q, qerr := p.queues.get(r.ctx, r.it.queueARN)
+	bctx, cancel := bookkeeping(r.ctx)
+	defer cancel()
+	q, qerr := p.queues.get(bctx, r.it.queueARN)
 	switch {
 	case qerr != nil:
 		p.fail(r, "look up its queue", qerr)
 	case r.report.Class == retry.ClassPermanent, r.it.attempt >= q.lastAttempt:
-		p.deadLetter(r, q)
+		p.deadLetter(bctx, r, q)
 	case skipped:
 		// Not a failure of its own: no class, and back at once to queue up
 		// behind its blocker (see runGroup).
@@ -265,9 +278,10 @@ func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate, skipped bool) 
 	}
 }
 
-// deadLetter sends the record to the DLQ and finishes it.
-func (p *sqsProcessor[T]) deadLetter(r *sqsRun, q *sqsQueue) {
-	dropped, err := deadLetter(r.ctx, p.cfg.Client, q, r.it, r.report.Err, r.report.Class, p.now())
+// deadLetter sends the record to the DLQ and finishes it. ctx is a
+// bookkeeping context (see bookkeeping).
+func (p *sqsProcessor[T]) deadLetter(ctx context.Context, r *sqsRun, q *sqsQueue) {
+	dropped, err := deadLetter(ctx, p.cfg.Client, q, r.it, r.report.Err, r.report.Class, p.now())
 	if err != nil {
 		p.fail(r, "send it to the dead-letter queue", err)
 		return

@@ -36,7 +36,9 @@ func (p *sqsProcessor[T]) scheduleRetries(ctx context.Context, runs []*sqsRun) {
 		pending := byQueue[url]
 		for len(pending) > 0 {
 			n := min(len(pending), sqsMaxBatch)
-			p.changeVisibility(ctx, url, pending[:n])
+			bctx, cancel := bookkeeping(ctx)
+			p.changeVisibility(bctx, url, pending[:n])
+			cancel()
 			pending = pending[n:]
 		}
 	}

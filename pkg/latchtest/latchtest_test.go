@@ -3,8 +3,13 @@ package latchtest_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/latchtest"
@@ -233,5 +238,42 @@ func TestEventBridgeBuilders(t *testing.T) {
 	d, err := handler.DecodeEvent[invoice](ev)
 	if err != nil || d.Detail.ID != "x" {
 		t.Fatalf("decode %+v: %v", d, err)
+	}
+}
+
+func TestFakeSizeLimit(t *testing.T) {
+	t.Parallel()
+	client := latchtest.NewSQS()
+	url := client.AddQueue("invoices", 3)
+	// A body near 1 MiB, with room for the DLQ copy's attributes, is
+	// dead-lettered whole; SQS's old 256 KiB limit would have refused it.
+	body := `{"id":"big","cents":0,"pad":"` + strings.Repeat("p", latchtest.MaxMessageSize-4096) + `"}`
+	h := handler.MustNewSQS(charge, handler.SQSConfig{Client: client})
+	resp, err := h(context.Background(), latchtest.SQSEvent("invoices", latchtest.Message{ID: "big", Body: body}))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("response %+v, %v: want the record dead-lettered", resp, err)
+	}
+	client.AssertDeadLettered(t, body, "amount must be positive")
+
+	over := strings.Repeat("x", latchtest.MaxMessageSize+1)
+	_, err = client.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: &url, MessageBody: &over})
+	if retry.Classify(err) != retry.ClassPermanent || !strings.Contains(fmt.Sprint(err), "MaximumMessageSize") {
+		t.Errorf("send of %d bytes: %v; want a permanent error naming MaximumMessageSize", len(over), err)
+	}
+}
+
+func TestFakeFairQueueGroup(t *testing.T) {
+	t.Parallel()
+	client := latchtest.NewSQS()
+	url := client.AddQueue("invoices", 0)
+	body := `{"id":"a","cents":5}`
+	if _, err := client.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: &url, MessageBody: &body, MessageGroupId: aws.String("tenant-a")}); err != nil {
+		t.Fatalf("a standard (fair) queue refused a MessageGroupId: %v", err)
+	}
+	if got := client.Sent(url); len(got) != 1 || got[0].GroupID != "tenant-a" {
+		t.Errorf("sent %+v, want one message of group tenant-a", got)
+	}
+	if _, err := client.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: &url, MessageBody: &body, MessageDeduplicationId: aws.String("d")}); err == nil {
+		t.Error("a standard queue took a MessageDeduplicationId")
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 
+	"github.com/latchkit/latch/internal/batch"
 	"github.com/latchkit/latch/pkg/handler"
 )
 
@@ -52,6 +54,11 @@ const (
 	maxEntriesPerBatchReq = 10
 )
 
+// MaxMessageSize is the MaximumMessageSize of the fake's queues: SQS's
+// limit and its default for new queues since it rose from 256 KiB to
+// 1 MiB. SendMessage refuses a larger message as SQS does.
+const MaxMessageSize = 1 << 20
+
 // NewSQS returns a fake with no queues.
 func NewSQS() *SQS {
 	return &SQS{
@@ -69,13 +76,21 @@ func NewSQS() *SQS {
 func (f *SQS) AddQueue(name string, maxReceiveCount int) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.queues[name] = map[string]string{string(types.QueueAttributeNameQueueArn): QueueARN(name)}
+	f.queues[name] = queueAttributes(name)
 	if maxReceiveCount > 0 {
 		dlq := DLQName(name)
-		f.queues[dlq] = map[string]string{string(types.QueueAttributeNameQueueArn): QueueARN(dlq)}
+		f.queues[dlq] = queueAttributes(dlq)
 		f.queues[name][string(types.QueueAttributeNameRedrivePolicy)] = fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, QueueARN(dlq), maxReceiveCount)
 	}
 	return QueueURL(name)
+}
+
+// queueAttributes are a new queue's attributes before any RedrivePolicy.
+func queueAttributes(name string) map[string]string {
+	return map[string]string{
+		string(types.QueueAttributeNameQueueArn):           QueueARN(name),
+		string(types.QueueAttributeNameMaximumMessageSize): strconv.Itoa(MaxMessageSize),
+	}
 }
 
 // DLQName returns the name AddQueue gives the named queue's dead-letter
@@ -141,8 +156,8 @@ func (f *SQS) GetQueueUrl(_ context.Context, in *sqs.GetQueueUrlInput, _ ...func
 	return &sqs.GetQueueUrlOutput{QueueUrl: aws.String(QueueURL(name))}, nil
 }
 
-// GetQueueAttributes returns the queue's ARN and RedrivePolicy, whatever
-// names were asked for.
+// GetQueueAttributes returns the queue's ARN, MaximumMessageSize and
+// RedrivePolicy, whatever names were asked for.
 func (f *SQS) GetQueueAttributes(_ context.Context, in *sqs.GetQueueAttributesInput, _ ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -224,8 +239,10 @@ func (f *SQS) Visibility(messageID string) (time.Duration, bool) {
 }
 
 // SendMessage records the message, checking what SQS checks: the queue
-// exists, at most ten message attributes, a MessageGroupId on FIFO queues
-// and only there.
+// exists, at most ten message attributes, the body and attributes within
+// MaxMessageSize, a MessageGroupId on FIFO queues, and a deduplication id
+// only there. A standard queue takes a MessageGroupId too: it names the
+// tenant of a fair queue and orders nothing.
 func (f *SQS) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -239,8 +256,15 @@ func (f *SQS) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func
 	if len(in.MessageAttributes) > maxAttributesPerSend {
 		return nil, &types.InvalidAttributeName{Message: aws.String(fmt.Sprintf("%d message attributes, SQS allows %d", len(in.MessageAttributes), maxAttributesPerSend))}
 	}
-	if fifo := strings.HasSuffix(url, ".fifo"); fifo != (in.MessageGroupId != nil) {
-		return nil, errors.New("latchtest: MessageGroupId is required on FIFO queues and refused on others")
+	if n := batch.SQSMessageSize(aws.ToString(in.MessageBody), in.MessageAttributes); n > MaxMessageSize {
+		return nil, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: fmt.Sprintf("latchtest: message of %d bytes, over the queue's MaximumMessageSize of %d", n, MaxMessageSize), Fault: smithy.FaultClient}
+	}
+	fifo := strings.HasSuffix(url, ".fifo")
+	switch {
+	case fifo && in.MessageGroupId == nil:
+		return nil, errors.New("latchtest: MessageGroupId is required on FIFO queues")
+	case !fifo && in.MessageDeduplicationId != nil:
+		return nil, errors.New("latchtest: MessageDeduplicationId is refused on standard queues")
 	}
 	id := "sent-" + strconv.Itoa(len(f.sent)+1)
 	f.sent = append(f.sent, newSent(id, in))

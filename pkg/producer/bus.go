@@ -56,7 +56,7 @@ type BusConfig[T any] struct {
 }
 
 // Bus puts values of type T on an EventBridge bus as events: typed,
-// batched to PutEvents' limits (ten entries, 256 KiB), failed entries
+// batched to PutEvents' limits (ten entries, 1 MiB), failed entries
 // retried per entry, with the correlation id and the X-Ray trace header of
 // the invocation that puts them. Safe for concurrent use.
 type Bus[T any] struct {

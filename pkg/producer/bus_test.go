@@ -36,7 +36,7 @@ func newBus(t *testing.T, f *fakeEvents, w *waits) *producer.Bus[accepted] {
 
 func TestBusPutBatch(t *testing.T) {
 	t.Parallel()
-	pad := strings.Repeat("p", 100_000)
+	pad := strings.Repeat("p", 300_000)
 	orders := func(n int, pad string) []accepted {
 		var o []accepted
 		for i := range n {
@@ -54,7 +54,8 @@ func TestBusPutBatch(t *testing.T) {
 		wantWaits   int
 	}{
 		{name: "count limit", values: orders(21, ""), wantBatches: []int{10, 10, 1}},
-		{name: "256 KiB limit: two 100 KB events a request", values: orders(5, pad), wantBatches: []int{2, 2, 1}},
+		{name: "1 MiB limit: three 300 KB events a request", values: orders(7, pad), wantBatches: []int{3, 3, 1}},
+		{name: "a 1 MB event fits; 100 KB more does not", values: []accepted{{OrderID: "mb", Pad: strings.Repeat("m", 1_000_000)}, {OrderID: "next", Pad: strings.Repeat("p", 100_000)}}, wantBatches: []int{1, 1}},
 		{
 			name: "FailedEntryCount entries retried alone", values: orders(4, ""),
 			fail: func(d string, seen int) string {
@@ -76,7 +77,7 @@ func TestBusPutBatch(t *testing.T) {
 			wantBatches: []int{2}, wantFailed: []int{0}, wantPerm: []int{0},
 		},
 		{
-			name: "too large alone: refused before any request", values: []accepted{{OrderID: "big", Pad: strings.Repeat("p", 300_000)}, {OrderID: "ok"}},
+			name: "too large alone: refused before any request", values: []accepted{{OrderID: "big", Pad: strings.Repeat("p", 1<<20)}, {OrderID: "ok"}},
 			wantBatches: []int{1}, wantFailed: []int{0}, wantPerm: []int{0},
 		},
 	}

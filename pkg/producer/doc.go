@@ -13,7 +13,7 @@
 //
 // SendBatch and PutBatch pack values into as few requests as the service's
 // limits allow, by count and by request size (SendMessageBatch: ten
-// messages, 1 MiB; PutEvents: ten entries, 256 KiB by EventBridge's
+// messages, 1 MiB; PutEvents: ten entries, 1 MiB by EventBridge's
 // entry-size rule), keeping their order. Batch calls succeed per entry:
 // entries the service refused are retried alone, by their class
 // (pkg/retry: throttling and server faults retry, malformed entries do

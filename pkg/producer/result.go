@@ -63,7 +63,7 @@ func (e *SendError) Is(target error) bool { return target == ErrNotSent }
 func (e *SendError) Unwrap() error { return e.First }
 
 // TooLargeError says that an entry is over the limit of its destination:
-// the queue's MaximumMessageSize, or EventBridge's 256 KiB per request.
+// the queue's MaximumMessageSize, or EventBridge's 1 MiB per request.
 // It is permanent: the same entry is too large every time.
 type TooLargeError struct {
 	// Size is the entry's size as the service counts it (body plus

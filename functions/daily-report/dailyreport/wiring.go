@@ -90,8 +90,7 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(job,
-		telemetry.Observe[json.RawMessage, struct{}](tel)), nil
+	return telemetry.Observe(tel, job), nil
 }
 
 // FromEnv is Handler with the configuration from the process environment

@@ -97,8 +97,7 @@ func Handler(ctx context.Context, e Env, tel *telemetry.Telemetry) (handler.Func
 	if err != nil {
 		return nil, err
 	}
-	return handler.Chain(proc,
-		telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)), nil
+	return telemetry.Observe(tel, proc), nil
 }
 
 // FromEnv is Handler with the configuration from the process environment

@@ -62,7 +62,7 @@ func observed(t *testing.T, tr handler.Tracer, client *sqs.Client) handler.Func[
 		t.Fatal(err)
 	}
 	tel := tracertest.Telemetry(t, tr)
-	return handler.Chain(func(ctx context.Context, _ int) (int, error) {
+	return telemetry.Observe(tel, func(ctx context.Context, _ int) (int, error) {
 		rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "msg-1"})
 		if _, err := idempotency.Do(rctx, guard, idempotency.Key{ID: "k"}, func(ctx context.Context) (int, error) {
 			_, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("q")})
@@ -74,7 +74,7 @@ func observed(t *testing.T, tr handler.Tracer, client *sqs.Client) handler.Func[
 		rctx = tel.RecordStarted(ctx, handler.Delivery{ID: "msg-2"})
 		tel.RecordFinished(rctx, handler.Report{Outcome: handler.DeadLettered, Err: retry.Permanent(errors.New("bad order")), Class: retry.ClassPermanent})
 		return 0, nil
-	}, telemetry.Observe[int, int](tel))
+	})
 }
 
 // lambdaCtx is the context Lambda's Go runtime gives a request with the

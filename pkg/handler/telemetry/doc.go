@@ -20,5 +20,5 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	handler.Start(handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)))
+//	handler.Start(telemetry.Observe(tel, proc))
 package telemetry

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/metrics"
@@ -32,7 +30,7 @@ func ExampleObserve() {
 	proc := handler.MustNewSQS(func(ctx context.Context, m handler.Message[json.RawMessage]) error {
 		return nil
 	}, handler.SQSConfig{Client: client, Observer: tel, Concurrency: 1})
-	h := handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
+	h := telemetry.Observe(tel, proc)
 
 	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "req-1"})
 	_, _ = h(ctx, latchtest.SQSEvent("orders", latchtest.Message{ID: "m1", Body: `{}`}, latchtest.Message{ID: "m2", Body: `{}`}))

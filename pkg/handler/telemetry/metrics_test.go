@@ -57,7 +57,7 @@ func TestObserveFlushesOneBlob(t *testing.T) {
 			t.Parallel()
 			var emf bytes.Buffer
 			tel := newTelemetryWith(t, slog.New(slog.DiscardHandler), &emf, handler.NopTracer{}, false)
-			f := handler.Chain(func(ctx context.Context, n int) (int, error) {
+			f := telemetry.Observe(tel, func(ctx context.Context, n int) (int, error) {
 				for _, o := range tt.outcomes {
 					rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "m"})
 					tel.RecordFinished(rctx, handler.Report{Outcome: o})
@@ -66,7 +66,7 @@ func TestObserveFlushesOneBlob(t *testing.T) {
 					panic("kaboom")
 				}
 				return n, tt.fail
-			}, telemetry.Observe[int, int](tel))
+			})
 			ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "req-5", ColdStart: tt.cold})
 			func() {
 				defer func() {

@@ -117,46 +117,49 @@ func (t *Telemetry) Tracer() handler.Tracer { return t.tracer }
 // counts per outcome, MetricHandlerDuration and, on a cold start,
 // MetricColdStart.
 //
-// Put it inside Start, outside the SQS processor or the EventBridge and
-// schedule handlers:
+// Wrap the handler Start runs, outside the SQS processor or the
+// EventBridge and schedule handlers; the types come from next, so the call
+// site names none:
 //
-//	handler.Start(handler.Chain(proc, telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel)))
-func Observe[In, Out any](t *Telemetry) handler.Middleware[In, Out] {
-	return func(next handler.Func[In, Out]) handler.Func[In, Out] {
-		return func(ctx context.Context, in In) (out Out, err error) {
-			inv, _ := handler.InvocationFromContext(ctx)
-			set := t.metrics.NewSet()
-			if inv.RequestID != "" {
-				_ = set.SetProperty(PropertyRequestID, inv.RequestID) // a valid name
-			}
-			ctx = metrics.NewContext(ctx, set)
-			ctx, span := t.tracer.Start(ctx, handler.SpanHandler)
-			span.Annotate(handler.AnnotationColdStart, inv.ColdStart)
-			if t.service != "" {
-				span.Annotate(handler.AnnotationService, t.service)
-			}
-			start := t.clock()
-			defer func() {
-				p := recover()
-				// Names and units are latch's own and valid: no error.
-				_ = set.Put(MetricHandlerDuration, metrics.UnitMilliseconds, millis(t.clock().Sub(start)))
-				if inv.ColdStart {
-					_ = set.Add(MetricColdStart, metrics.UnitCount, 1)
-				}
-				if ferr := t.metrics.Flush(set); ferr != nil {
-					t.log.ErrorContext(ctx, "metrics not written", logging.KeyError, ferr)
-				}
-				spanErr := err
-				if p != nil {
-					spanErr = fmt.Errorf("panic: %v", p)
-				}
-				span.End(spanErr)
-				if p != nil {
-					panic(p)
-				}
-			}()
-			return next(ctx, in)
+//	handler.Start(telemetry.Observe(tel, proc))
+//
+// It takes the handler rather than returning a handler.Middleware because a
+// middleware's type arguments cannot be inferred from its use in Chain:
+// every call site had to spell them out.
+func Observe[In, Out any](t *Telemetry, next handler.Func[In, Out]) handler.Func[In, Out] {
+	return func(ctx context.Context, in In) (out Out, err error) {
+		inv, _ := handler.InvocationFromContext(ctx)
+		set := t.metrics.NewSet()
+		if inv.RequestID != "" {
+			_ = set.SetProperty(PropertyRequestID, inv.RequestID) // a valid name
 		}
+		ctx = metrics.NewContext(ctx, set)
+		ctx, span := t.tracer.Start(ctx, handler.SpanHandler)
+		span.Annotate(handler.AnnotationColdStart, inv.ColdStart)
+		if t.service != "" {
+			span.Annotate(handler.AnnotationService, t.service)
+		}
+		start := t.clock()
+		defer func() {
+			p := recover()
+			// Names and units are latch's own and valid: no error.
+			_ = set.Put(MetricHandlerDuration, metrics.UnitMilliseconds, millis(t.clock().Sub(start)))
+			if inv.ColdStart {
+				_ = set.Add(MetricColdStart, metrics.UnitCount, 1)
+			}
+			if ferr := t.metrics.Flush(set); ferr != nil {
+				t.log.ErrorContext(ctx, "metrics not written", logging.KeyError, ferr)
+			}
+			spanErr := err
+			if p != nil {
+				spanErr = fmt.Errorf("panic: %v", p)
+			}
+			span.End(spanErr)
+			if p != nil {
+				panic(p)
+			}
+		}()
+		return next(ctx, in)
 	}
 }
 

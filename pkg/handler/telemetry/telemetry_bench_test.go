@@ -129,8 +129,7 @@ func BenchmarkSQSBatchObservability(b *testing.B) {
 		}},
 		{name: "full", f: func(b *testing.B) handler.Func[events.SQSEvent, events.SQSEventResponse] {
 			tel := benchTelemetry(b, xray.Tracer{})
-			return handler.Chain(handler.MustNewSQS(work, handler.SQSConfig{Client: noCallsSQS{}, DLQURL: benchDLQ, Observer: tel}),
-				telemetry.Observe[events.SQSEvent, events.SQSEventResponse](tel))
+			return telemetry.Observe(tel, handler.MustNewSQS(work, handler.SQSConfig{Client: noCallsSQS{}, DLQURL: benchDLQ, Observer: tel}))
 		}},
 	}
 	for _, s := range stacks {

@@ -152,7 +152,7 @@ func TestOutcomeSpans(t *testing.T) {
 	t.Parallel()
 	tr := &spantest.Recorder{}
 	tel := newTelemetryWith(t, slog.New(slog.DiscardHandler), &bytes.Buffer{}, tr, false)
-	f := handler.Chain(func(ctx context.Context, outcomes []handler.Outcome) (int, error) {
+	f := telemetry.Observe(tel, func(ctx context.Context, outcomes []handler.Outcome) (int, error) {
 		for i, o := range outcomes {
 			rctx := tel.RecordStarted(ctx, handler.Delivery{ID: fmt.Sprint("m", i)})
 			rep := handler.Report{Outcome: o}
@@ -166,7 +166,7 @@ func TestOutcomeSpans(t *testing.T) {
 			tel.RecordFinished(rctx, rep)
 		}
 		return len(outcomes), nil
-	}, telemetry.Observe[[]handler.Outcome, int](tel))
+	})
 	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{ColdStart: true})
 	if _, err := f(ctx, []handler.Outcome{handler.Succeeded, handler.DeadLettered, handler.Blocked}); err != nil {
 		t.Fatal(err)

@@ -139,11 +139,11 @@ func TestXRayOutsideLambdaIsSilent(t *testing.T) {
 
 	// A whole observed invocation outside Lambda.
 	tel := tracertest.Telemetry(t, tr)
-	f := handler.Chain(func(ctx context.Context, _ int) (int, error) {
+	f := telemetry.Observe(tel, func(ctx context.Context, _ int) (int, error) {
 		rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "m"})
 		tel.RecordFinished(rctx, handler.Report{Outcome: handler.Failed, Err: errX})
 		return 0, nil
-	}, telemetry.Observe[int, int](tel))
+	})
 	if _, err := f(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestXRayInLambda(t *testing.T) {
 		t.Fatal(err)
 	}
 	tel := tracertest.Telemetry(t, tr)
-	f := handler.Chain(func(ctx context.Context, _ int) (int, error) {
+	f := telemetry.Observe(tel, func(ctx context.Context, _ int) (int, error) {
 		rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "msg-1"})
 		if _, err := idempotency.Do(rctx, guard, idempotency.Key{ID: "k"}, func(ctx context.Context) (int, error) {
 			return 0, getQueueURL(ctx, client)
@@ -216,7 +216,7 @@ func TestXRayInLambda(t *testing.T) {
 		rctx = tel.RecordStarted(ctx, handler.Delivery{ID: "msg-2"})
 		tel.RecordFinished(rctx, handler.Report{Outcome: handler.DeadLettered, Err: rtry.Permanent(errors.New("bad order")), Class: rtry.ClassPermanent})
 		return 0, nil
-	}, telemetry.Observe[int, int](tel))
+	})
 	if _, err := f(lambdaCtx(sampledHeader), 0); err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,7 @@ func TestSubsegmentsInLambda(t *testing.T) {
 		t.Fatal(err)
 	}
 	tel := tracertest.Telemetry(t, tr)
-	f := handler.Chain(func(ctx context.Context, _ int) (int, error) {
+	f := telemetry.Observe(tel, func(ctx context.Context, _ int) (int, error) {
 		rctx := tel.RecordStarted(ctx, handler.Delivery{ID: "msg-1"})
 		err := sdkxray.Capture(rctx, "charge", func(ctx context.Context) error {
 			_, err := idempotency.Do(ctx, guard, idempotency.Key{ID: "k"}, func(ctx context.Context) (int, error) {
@@ -144,7 +144,7 @@ func TestSubsegmentsInLambda(t *testing.T) {
 		rctx = tel.RecordStarted(ctx, handler.Delivery{ID: "msg-2"})
 		tel.RecordFinished(rctx, handler.Report{Outcome: handler.DeadLettered, Err: retry.Permanent(errors.New("bad order")), Class: retry.ClassPermanent})
 		return 0, nil
-	}, telemetry.Observe[int, int](tel))
+	})
 	lambdaInvoke(t, f, sampledHeader)
 
 	// The SDK sends a child of the Lambda segment whole, its subsegments
