@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -70,7 +69,7 @@ func Deploy(ctx context.Context, opt Options) (*Deployment, error) {
 		Clients: Clients{
 			SQS: sqs.NewFromConfig(opt.AWS), DynamoDB: dynamodb.NewFromConfig(opt.AWS),
 			Events: eventbridge.NewFromConfig(opt.AWS), Lambda: lambda.NewFromConfig(opt.AWS),
-			CloudWatch: cloudwatch.NewFromConfig(opt.AWS),
+			Config: opt.AWS,
 		}}
 	if d.Took["build"], err = opt.SAM.Build(ctx, opt.Template, opt.BuildDir, params); err != nil {
 		return nil, err

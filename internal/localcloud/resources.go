@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -25,11 +24,12 @@ import (
 
 // Clients are the local cloud's API clients.
 type Clients struct {
-	SQS        *sqs.Client
-	DynamoDB   *dynamodb.Client
-	Events     *eventbridge.Client
-	Lambda     *lambda.Client
-	CloudWatch *cloudwatch.Client
+	SQS      *sqs.Client
+	DynamoDB *dynamodb.Client
+	Events   *eventbridge.Client
+	Lambda   *lambda.Client
+	// Config reaches CloudWatch's query API (see describeAlarms).
+	Config aws.Config
 }
 
 // Finding is one check of the deployed resources against the template.
@@ -288,19 +288,19 @@ func checkAlarm(ctx context.Context, c Clients, st *Stack, res *template.Resourc
 		add(Finding{Resource: res.LogicalID, What: "alarm", Detail: err.Error()})
 		return nil
 	}
-	out, err := c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
+	alarms, err := describeAlarms(ctx, c.Config, name)
 	if err != nil {
-		return fmt.Errorf("localcloud: alarm %s: %w", name, err)
+		return err
 	}
-	if len(out.MetricAlarms) != 1 {
-		add(Finding{Resource: res.LogicalID, What: "alarm", Detail: fmt.Sprintf("%d alarms named %s", len(out.MetricAlarms), name)})
+	if len(alarms) != 1 {
+		add(Finding{Resource: res.LogicalID, What: "alarm", Detail: fmt.Sprintf("%d alarms named %s", len(alarms), name)})
 		return nil
 	}
-	a := out.MetricAlarms[0]
+	a := alarms[0]
 	want := fmt.Sprint(res.Properties["Namespace"]) + "/" + fmt.Sprint(res.Properties["MetricName"])
-	got := aws.ToString(a.Namespace) + "/" + aws.ToString(a.MetricName)
-	add(Finding{Resource: res.LogicalID, What: "alarm metric", OK: got == want && len(a.AlarmActions) > 0,
-		Detail: fmt.Sprintf("%s, %d action(s), template %s", got, len(a.AlarmActions), want)})
+	got := a.Namespace + "/" + a.MetricName
+	add(Finding{Resource: res.LogicalID, What: "alarm metric", OK: got == want && len(a.Actions) > 0,
+		Detail: fmt.Sprintf("%s, %d action(s), template %s", got, len(a.Actions), want)})
 	return nil
 }
 
