@@ -299,8 +299,9 @@ func checkAlarm(ctx context.Context, c Clients, st *Stack, res *template.Resourc
 	a := alarms[0]
 	want := fmt.Sprint(res.Properties["Namespace"]) + "/" + fmt.Sprint(res.Properties["MetricName"])
 	got := a.Namespace + "/" + a.MetricName
-	add(Finding{Resource: res.LogicalID, What: "alarm metric", OK: got == want && len(a.Actions) > 0,
-		Detail: fmt.Sprintf("%s, %d action(s), template %s", got, len(a.Actions), want)})
+	wantActions, _ := res.Properties["AlarmActions"].([]any)
+	add(Finding{Resource: res.LogicalID, What: "alarm metric", OK: got == want && len(a.AlarmActions) == len(wantActions),
+		Detail: fmt.Sprintf("%s, %d action(s), template %s, %d action(s)", got, len(a.AlarmActions), want, len(wantActions))})
 	return nil
 }
 

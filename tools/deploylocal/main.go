@@ -193,12 +193,13 @@ func latency(ctx context.Context, d *localcloud.Deployment, scenario string, log
 	if err != nil {
 		return err
 	}
-	payload := []byte(`{"Records":[]}`)
-	cloud, err := localcloud.InvokeLatency(ctx, d.Lambda, fn, payload, 20)
+	// An empty batch: latch refuses it before touching anything.
+	payload, refusal := []byte(`{"Records":[]}`), "SQS event has no records"
+	cloud, err := localcloud.InvokeLatency(ctx, d.Lambda, fn, payload, refusal, 20)
 	if err != nil {
 		return err
 	}
-	local, err := localcloud.LocalLatency(ctx, d.Lambda, fn, id, d.BuildDir, payload, 20, log)
+	local, err := localcloud.LocalLatency(ctx, d.Lambda, fn, id, d.BuildDir, payload, refusal, 20, log)
 	if err != nil {
 		return err
 	}
