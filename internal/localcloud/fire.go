@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchkit/latch/internal/demo"
 	"github.com/latchkit/latch/internal/local"
+	"github.com/latchkit/latch/pkg/handler"
 )
 
 // Schedules is how the deployed stack's schedule rules reach their
@@ -111,22 +112,27 @@ func (s *Schedules) event(ruleARN string, at time.Time) ([]byte, error) {
 	return b, nil
 }
 
-// invocationError reads a finished invocation's lines: one that logged a
-// succeeded or duplicate outcome succeeded; any other failed (latch logged
-// it as failed, or the process died before logging anything).
+// invocationError reads a finished invocation of a rule's target: it
+// succeeded when latch logged the tick's own outcome (the line whose source
+// is the event's, "aws.events") as succeeded or duplicate. Outcome lines of
+// the items a tick handled (a poller's) do not count: a tick that handled
+// items and then died failed.
 func invocationError(iv Invocation) error {
 	var last string
 	for _, l := range iv.Lines {
-		var oc demo.Outcome
-		if i := strings.IndexByte(l, '{'); i >= 0 && json.Unmarshal([]byte(l[i:]), &oc) == nil && oc.Outcome != "" {
-			switch oc.Outcome {
-			case "succeeded", "duplicate":
-				return nil
-			}
-			if oc.Error != "" {
-				last = oc.Error
-			}
+		var oc struct {
+			demo.Outcome
+			Source string `json:"source"`
 		}
+		i := strings.IndexByte(l, '{')
+		if i < 0 || json.Unmarshal([]byte(l[i:]), &oc) != nil || oc.Outcome.Outcome == "" || oc.Source != tickSource {
+			continue
+		}
+		switch handler.Outcome(oc.Outcome.Outcome) {
+		case handler.Succeeded, handler.Duplicate:
+			return nil
+		}
+		last = oc.Error
 	}
 	if last == "" && len(iv.Lines) > 0 {
 		last = iv.Lines[len(iv.Lines)-1]
@@ -136,6 +142,10 @@ func invocationError(iv Invocation) error {
 	}
 	return errors.New("invocation " + iv.RequestID + " failed: " + last)
 }
+
+// tickSource is the source of a schedule tick's outcome line: EventBridge's
+// event source.
+const tickSource = "aws.events"
 
 // ruleName is a rule's name from its physical id (a name, or an ARN
 // "arn:...:rule/[bus/]name").
