@@ -52,7 +52,7 @@ type Report struct {
 	// Key is the idempotency key's display form (idempotency.Key.Display,
 	// e.g. from KeyFunc.WithDisplay): what a person searches the logs for.
 	// Empty unless the key function chose one; the table never stores it.
-	Key string
+	KeyDisplay string
 	// Duration is how long the record took, handler and bookkeeping.
 	Duration time.Duration
 }

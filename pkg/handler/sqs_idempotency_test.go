@@ -54,7 +54,7 @@ func TestSQSIdempotencyDuplicates(t *testing.T) {
 	if got, want := obs.report("m3").KeyHash, guard.KeyHash("o-1"); got != want || obs.report("m1").KeyHash != want {
 		t.Errorf("key hash %q, want %q on both records of o-1", got, want)
 	}
-	if k := obs.report("m1").Key; k != "" {
+	if k := obs.report("m1").KeyDisplay; k != "" {
 		t.Errorf("report names the key %q without WithDisplay; want only its hash", k)
 	}
 }
@@ -73,8 +73,8 @@ func TestSQSIdempotencyKeyDisplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"m1", "m2"} {
-		if r := obs.report(id); r.Key != "order o-17" || r.KeyHash != guard.KeyHash("o-17") {
-			t.Errorf("%s: report key %q hash %q; want %q and the hash of o-17", id, r.Key, r.KeyHash, "order o-17")
+		if r := obs.report(id); r.KeyDisplay != "order o-17" || r.KeyHash != guard.KeyHash("o-17") {
+			t.Errorf("%s: report key %q hash %q; want %q and the hash of o-17", id, r.KeyDisplay, r.KeyHash, "order o-17")
 		}
 	}
 }

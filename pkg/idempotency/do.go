@@ -20,7 +20,7 @@ type Result[T any] struct {
 	KeyHash string
 	// Key is the key's display form (Key.Display), for logs; empty when the
 	// caller gave none.
-	Key string
+	KeyDisplay string
 }
 
 // Do runs fn at most once per key across every caller sharing g's store, and
@@ -45,7 +45,7 @@ type Result[T any] struct {
 // errors, with Value set, because the side effect happened.
 func Do[T any](ctx context.Context, g *Guard, key Key, fn func(context.Context) (T, error)) (Result[T], error) {
 	t, err := g.begin(ctx, key)
-	res := Result[T]{KeyHash: t.hash, Key: t.display}
+	res := Result[T]{KeyHash: t.hash, KeyDisplay: t.display}
 	if err != nil {
 		return res, err
 	}
@@ -108,9 +108,9 @@ func Wrap[In, Out any](g *Guard, key func(In) (Key, error), next func(context.Co
 
 // replay returns the stored result t holds.
 func replay[T any](t ticket) (Result[T], error) {
-	res := Result[T]{KeyHash: t.hash, Key: t.display, Replayed: true}
+	res := Result[T]{KeyHash: t.hash, KeyDisplay: t.display, Replayed: true}
 	if t.data == nil {
-		return res, &ResultTooLargeError{KeyHash: t.hash, Key: t.display, Replayed: true}
+		return res, &ResultTooLargeError{KeyHash: t.hash, KeyDisplay: t.display, Replayed: true}
 	}
 	if err := json.Unmarshal(t.data, &res.Value); err != nil {
 		// The stored result no longer fits T (a deploy changed the type):

@@ -282,7 +282,7 @@ func TestDo(t *testing.T) {
 func claimSeed(t *testing.T, s idempotency.Store, hash string, lock time.Time, validation string) {
 	t.Helper()
 	held, err := s.Claim(context.Background(), idempotency.Claim{
-		Key: hash, Owner: "other", Now: t0, LockExpiry: lock, Expiry: t0.Add(time.Hour), Validation: validation,
+		KeyHash: hash, Owner: "other", Now: t0, LockExpiry: lock, Expiry: t0.Add(time.Hour), Validation: validation,
 	})
 	if held != nil || err != nil {
 		t.Fatalf("seed claim = %v, %v", held, err)
@@ -340,7 +340,7 @@ func TestDoErrorTypes(t *testing.T) {
 			return idempotency.Key{ID: "o-17", Display: "order o-17", Payload: []byte(payload)}
 		}
 		res, _, err := d.do(ctx, call{key: key("a"), value: "v"})
-		if err != nil || res.Key != "order o-17" {
+		if err != nil || res.KeyDisplay != "order o-17" {
 			t.Fatalf("first call = %+v, %v; want Result.Key %q", res, err, "order o-17")
 		}
 		for _, name := range []string{"from the store", "from the cache"} {
@@ -358,7 +358,7 @@ func TestDoErrorTypes(t *testing.T) {
 			checkDisplayed(t, name, err, d.guard.KeyHash("o-17"))
 		}
 		r := d.record(t, "o-17")
-		if r == nil || strings.Contains(r.Key, "o-17") || strings.Contains(string(r.Data), "o-17") {
+		if r == nil || strings.Contains(r.KeyHash, "o-17") || strings.Contains(string(r.Data), "o-17") {
 			t.Errorf("record %+v: want it stored under the hash only", r)
 		}
 	})
@@ -741,7 +741,7 @@ func TestGuardKeys(t *testing.T) {
 		if !ok || r.Validation != sha256Hex("secret") {
 			t.Fatalf("record %+v, %t", r, ok)
 		}
-		for _, s := range []string{r.Key, r.Owner, r.Validation, string(r.Data)} {
+		for _, s := range []string{r.KeyHash, r.Owner, r.Validation, string(r.Data)} {
 			if strings.Contains(s, "card-4242") || strings.Contains(s, "secret") {
 				t.Errorf("raw key or payload stored in %q", s)
 			}
@@ -832,7 +832,7 @@ func TestWrap(t *testing.T) {
 func checkDisplayed(t *testing.T, name string, err error, hash string) {
 	t.Helper()
 	var pm *idempotency.PayloadMismatchError
-	if !errors.As(err, &pm) || pm.KeyHash != hash || pm.Key != "order o-17" {
+	if !errors.As(err, &pm) || pm.KeyHash != hash || pm.KeyDisplay != "order o-17" {
 		t.Fatalf("%s: error %#v, want *PayloadMismatchError with Key and KeyHash", name, err)
 	}
 	if msg := err.Error(); !strings.Contains(msg, `"order o-17"`) || strings.Contains(msg, hash) {

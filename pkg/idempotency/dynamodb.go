@@ -209,7 +209,7 @@ func claimValues(now time.Time) map[string]types.AttributeValue {
 // (ReturnValuesOnConditionCheckFailure=ALL_OLD): no second read.
 func (s *DynamoDBStore) Claim(ctx context.Context, c Claim) (*Record, error) {
 	a := &s.cfg.Attributes
-	item := s.key(c.Key)
+	item := s.key(c.KeyHash)
 	item[a.Status] = &types.AttributeValueMemberS{Value: string(StatusInProgress)}
 	item[a.Expiration] = num(c.Expiry.Unix())
 	item[a.LockExpiration] = num(c.LockExpiry.UnixMilli())
@@ -235,7 +235,7 @@ func (s *DynamoDBStore) Claim(ctx context.Context, c Claim) (*Record, error) {
 	if len(ccf.Item) == 0 {
 		// Only an emulator that ignores ReturnValuesOnConditionCheckFailure
 		// gets here; DynamoDB always returns the item that failed the check.
-		return nil, &StoreError{Op: "claim", Err: fmt.Errorf("conflict on %s but the table returned no item: %w", c.Key, err)}
+		return nil, &StoreError{Op: "claim", Err: fmt.Errorf("conflict on %s but the table returned no item: %w", c.KeyHash, err)}
 	}
 	r, err := s.decode(ccf.Item)
 	if err != nil {
@@ -253,17 +253,17 @@ func (s *DynamoDBStore) Complete(ctx context.Context, c Completion) error {
 	}
 	update := s.completeNil
 	var tooLarge error
-	if limit := s.dataLimit(c.Key); len(c.Data) > limit {
+	if limit := s.dataLimit(c.KeyHash); len(c.Data) > limit {
 		// Checked here rather than left to DynamoDB's ValidationException so
 		// that the record is marked COMPLETED in this same round trip.
-		tooLarge = &ResultTooLargeError{KeyHash: c.Key, Size: len(c.Data), Limit: limit}
+		tooLarge = &ResultTooLargeError{KeyHash: c.KeyHash, Size: len(c.Data), Limit: limit}
 	} else if c.Data != nil {
 		values[":data"] = &types.AttributeValueMemberS{Value: string(c.Data)}
 		update = s.completeSet
 	}
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.cfg.Table),
-		Key:                       s.key(c.Key),
+		Key:                       s.key(c.KeyHash),
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String(s.ownerCond),
 		ExpressionAttributeNames:  s.updateNames,
@@ -280,10 +280,10 @@ func (s *DynamoDBStore) Complete(ctx context.Context, c Completion) error {
 }
 
 // Release implements Store with one conditional DeleteItem.
-func (s *DynamoDBStore) Release(ctx context.Context, key, owner string) error {
+func (s *DynamoDBStore) Release(ctx context.Context, keyHash, owner string) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 aws.String(s.cfg.Table),
-		Key:                       s.key(key),
+		Key:                       s.key(keyHash),
 		ConditionExpression:       aws.String(s.ownerCond),
 		ExpressionAttributeNames:  s.ownerNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: owner}},
@@ -299,8 +299,10 @@ func (s *DynamoDBStore) Release(ctx context.Context, key, owner string) error {
 }
 
 // Get reads the record stored under key (the stored id, as in
-// Result.KeyHash) with a consistent read, expired or not. The protocol never
-// calls it; it is for tests, tools and inspection.
+// Result.KeyHash) with a consistent read, expired or not: one GetItem, one
+// read capacity unit for a record up to 4 KB. Transact calls it first when
+// a duplicate is likely (see ExpectDuplicate); tests, tools and inspection
+// may call it too.
 func (s *DynamoDBStore) Get(ctx context.Context, key string) (Record, bool, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.cfg.Table),
@@ -363,7 +365,7 @@ func (s *DynamoDBStore) decode(item map[string]types.AttributeValue) (Record, er
 			return 0
 		}
 	}
-	r.Key = str(s.cfg.PartitionKey, true)
+	r.KeyHash = str(s.cfg.PartitionKey, true)
 	r.Status = Status(str(a.Status, true))
 	if _, ok := item[a.Expiration]; !ok && err == nil {
 		err = fmt.Errorf("record lacks attribute %q", a.Expiration)

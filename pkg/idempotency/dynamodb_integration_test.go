@@ -351,7 +351,7 @@ func TestDynamoDBCallsPerCall(t *testing.T) {
 	}
 	// "c" is held by a claim that never finishes.
 	if held, err := store.Claim(context.Background(), idempotency.Claim{
-		Key: uncached.KeyHash("c"), Owner: "elsewhere", Now: time.Now(),
+		KeyHash: uncached.KeyHash("c"), Owner: "elsewhere", Now: time.Now(),
 		LockExpiry: time.Now().Add(time.Minute), Expiry: time.Now().Add(time.Hour),
 	}); held != nil || err != nil {
 		t.Fatalf("seed claim = %v, %v", held, err)

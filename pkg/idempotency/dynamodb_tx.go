@@ -23,11 +23,11 @@ const (
 func (s *DynamoDBStore) CommitTx(ctx context.Context, c TxCommit) (*Record, error) {
 	items := make([]types.TransactWriteItem, 0, len(c.Writes)+1)
 	first := 0 // index of c.Writes[0] in items
-	if c.Key != "" {
-		if limit := s.dataLimit(c.Key); len(c.Data) > limit {
+	if c.KeyHash != "" {
+		if limit := s.dataLimit(c.KeyHash); len(c.Data) > limit {
 			return nil, tooLargeForRecord(len(c.Data), limit)
 		}
-		if i := s.onRecord(c.Key, c.Writes); i >= 0 {
+		if i := s.onRecord(c.KeyHash, c.Writes); i >= 0 {
 			return nil, &InvalidTransactionError{Index: i, Reason: "operates on the idempotency record's own item"}
 		}
 		items = append(items, types.TransactWriteItem{Put: s.recordPut(c)})
@@ -59,7 +59,7 @@ func (s *DynamoDBStore) CommitTx(ctx context.Context, c TxCommit) (*Record, erro
 		item := tce.CancellationReasons[0].Item
 		if len(item) == 0 {
 			// As in Claim: only an emulator that ignores ALL_OLD gets here.
-			return nil, &StoreError{Op: "transact", Err: fmt.Errorf("record %s is held but the table returned no item: %w", c.Key, err)}
+			return nil, &StoreError{Op: "transact", Err: fmt.Errorf("record %s is held but the table returned no item: %w", c.KeyHash, err)}
 		}
 		r, derr := s.decode(item)
 		if derr != nil {
@@ -83,7 +83,7 @@ func (s *DynamoDBStore) CommitTx(ctx context.Context, c TxCommit) (*Record, erro
 // recordPut is the record of c as a conditional Put.
 func (s *DynamoDBStore) recordPut(c TxCommit) *types.Put {
 	a := &s.cfg.Attributes
-	item := s.key(c.Key)
+	item := s.key(c.KeyHash)
 	item[a.Status] = &types.AttributeValueMemberS{Value: string(StatusCompleted)}
 	item[a.Expiration] = num(c.Expiry.Unix())
 	item[a.Owner] = &types.AttributeValueMemberS{Value: c.Owner}

@@ -41,14 +41,14 @@ type InProgressError struct {
 	KeyHash string
 	// Key is the key's display form (Key.Display); empty when the caller
 	// gave none, and then the message names KeyHash.
-	Key string
+	KeyDisplay string
 	// LockExpiry is when the holder's lock dies; a retry at or after it can
 	// take the key over if the holder has not finished by then.
 	LockExpiry time.Time
 }
 
 func (e *InProgressError) Error() string {
-	return fmt.Sprintf("idempotency: key %s in progress until %s", keyName(e.Key, e.KeyHash), e.LockExpiry.UTC().Format(time.RFC3339Nano))
+	return fmt.Sprintf("idempotency: key %s in progress until %s", keyName(e.KeyDisplay, e.KeyHash), e.LockExpiry.UTC().Format(time.RFC3339Nano))
 }
 
 // Is matches ErrInProgress.
@@ -65,11 +65,11 @@ type PayloadMismatchError struct {
 	KeyHash string
 	// Key is the key's display form (Key.Display); empty when the caller
 	// gave none, and then the message names KeyHash.
-	Key string
+	KeyDisplay string
 }
 
 func (e *PayloadMismatchError) Error() string {
-	return "idempotency: key " + keyName(e.Key, e.KeyHash) + " was used before with a different payload"
+	return "idempotency: key " + keyName(e.KeyDisplay, e.KeyHash) + " was used before with a different payload"
 }
 
 // Is matches ErrPayloadMismatch.
@@ -87,7 +87,7 @@ type ResultTooLargeError struct {
 	KeyHash string
 	// Key is the key's display form (Key.Display); empty when the caller
 	// gave none, and then the message names KeyHash.
-	Key string
+	KeyDisplay string
 	// Size is the encoded result's size in bytes (0 on a replay: unknown).
 	Size int
 	// Limit is the largest result the store accepts for this key (0 on a
@@ -100,9 +100,9 @@ type ResultTooLargeError struct {
 
 func (e *ResultTooLargeError) Error() string {
 	if e.Replayed {
-		return "idempotency: key " + keyName(e.Key, e.KeyHash) + " completed without a stored result (it was too large to keep)"
+		return "idempotency: key " + keyName(e.KeyDisplay, e.KeyHash) + " completed without a stored result (it was too large to keep)"
 	}
-	return fmt.Sprintf("idempotency: key %s: result of %d bytes exceeds the %d bytes a record can hold; recorded as completed without data", keyName(e.Key, e.KeyHash), e.Size, e.Limit)
+	return fmt.Sprintf("idempotency: key %s: result of %d bytes exceeds the %d bytes a record can hold; recorded as completed without data", keyName(e.KeyDisplay, e.KeyHash), e.Size, e.Limit)
 }
 
 // Is matches ErrResultTooLarge.
@@ -168,7 +168,7 @@ type ConditionFailedError struct {
 	// KeyHash is the stored id of the key (safe to log).
 	KeyHash string
 	// Key is the key's display form (Key.Display), if any.
-	Key string
+	KeyDisplay string
 	// Index is the position of the failed write in Tx.Writes.
 	Index int
 	// Item is the item as it was, when that write asked for it with
@@ -179,7 +179,7 @@ type ConditionFailedError struct {
 }
 
 func (e *ConditionFailedError) Error() string {
-	return fmt.Sprintf("idempotency: key %s: condition of write %d failed, nothing committed: %v", keyName(e.Key, e.KeyHash), e.Index, e.Err)
+	return fmt.Sprintf("idempotency: key %s: condition of write %d failed, nothing committed: %v", keyName(e.KeyDisplay, e.KeyHash), e.Index, e.Err)
 }
 
 // Is matches ErrConditionFailed.
@@ -194,7 +194,7 @@ type InvalidTransactionError struct {
 	// KeyHash is the stored id of the key (safe to log).
 	KeyHash string
 	// Key is the key's display form (Key.Display), if any.
-	Key string
+	KeyDisplay string
 	// Index is the position in Tx.Writes of the offending write, -1 when the
 	// transaction as a whole is at fault.
 	Index int
@@ -207,7 +207,7 @@ func (e *InvalidTransactionError) Error() string {
 	if e.Index >= 0 {
 		where = fmt.Sprintf(" write %d:", e.Index)
 	}
-	return fmt.Sprintf("idempotency: key %s:%s %s; nothing committed", keyName(e.Key, e.KeyHash), where, e.Reason)
+	return fmt.Sprintf("idempotency: key %s:%s %s; nothing committed", keyName(e.KeyDisplay, e.KeyHash), where, e.Reason)
 }
 
 // Is matches ErrInvalidTransaction.

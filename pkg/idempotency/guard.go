@@ -94,6 +94,7 @@ type Guard struct {
 	maxLock      time.Duration
 	noDeadline   time.Duration
 	cache        *lru.Cache[string, Record]
+	seen         *lru.Cache[string, struct{}] // see expects
 	allowMissing bool
 	now          func() time.Time
 }
@@ -115,6 +116,7 @@ func NewGuard(cfg Config) (*Guard, error) {
 		noDeadline:   cfg.LockWithoutDeadline,
 		allowMissing: cfg.AllowMissingKey,
 		now:          cfg.Now,
+		seen:         newSeen(),
 	}
 	if g.namespace == "" {
 		g.namespace = os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
@@ -208,7 +210,7 @@ func (g *Guard) begin(ctx context.Context, key Key) (ticket, error) {
 	}
 	owner := rand.Text()
 	held, err := g.store.Claim(ctx, Claim{
-		Key:        t.hash,
+		KeyHash:    t.hash,
 		Owner:      owner,
 		Now:        now,
 		LockExpiry: now.Add(lock),
@@ -247,7 +249,7 @@ func (g *Guard) lockFor(ctx context.Context) (time.Duration, error) {
 // hash differs.
 func (t *ticket) replayOf(r *Record) error {
 	if mismatch(r.Validation, t.validation) {
-		return &PayloadMismatchError{KeyHash: t.hash, Key: t.display}
+		return &PayloadMismatchError{KeyHash: t.hash, KeyDisplay: t.display}
 	}
 	t.replay = true
 	t.data = r.Data
@@ -267,14 +269,14 @@ func (g *Guard) complete(ctx context.Context, t ticket, data []byte, encErr erro
 	ctx, cancel := detach(ctx)
 	defer cancel()
 	expiry := g.now().Add(g.ttl)
-	err := g.store.Complete(ctx, Completion{Key: t.hash, Owner: t.owner, Data: data, Expiry: expiry})
+	err := g.store.Complete(ctx, Completion{KeyHash: t.hash, Owner: t.owner, Data: data, Expiry: expiry})
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrResultTooLarge):
 		data = nil
 		var tl *ResultTooLargeError
 		if errors.As(err, &tl) {
-			tl.Key = t.display
+			tl.KeyDisplay = t.display
 		}
 	case errors.Is(err, ErrLockLost):
 		return fmt.Errorf("%w (completing key %s)", err, t.name())
@@ -283,7 +285,7 @@ func (g *Guard) complete(ctx context.Context, t ticket, data []byte, encErr erro
 	}
 	if g.cache != nil {
 		g.cache.Add(t.hash, Record{
-			Key:        t.hash,
+			KeyHash:    t.hash,
 			Status:     StatusCompleted,
 			Expiry:     time.Unix(expiry.Unix(), 0),
 			Owner:      t.owner,

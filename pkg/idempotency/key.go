@@ -23,7 +23,7 @@ type Key struct {
 	// turning validation on does not reject records written before.
 	Payload []byte
 
-	// Display, optional, is how errors and Result.Key name this key to
+	// Display, optional, is how errors, Result.KeyDisplay and handler.Report.KeyDisplay name this key to
 	// people: "order o-17", say. It is never stored (the table keeps only
 	// the hash of ID), so choose a form that may appear in logs and
 	// dead-letter attributes. Empty: errors name the key by its hash.

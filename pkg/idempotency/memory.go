@@ -44,12 +44,12 @@ func NewMemoryStore() *MemoryStore {
 func (s *MemoryStore) Claim(_ context.Context, c Claim) (*Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.records[c.Key]; ok && old.Live(c.Now) {
+	if old, ok := s.records[c.KeyHash]; ok && old.Live(c.Now) {
 		old.Data = bytes.Clone(old.Data)
 		return &old, nil
 	}
-	s.records[c.Key] = Record{
-		Key:        c.Key,
+	s.records[c.KeyHash] = Record{
+		KeyHash:    c.KeyHash,
 		Status:     StatusInProgress,
 		Expiry:     time.Unix(c.Expiry.Unix(), 0),
 		LockExpiry: time.UnixMilli(c.LockExpiry.UnixMilli()),
@@ -63,7 +63,7 @@ func (s *MemoryStore) Claim(_ context.Context, c Claim) (*Record, error) {
 func (s *MemoryStore) Complete(_ context.Context, c Completion) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.records[c.Key]
+	r, ok := s.records[c.KeyHash]
 	if !ok || r.Owner != c.Owner {
 		return ErrLockLost
 	}
@@ -71,13 +71,13 @@ func (s *MemoryStore) Complete(_ context.Context, c Completion) error {
 	r.Expiry = time.Unix(c.Expiry.Unix(), 0)
 	r.LockExpiry = time.Time{}
 	var tooLarge error
-	if limit := memoryDataLimit(c.Key); len(c.Data) > limit {
+	if limit := memoryDataLimit(c.KeyHash); len(c.Data) > limit {
 		r.Data = nil
-		tooLarge = &ResultTooLargeError{KeyHash: c.Key, Size: len(c.Data), Limit: limit}
+		tooLarge = &ResultTooLargeError{KeyHash: c.KeyHash, Size: len(c.Data), Limit: limit}
 	} else {
 		r.Data = bytes.Clone(c.Data)
 	}
-	s.records[c.Key] = r
+	s.records[c.KeyHash] = r
 	return tooLarge
 }
 
@@ -102,14 +102,14 @@ func (s *MemoryStore) TxWrites() []types.TransactWriteItem {
 // transaction is. The size limit is DynamoDBStore's with the default
 // attribute names.
 func (s *MemoryStore) CommitTx(ctx context.Context, c TxCommit) (*Record, error) {
-	if c.Key != "" {
-		if limit := memoryDataLimit(c.Key); len(c.Data) > limit {
+	if c.KeyHash != "" {
+		if limit := memoryDataLimit(c.KeyHash); len(c.Data) > limit {
 			return nil, tooLargeForRecord(len(c.Data), limit)
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.records[c.Key]; c.Key != "" && ok && old.Live(c.Now) {
+	if old, ok := s.records[c.KeyHash]; c.KeyHash != "" && ok && old.Live(c.Now) {
 		old.Data = bytes.Clone(old.Data)
 		return &old, nil
 	}
@@ -120,9 +120,9 @@ func (s *MemoryStore) CommitTx(ctx context.Context, c TxCommit) (*Record, error)
 	} else {
 		s.applied = append(s.applied, c.Writes...)
 	}
-	if c.Key != "" {
-		s.records[c.Key] = Record{
-			Key:        c.Key,
+	if c.KeyHash != "" {
+		s.records[c.KeyHash] = Record{
+			KeyHash:    c.KeyHash,
 			Status:     StatusCompleted,
 			Expiry:     time.Unix(c.Expiry.Unix(), 0),
 			Owner:      c.Owner,
@@ -134,22 +134,23 @@ func (s *MemoryStore) CommitTx(ctx context.Context, c TxCommit) (*Record, error)
 }
 
 // Release implements Store.
-func (s *MemoryStore) Release(_ context.Context, key, owner string) error {
+func (s *MemoryStore) Release(_ context.Context, keyHash, owner string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r, ok := s.records[key]; !ok || r.Owner != owner {
+	if r, ok := s.records[keyHash]; !ok || r.Owner != owner {
 		return ErrLockLost
 	}
-	delete(s.records, key)
+	delete(s.records, keyHash)
 	return nil
 }
 
-// Get returns the record stored under key (the stored id, as in
-// Result.KeyHash), expired or not, for tests and inspection.
-func (s *MemoryStore) Get(_ context.Context, key string) (Record, bool, error) {
+// Get returns the record stored under keyHash (the stored id, as in
+// Result.KeyHash), expired or not: Transact's read when a duplicate is
+// likely, and a test's inspection.
+func (s *MemoryStore) Get(_ context.Context, keyHash string) (Record, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.records[key]
+	r, ok := s.records[keyHash]
 	r.Data = bytes.Clone(r.Data)
 	return r, ok, nil
 }

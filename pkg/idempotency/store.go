@@ -15,7 +15,7 @@ import (
 // ErrResultTooLarge (possibly wrapped) from Complete when the data does not
 // fit, and a *StoreError for every other failure.
 type Store interface {
-	// Claim writes an INPROGRESS record for c.Key owned by c.Owner, unless a
+	// Claim writes an INPROGRESS record for c.KeyHash owned by c.Owner, unless a
 	// live record holds the key. A record is live when it has not expired
 	// (Expiry, second precision) and is either COMPLETED or INPROGRESS with a
 	// lock that has not died (LockExpiry, millisecond precision), both judged
@@ -32,7 +32,7 @@ type Store interface {
 
 	// Release deletes the record if owner still owns it; otherwise it
 	// returns ErrLockLost and leaves the record alone.
-	Release(ctx context.Context, key, owner string) error
+	Release(ctx context.Context, keyHash, owner string) error
 }
 
 // Status is the state of a record.
@@ -49,7 +49,7 @@ const (
 // Record is one idempotency record as a Store holds it.
 type Record struct {
 	// Key is the stored id: "<namespace>#<hex sha256 of the key>".
-	Key string
+	KeyHash string
 	// Status is INPROGRESS or COMPLETED.
 	Status Status
 	// Expiry is when the record dies (stored in epoch seconds; also the TTL).
@@ -81,7 +81,7 @@ func (r *Record) Live(now time.Time) bool {
 // Claim is a request to take the lock on a key.
 type Claim struct {
 	// Key is the stored id.
-	Key string
+	KeyHash string
 	// Owner is the fresh random token of this claim (fencing).
 	Owner string
 	// Now is the time the claim is judged at. It comes from the Guard's
@@ -99,7 +99,7 @@ type Claim struct {
 // Completion is a request to mark a claimed record COMPLETED.
 type Completion struct {
 	// Key is the stored id.
-	Key string
+	KeyHash string
 	// Owner is the token of the claim that must still own the record.
 	Owner string
 	// Data is the JSON result; nil stores none.

@@ -24,17 +24,17 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T) inspectable) {
 	exp := base.Add(time.Hour)
 
 	claim := func(key, owner string, now time.Time) idempotency.Claim {
-		return idempotency.Claim{Key: key, Owner: owner, Now: now, LockExpiry: lock, Expiry: exp, Validation: "v-" + key}
+		return idempotency.Claim{KeyHash: key, Owner: owner, Now: now, LockExpiry: lock, Expiry: exp, Validation: "v-" + key}
 	}
 	inProgress := func(key, owner string) *idempotency.Record {
 		return &idempotency.Record{
-			Key: key, Status: idempotency.StatusInProgress, Expiry: exp, LockExpiry: lock,
+			KeyHash: key, Status: idempotency.StatusInProgress, Expiry: exp, LockExpiry: lock,
 			Owner: owner, Validation: "v-" + key,
 		}
 	}
 	completed := func(key, owner, data string) *idempotency.Record {
 		r := &idempotency.Record{
-			Key: key, Status: idempotency.StatusCompleted, Expiry: exp.Add(time.Hour),
+			KeyHash: key, Status: idempotency.StatusCompleted, Expiry: exp.Add(time.Hour),
 			Owner: owner, Validation: "v-" + key,
 		}
 		if data != "" {
@@ -43,7 +43,7 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T) inspectable) {
 		return r
 	}
 	completion := func(key, owner, data string) idempotency.Completion {
-		c := idempotency.Completion{Key: key, Owner: owner, Expiry: exp.Add(time.Hour)}
+		c := idempotency.Completion{KeyHash: key, Owner: owner, Expiry: exp.Add(time.Hour)}
 		if data != "" {
 			c.Data = []byte(data)
 		}
@@ -127,7 +127,7 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T) inspectable) {
 		{
 			name: "claim after an abandoned in-progress record expired takes it",
 			steps: []step{
-				{claim: ptrC(idempotency.Claim{Key: "k", Owner: "A", Now: base, LockExpiry: exp.Add(time.Hour), Expiry: exp, Validation: "v-k"})},
+				{claim: ptrC(idempotency.Claim{KeyHash: "k", Owner: "A", Now: base, LockExpiry: exp.Add(time.Hour), Expiry: exp, Validation: "v-k"})},
 				{claim: ptrC(claim("k", "B", exp.Add(time.Second)))},
 			},
 			want: inProgress("k", "B"),
@@ -206,7 +206,7 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T) inspectable) {
 					return nil
 				}
 				c := *r
-				c.Key = key
+				c.KeyHash = key
 				c.Validation = "v-" + key
 				return &c
 			}
@@ -215,7 +215,7 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T) inspectable) {
 				switch {
 				case st.claim != nil:
 					c := *st.claim
-					c.Key, c.Validation = key, "v-"+key
+					c.KeyHash, c.Validation = key, "v-"+key
 					var held *idempotency.Record
 					held, err = s.Claim(ctx, c)
 					if diff := cmp.Diff(rekey(st.wantHeld), held); diff != "" {
@@ -223,7 +223,7 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T) inspectable) {
 					}
 				case st.complete != nil:
 					c := *st.complete
-					c.Key = key
+					c.KeyHash = key
 					err = s.Complete(ctx, c)
 				default:
 					err = s.Release(ctx, key, st.release[1])
@@ -252,7 +252,7 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T) inspectable) {
 			}
 		}
 		complete := func(key string, size int) error {
-			return s.Complete(ctx, idempotency.Completion{Key: key, Owner: "A", Data: bytes.Repeat([]byte("x"), size), Expiry: exp})
+			return s.Complete(ctx, idempotency.Completion{KeyHash: key, Owner: "A", Data: bytes.Repeat([]byte("x"), size), Expiry: exp})
 		}
 		var tooLarge *idempotency.ResultTooLargeError
 		if err := complete(keys[0], idempotency.MaxItemSize); !errors.As(err, &tooLarge) {

@@ -76,6 +76,10 @@ const txBackoff = 10 * time.Millisecond
 //
 // The protocol, in store calls:
 //   - a COMPLETED record in the local cache answers at once (no call);
+//   - when a duplicate is likely (ctx marked by ExpectDuplicate, or a key
+//     this guard committed or found held before), one consistent read of
+//     the record comes first, and a live record answers from it as below,
+//     without running fn or sending a transaction;
 //   - fn runs with no lock held, so concurrent first calls may each run
 //     it; only one transaction commits, and the others get the record it
 //     wrote back from their own cancelled transaction (Replayed), so a
@@ -97,7 +101,7 @@ const txBackoff = 10 * time.Millisecond
 // package documentation for the trade-off against Do.
 func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Context) (Tx[T], error)) (Result[T], error) {
 	t, err := g.beginTx(ctx, key)
-	res := Result[T]{KeyHash: t.hash, Key: t.display}
+	res := Result[T]{KeyHash: t.hash, KeyDisplay: t.display}
 	if err != nil {
 		return res, err
 	}
@@ -107,6 +111,15 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 	ts, ok := g.store.(TxStore)
 	if !ok {
 		return res, &permanentError{err: ErrNoTxStore}
+	}
+	if !t.bypass && g.expects(ctx, t.hash) {
+		answered, err := g.readFirst(ctx, ts, &t)
+		if err != nil {
+			return res, err
+		}
+		if answered {
+			return replay[T](t)
+		}
 	}
 	tx, err := fn(ctx)
 	if err != nil {
@@ -133,19 +146,23 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 			Writes:     tx.Writes,
 		}
 		if !t.bypass {
-			c.Key = t.hash
+			c.KeyHash = t.hash
 		}
 		held, err := ts.CommitTx(ctx, c)
 		switch {
 		case err == nil && (held == nil || held.Owner == owner):
 			// Committed; a held record of our own is an earlier attempt of
 			// this call that committed although its answer was lost.
+			if !t.bypass {
+				g.seen.Add(t.hash, struct{}{})
+			}
 			if g.cache != nil && !t.bypass {
-				g.cache.Add(t.hash, Record{Key: t.hash, Status: StatusCompleted, Expiry: time.Unix(c.Expiry.Unix(), 0), Owner: owner, Validation: t.validation, Data: data})
+				g.cache.Add(t.hash, Record{KeyHash: t.hash, Status: StatusCompleted, Expiry: time.Unix(c.Expiry.Unix(), 0), Owner: owner, Validation: t.validation, Data: data})
 			}
 			res.Value = tx.Value
 			return res, nil
 		case err == nil:
+			g.seen.Add(t.hash, struct{}{})
 			if err := g.answer(&t, held); err != nil {
 				return res, err
 			}
@@ -157,7 +174,7 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 		default:
 			var cf *ConditionFailedError
 			if errors.As(err, &cf) && tx.ConditionFailed != nil {
-				cf.KeyHash, cf.Key = t.hash, t.display
+				cf.KeyHash, cf.KeyDisplay = t.hash, t.display
 				mapped := tx.ConditionFailed(cf)
 				var ap *appliedError[T]
 				if errors.As(mapped, &ap) {
@@ -225,9 +242,9 @@ func ctxErr(ctx context.Context) error {
 func (g *Guard) answer(t *ticket, held *Record) error {
 	if held.Status != StatusCompleted {
 		if mismatch(held.Validation, t.validation) {
-			return &PayloadMismatchError{KeyHash: t.hash, Key: t.display}
+			return &PayloadMismatchError{KeyHash: t.hash, KeyDisplay: t.display}
 		}
-		return &InProgressError{KeyHash: t.hash, Key: t.display, LockExpiry: held.LockExpiry}
+		return &InProgressError{KeyHash: t.hash, KeyDisplay: t.display, LockExpiry: held.LockExpiry}
 	}
 	if err := t.replayOf(held); err != nil {
 		return err
@@ -242,11 +259,11 @@ func (g *Guard) answer(t *ticket, held *Record) error {
 func (t *ticket) own(err error) error {
 	var it *InvalidTransactionError
 	if errors.As(err, &it) {
-		it.KeyHash, it.Key = t.hash, t.display
+		it.KeyHash, it.KeyDisplay = t.hash, t.display
 	}
 	var cf *ConditionFailedError
 	if errors.As(err, &cf) {
-		cf.KeyHash, cf.Key = t.hash, t.display
+		cf.KeyHash, cf.KeyDisplay = t.hash, t.display
 	}
 	return err
 }

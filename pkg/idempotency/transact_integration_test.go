@@ -56,7 +56,7 @@ func TestDynamoDBStoreTxSemantics(t *testing.T) {
 		// What the SDK's retryer does when a committed request's answer is
 		// lost: the same input, so the same ClientRequestToken.
 		c := idempotency.TxCommit{
-			Key: "ns#token-retry", Owner: "A", Token: "A-token-retry-0",
+			KeyHash: "ns#token-retry", Owner: "A", Token: "A-token-retry-0",
 			Now: time.Now(), Expiry: time.Now().Add(time.Hour), Data: []byte(`1`),
 			Writes: []types.TransactWriteItem{put(fx, "token-retry")},
 		}
@@ -76,7 +76,7 @@ func TestDynamoDBStoreTxSemantics(t *testing.T) {
 		s, calls := dynamoStore(t, stack, idempotency.DynamoDBConfig{})
 		key := "ns#own-item"
 		_, err := s.CommitTx(context.Background(), idempotency.TxCommit{
-			Key: key, Owner: "A", Token: "A",
+			KeyHash: key, Owner: "A", Token: "A",
 			Writes: []types.TransactWriteItem{{Delete: &types.Delete{
 				TableName: aws.String(s.Table()),
 				Key:       map[string]types.AttributeValue{idempotency.DefaultPartitionKey: &types.AttributeValueMemberS{Value: key}},

@@ -11,11 +11,11 @@ import (
 // one atomic step: what Transact needs. DynamoDBStore implements it with one
 // TransactWriteItems call, MemoryStore under its lock. It is a separate
 // interface so that Store stays three methods; a decorator that wants to
-// keep Transact working forwards CommitTx too.
+// keep Transact working forwards CommitTx and Get too.
 type TxStore interface {
 	Store
 
-	// CommitTx writes c.Writes and a COMPLETED record for c.Key (owned by
+	// CommitTx writes c.Writes and a COMPLETED record for c.KeyHash (owned by
 	// c.Owner, holding c.Data until c.Expiry) together, unless a live record
 	// holds the key (the condition of Claim, judged at c.Now). Either all
 	// of it is written or none.
@@ -28,15 +28,21 @@ type TxStore interface {
 	// refuses before any call (too large, a write on the record's own item)
 	// is an *InvalidTransactionError; anything else a *StoreError.
 	//
-	// An empty c.Key writes c.Writes alone, with no record: the form
+	// An empty c.KeyHash writes c.Writes alone, with no record: the form
 	// Config.AllowMissingKey needs.
 	CommitTx(ctx context.Context, c TxCommit) (*Record, error)
+
+	// Get reads the record stored under keyHash, expired or not, with a read
+	// that sees every commit made before it (DynamoDB: a consistent
+	// GetItem). Transact calls it before computing when a duplicate is
+	// likely, so that a held key is answered by the cheapest call there is.
+	Get(ctx context.Context, keyHash string) (Record, bool, error)
 }
 
 // TxCommit is a request to commit writes together with a COMPLETED record.
 type TxCommit struct {
 	// Key is the stored id; empty for no record.
-	Key string
+	KeyHash string
 	// Owner is the fresh random token of this call, kept in the record so
 	// that a retried commit recognises its own earlier success.
 	Owner string

@@ -66,12 +66,12 @@ func testTxStoreSemantics(t *testing.T, s txInspectable, fx effects) {
 		return idempotency.TxCommit{
 			// A token per request: DynamoDB refuses one token for two
 			// different requests.
-			Key: key, Owner: owner, Token: rand.Text(), Now: now, Expiry: exp,
+			KeyHash: key, Owner: owner, Token: rand.Text(), Now: now, Expiry: exp,
 			Validation: "v-" + key, Data: []byte(`"` + owner + `"`), Writes: writes,
 		}
 	}
 	completed := func(key, owner string) *idempotency.Record {
-		return &idempotency.Record{Key: key, Status: idempotency.StatusCompleted, Expiry: exp, Owner: owner, Validation: "v-" + key, Data: []byte(`"` + owner + `"`)}
+		return &idempotency.Record{KeyHash: key, Status: idempotency.StatusCompleted, Expiry: exp, Owner: owner, Validation: "v-" + key, Data: []byte(`"` + owner + `"`)}
 	}
 	// seed is what is in the store before the commit under test.
 	type seed int
@@ -121,10 +121,10 @@ func testTxStoreSemantics(t *testing.T, s txInspectable, fx effects) {
 			now:    lock,
 			writes: func(id string) []types.TransactWriteItem { return []types.TransactWriteItem{put(fx, id)} },
 			wantHeld: func(k string) *idempotency.Record {
-				return &idempotency.Record{Key: k, Status: idempotency.StatusInProgress, Expiry: exp, LockExpiry: lock, Owner: "A", Validation: "v-" + k}
+				return &idempotency.Record{KeyHash: k, Status: idempotency.StatusInProgress, Expiry: exp, LockExpiry: lock, Owner: "A", Validation: "v-" + k}
 			},
 			wantRecord: func(k string) *idempotency.Record {
-				return &idempotency.Record{Key: k, Status: idempotency.StatusInProgress, Expiry: exp, LockExpiry: lock, Owner: "A", Validation: "v-" + k}
+				return &idempotency.Record{KeyHash: k, Status: idempotency.StatusInProgress, Expiry: exp, LockExpiry: lock, Owner: "A", Validation: "v-" + k}
 			},
 		},
 		{
@@ -165,7 +165,7 @@ func testTxStoreSemantics(t *testing.T, s txInspectable, fx effects) {
 					t.Fatalf("seed commit = %v, %v", held, err)
 				}
 			case claimed:
-				c := idempotency.Claim{Key: key, Owner: "A", Now: base, LockExpiry: lock, Expiry: exp, Validation: "v-" + key}
+				c := idempotency.Claim{KeyHash: key, Owner: "A", Now: base, LockExpiry: lock, Expiry: exp, Validation: "v-" + key}
 				if held, err := s.Claim(ctx, c); held != nil || err != nil {
 					t.Fatalf("seed claim = %v, %v", held, err)
 				}
@@ -218,7 +218,7 @@ func testTxStoreSemantics(t *testing.T, s txInspectable, fx effects) {
 		if held != nil || !errors.As(err, &it) || !strings.Contains(it.Reason, "bytes a record can hold") {
 			t.Fatalf("CommitTx = %v, %v; want *InvalidTransactionError about the record's size", held, err)
 		}
-		if _, ok, _ := s.Get(context.Background(), c.Key); ok || fx.has(t, "fx-too-large") {
+		if _, ok, _ := s.Get(context.Background(), c.KeyHash); ok || fx.has(t, "fx-too-large") {
 			t.Error("something was written")
 		}
 	})
