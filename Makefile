@@ -34,7 +34,7 @@ WITH_STACK := localstack/with-stack.sh
 
 .PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration bench-transact lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
-	lint-template sam-build deploy deploy-local fuzz new-check
+	lint-template sam-build deploy deploy-local deploy-local-invoices fuzz new-check
 
 ## test: the quick stage, the README's test command: unit tests (race), the
 ## integration suite on the default backend, the example module, sam build
@@ -182,6 +182,10 @@ deploy-local: $(SAM_VENV)/.ok
 	$(GO) build -o $(DEPLOY_LOCAL_WORK)/deploylocal ./tools/deploylocal
 	$(GO) run ./cmd/latch emulators exec --backend ministack -- \
 	  $(DEPLOY_LOCAL_WORK)/deploylocal -sam $(SAM_VENV)/bin/sam -dir infra -scenario orders -stack latch-local -work $(DEPLOY_LOCAL_WORK)/orders
+
+deploy-local-invoices: $(SAM_VENV)/.ok
+	mkdir -p $(DEPLOY_LOCAL_WORK)
+	$(GO) build -o $(DEPLOY_LOCAL_WORK)/deploylocal ./tools/deploylocal
 	cd examples/invoices && $(GO) tool latch emulators exec --backend ministack -- \
 	  $(DEPLOY_LOCAL_WORK)/deploylocal -sam $(SAM_VENV)/bin/sam -dir . -scenario invoices -stack invoices-local -work $(DEPLOY_LOCAL_WORK)/invoices
 
