@@ -22,7 +22,13 @@
 // the call's error (a *SendError) counts the failures: nothing is dropped
 // without a word. A value over the queue's MaximumMessageSize (read once
 // from the queue, or configured) fails with a *TooLargeError before any
-// request, saying how large it is and what the limit is.
+// request, saying how large it is and what the limit is. So does a body
+// SQS would not store as given (*InvalidTextError: bytes that are not
+// UTF-8, which the SDK would replace with U+FFFD, or characters outside
+// SQS's allowed set), naming the entry and the byte. The checksum SQS
+// answers is checked per entry, not per call: an entry stored with another
+// body is reported sent and altered (*AlteredError, with its MessageID),
+// never retried into a copy.
 //
 // On a FIFO queue each message's group comes from GroupID, and its
 // deduplication id from IdempotencyKey (hashed by DeduplicationID) or

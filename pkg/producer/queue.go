@@ -2,9 +2,13 @@ package producer
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,7 +146,12 @@ func (q *Queue[T]) Send(ctx context.Context, v T) (Result, error) {
 // SQS did not accept by their class, with backoff. It returns one Result
 // per value, in order, and a *SendError (ErrNotSent) when any was not
 // sent. A value over the queue's size limit fails with a *TooLargeError
-// before any request; the others are still sent.
+// before any request, and one whose body or String attribute SQS would
+// alter or refuse (bytes that are not UTF-8, characters outside SQS's set)
+// with an *InvalidTextError naming the entry; the others are still sent.
+// An entry SQS took but whose checksum does not match the body sent has
+// its MessageID and a permanent *AlteredError: it is in the queue, altered,
+// and is never sent again as if it had not been.
 func (q *Queue[T]) SendBatch(ctx context.Context, vs []T) ([]Result, error) {
 	res := make([]Result, len(vs))
 	if len(vs) == 0 {
@@ -194,9 +203,19 @@ func (q *Queue[T]) entry(i int, v T, group, corr, trace string) (types.SendMessa
 	if len(body) == 0 {
 		return e, &permanentError{errors.New("producer: empty message body (SQS needs at least one character)")}
 	}
+	if off, r, ok := checkText(string(body)); !ok {
+		return e, &InvalidTextError{Entry: i, Field: "body", Offset: off, Rune: r}
+	}
 	e.MessageBody = aws.String(string(body))
 	if q.cfg.Attributes != nil {
 		e.MessageAttributes = q.cfg.Attributes(v)
+		for _, name := range slices.Sorted(maps.Keys(e.MessageAttributes)) {
+			if sv := e.MessageAttributes[name].StringValue; sv != nil {
+				if off, r, ok := checkText(*sv); !ok {
+					return e, &InvalidTextError{Entry: i, Field: "attribute " + strconv.Quote(name), Offset: off, Rune: r}
+				}
+			}
+		}
 	}
 	if corr != "" {
 		if _, set := e.MessageAttributes[handler.CorrelationIDAttribute]; !set {
@@ -242,6 +261,10 @@ func (q *Queue[T]) entry(i int, v T, group, corr, trace string) (types.SendMessa
 // call sends one batch and reads SQS's per-entry answer. A lone entry goes
 // as a SendMessage: the same one request, and the emulators (moto) keep its
 // system attributes, which they drop from batch entries.
+//
+// The SDK's own checksum check is off (ownChecksum): it fails the whole
+// call after SQS took every entry, which a retry would turn into copies.
+// call checks each accepted entry's checksum itself instead.
 func (q *Queue[T]) call(ctx context.Context, entries []types.SendMessageBatchRequestEntry) ([]sent, error) {
 	if len(entries) == 1 {
 		e := entries[0]
@@ -249,15 +272,15 @@ func (q *Queue[T]) call(ctx context.Context, entries []types.SendMessageBatchReq
 			QueueUrl: aws.String(q.url), MessageBody: e.MessageBody, MessageAttributes: e.MessageAttributes,
 			MessageSystemAttributes: e.MessageSystemAttributes, DelaySeconds: e.DelaySeconds,
 			MessageGroupId: e.MessageGroupId, MessageDeduplicationId: e.MessageDeduplicationId,
-		})
+		}, ownChecksum)
 		if err != nil {
 			// One entry: the request's failure is the entry's, classified
 			// by its code like a batch entry's.
 			return []sent{{err: fmt.Errorf("producer: SendMessage: %w", err)}}, nil
 		}
-		return []sent{{id: aws.ToString(out.MessageId), seq: aws.ToString(out.SequenceNumber)}}, nil
+		return []sent{accepted(e, aws.ToString(out.MessageId), aws.ToString(out.SequenceNumber), out.MD5OfMessageBody)}, nil
 	}
-	out, err := q.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
+	out, err := q.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries}, ownChecksum)
 	if err != nil {
 		return nil, fmt.Errorf("producer: SendMessageBatch: %w", err)
 	}
@@ -269,7 +292,7 @@ func (q *Queue[T]) call(ctx context.Context, entries []types.SendMessageBatchReq
 	seen := make([]bool, len(entries))
 	for _, s := range out.Successful {
 		if k, ok := pos[aws.ToString(s.Id)]; ok {
-			res[k] = sent{id: aws.ToString(s.MessageId), seq: aws.ToString(s.SequenceNumber)}
+			res[k] = accepted(entries[k], aws.ToString(s.MessageId), aws.ToString(s.SequenceNumber), s.MD5OfMessageBody)
 			seen[k] = true
 		}
 	}
@@ -288,6 +311,25 @@ func (q *Queue[T]) call(ctx context.Context, entries []types.SendMessageBatchReq
 		}
 	}
 	return res, nil
+}
+
+// ownChecksum turns the SDK's message checksum check off for one call:
+// call checks per entry (see call).
+func ownChecksum(o *sqs.Options) { o.DisableMessageChecksumValidation = true }
+
+// accepted is what SQS's acceptance of entry e says: sent, or sent with an
+// altered body when the checksum SQS answered is not the body's. An answer
+// without a checksum (some emulators) is taken as is.
+func accepted(e types.SendMessageBatchRequestEntry, id, seq string, md5Answer *string) sent {
+	s := sent{id: id, seq: seq}
+	if md5Answer == nil || *md5Answer == "" {
+		return s
+	}
+	sum := md5.Sum([]byte(aws.ToString(e.MessageBody)))
+	if want := hex.EncodeToString(sum[:]); !strings.EqualFold(want, *md5Answer) {
+		s.err = &AlteredError{MessageID: id, Sent: want, Stored: *md5Answer}
+	}
+	return s
 }
 
 // entryError turns a batch entry's failure into an API error that
