@@ -9,6 +9,13 @@
 //	})
 //	res, err := orders.SendBatch(ctx, entries)
 //
+// # Bodies
+//
+// A Queue[T] encodes by the rule handler.Message[T] decodes by: a string or
+// []byte is the body as it is, anything else is JSON (QueueConfig.Encode
+// replaces it). So a Queue[string] and a consumer of Message[string] see
+// the same text, and a Queue[Order] and Message[Order] the same struct.
+//
 // # Batching and retries
 //
 // SendBatch and PutBatch pack values into as few requests as the service's

@@ -39,8 +39,11 @@ const TraceHeaderAttribute = "AWSTraceHeader"
 // QueueConfig configures a Queue. The zero value sends JSON bodies to a
 // standard queue with no delay and no attributes of the caller's own.
 type QueueConfig[T any] struct {
-	// Encode turns a value into the message body. Default json.Marshal. An
-	// encoding error fails that entry permanently.
+	// Encode turns a value into the message body. Default: a string or
+	// []byte as it is, anything else json.Marshal — the rule
+	// handler.Message[T] decodes by, so a Queue[T] and a consumer of
+	// Message[T] agree on every T without an Encode. An encoding error
+	// fails that entry permanently.
 	Encode func(T) ([]byte, error)
 	// Attributes returns a value's message attributes. Default none. The
 	// correlation id attribute (handler.CorrelationIDAttribute) is added
@@ -113,13 +116,25 @@ func NewQueue[T any](client SQSClient, url string, cfg QueueConfig[T]) (*Queue[T
 		return bad("negative MaxMessageSize")
 	}
 	if cfg.Encode == nil {
-		cfg.Encode = func(v T) ([]byte, error) { return json.Marshal(v) }
+		cfg.Encode = encodeBody[T]
 	}
 	if cfg.CorrelationID == nil {
 		cfg.CorrelationID = CorrelationID
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
 	return &Queue[T]{client: client, url: url, fifo: fifo, cfg: cfg, maxSize: cfg.MaxMessageSize}, nil
+}
+
+// encodeBody is the default Encode: string and []byte as they are,
+// anything else JSON, the same rule handler.Message[T] decodes by.
+func encodeBody[T any](v T) ([]byte, error) {
+	switch b := any(v).(type) {
+	case string:
+		return []byte(b), nil
+	case []byte:
+		return b, nil
+	}
+	return json.Marshal(v)
 }
 
 // MustNewQueue is NewQueue that panics on a config error, for package-level
