@@ -371,11 +371,13 @@ func (q *Queue[T]) maxMessageSize(ctx context.Context) (int, error) {
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameMaximumMessageSize},
 	})
 	if err != nil {
-		return 0, fmt.Errorf("producer: read MaximumMessageSize of %s: %w", q.url, err)
+		return 0, fmt.Errorf("producer: read MaximumMessageSize of %s (set QueueConfig.MaxMessageSize to skip the read): %w", q.url, err)
 	}
 	n, err := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameMaximumMessageSize)])
 	if err != nil || n <= 0 {
-		return 0, &permanentError{fmt.Errorf("producer: queue %s reports MaximumMessageSize %q", q.url, out.Attributes[string(types.QueueAttributeNameMaximumMessageSize)])}
+		return 0, &permanentError{fmt.Errorf("producer: queue %s reports MaximumMessageSize %q: set QueueConfig.MaxMessageSize to the queue's limit "+
+			"(a client that does not answer the attribute, such as a test double, needs it; latchtest.SQS answers it)",
+			q.url, out.Attributes[string(types.QueueAttributeNameMaximumMessageSize)])}
 	}
 	q.maxSize = n
 	return n, nil
