@@ -64,7 +64,7 @@ func (f *Function) start(id int) (*environment, error) {
 		},
 	}
 	e.cmd = exec.Command(f.cfg.Binary)
-	e.cmd.Dir = filepath.Dir(f.cfg.Binary) // the task root, as /var/task in Lambda
+	e.cmd.Dir = f.cfg.TaskRoot // as /var/task in Lambda
 	e.cmd.Env = f.environ(srv.Addr())
 	// One writer for both streams: exec then uses a single pipe, and lines
 	// keep the order the function wrote them in.
@@ -174,7 +174,6 @@ func (f *Function) environ(runtimeAPI string) []string {
 	}
 	var stream [16]byte
 	_, _ = rand.Read(stream[:])
-	taskRoot := filepath.Dir(f.cfg.Binary)
 	return append(env,
 		"AWS_LAMBDA_RUNTIME_API="+runtimeAPI,
 		"AWS_LAMBDA_FUNCTION_NAME="+f.cfg.Name,
@@ -186,8 +185,8 @@ func (f *Function) environ(runtimeAPI string) []string {
 		"AWS_REGION="+f.cfg.Region,
 		"AWS_DEFAULT_REGION="+f.cfg.Region,
 		"_HANDLER="+f.cfg.Handler,
-		"LAMBDA_TASK_ROOT="+taskRoot,
-		"LAMBDA_RUNTIME_DIR="+taskRoot,
+		"LAMBDA_TASK_ROOT="+f.cfg.TaskRoot,
+		"LAMBDA_RUNTIME_DIR="+filepath.Dir(f.cfg.Binary),
 		"TZ=:UTC",
 	)
 }

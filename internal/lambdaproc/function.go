@@ -34,6 +34,12 @@ type Config struct {
 	Name string
 	// Binary is the function's executable, from Build. Required.
 	Binary string
+	// TaskRoot is the function's working directory and LAMBDA_TASK_ROOT:
+	// in Lambda, /var/task, where the deployment package is unpacked, so
+	// a relative path in the function's configuration is read from its
+	// code. Zero: Binary's directory. latch local gives the function's
+	// code directory (CodeUri), what SAM packages.
+	TaskRoot string
 	// Env is the function's environment as its template declares it, with
 	// references resolved to local resources. Lambda's reserved variables
 	// (AWS_REGION, _HANDLER, ...) are refused, as Lambda refuses them;
@@ -128,6 +134,11 @@ func New(cfg Config) (*Function, error) {
 		return nil, fmt.Errorf("lambdaproc: %s: %w", cfg.Name, err)
 	}
 	cfg.Binary = bin
+	if cfg.TaskRoot == "" {
+		cfg.TaskRoot = filepath.Dir(bin)
+	} else if cfg.TaskRoot, err = filepath.Abs(cfg.TaskRoot); err != nil {
+		return nil, fmt.Errorf("lambdaproc: %s: task root: %w", cfg.Name, err)
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = runtimeapi.DefaultTimeout
 	}
@@ -268,7 +279,16 @@ func (f *Function) InvokeRequest(ctx context.Context, req runtimeapi.Request) ([
 		// runs goes back to the pool busy; the next caller to pick it
 		// waits for it inside the server.
 		e.invoking.Add(1)
+		tee := outputFrom(ctx)
+		if tee != nil {
+			e.out.capture(tee)
+		}
 		out, err = e.srv.InvokeRequest(ctx, req)
+		if tee != nil {
+			// Before the release: the next invocation's lines are not
+			// this one's.
+			e.out.drain()
+		}
 		e.invoking.Add(-1)
 		f.release(e)
 		if !errors.Is(err, runtimeapi.ErrNotDelivered) {

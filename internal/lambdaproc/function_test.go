@@ -90,6 +90,7 @@ func newFunction(t *testing.T, cfg lambdaproc.Config) (*lambdaproc.Function, *sy
 
 type result struct {
 	PID  int                `json:"pid"`
+	Cwd  string             `json:"cwd"`
 	Env  map[string]*string `json:"env,omitempty"`
 	Body string             `json:"body,omitempty"`
 }
@@ -193,6 +194,36 @@ func TestEnvironment(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("environment (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTaskRoot: the function runs in its task root, which is
+// LAMBDA_TASK_ROOT, as in Lambda (/var/task), so a relative path in its
+// configuration is read from its code; by default the task root is the
+// executable's directory.
+func TestTaskRoot(t *testing.T) {
+	t.Parallel()
+	code := t.TempDir()
+	tests := []struct {
+		name     string
+		taskRoot string
+		want     string
+	}{
+		{name: "default: the executable's directory", want: filepath.Dir(fnBinary)},
+		{name: "the code directory", taskRoot: code, want: code},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fn, _ := newFunction(t, lambdaproc.Config{Name: "orders", TaskRoot: tt.taskRoot})
+			got := mustInvoke(t, fn, `{"keys":["LAMBDA_TASK_ROOT"]}`)
+			if got.Cwd != tt.want {
+				t.Errorf("working directory %s, want %s", got.Cwd, tt.want)
+			}
+			if root := got.Env["LAMBDA_TASK_ROOT"]; root == nil || *root != tt.want {
+				t.Errorf("LAMBDA_TASK_ROOT = %v, want %s", root, tt.want)
 			}
 		})
 	}
@@ -432,6 +463,39 @@ func TestOutputIsPrefixedLineByLine(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output %q lacks %q", out, want)
 		}
+	}
+}
+
+// TestWithOutput: an invocation under WithOutput gets the lines its own
+// environment wrote while it ran, and not those of an invocation running
+// beside it; the function's Output still gets every line.
+func TestWithOutput(t *testing.T) {
+	t.Parallel()
+	fn, all := newFunction(t, lambdaproc.Config{Name: "talker", MaxConcurrency: 2})
+	var wg sync.WaitGroup
+	outs := make([]*syncBuffer, 2)
+	for i := range outs {
+		outs[i] = &syncBuffer{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(lambdaproc.WithOutput(context.Background(), outs[i]), time.Minute)
+			defer cancel()
+			// The sleep keeps both invocations running at once.
+			if _, err := fn.Invoke(ctx, []byte(fmt.Sprintf(`{"action":"sleep","sleepMs":300,"say":"invocation %d"}`, i))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, out := range outs {
+		got := out.String()
+		if !strings.Contains(got, fmt.Sprintf("] invocation %d\n", i)) || strings.Count(got, "\n") != 1 {
+			t.Errorf("invocation %d captured %q, want its one line", i, got)
+		}
+	}
+	if n := strings.Count(all.String(), "] invocation "); n != 2 {
+		t.Errorf("Output has %d of the 2 lines:\n%s", n, all)
 	}
 }
 

@@ -201,7 +201,10 @@ func (s *Stack) startFunction(ctx context.Context, dir string, res *template.Res
 		return err
 	}
 	f.proc, err = lambdaproc.New(lambdaproc.Config{
-		Name: f.name, Binary: bin, Env: env, CleanEnv: true, Timeout: timeout, MemorySize: memory,
+		// The code directory is the task root, as /var/task holds the
+		// deployment package in Lambda: a relative path in a template
+		// variable is read from there, not from wherever latch runs.
+		Name: f.name, Binary: bin, TaskRoot: codeDir, Env: env, CleanEnv: true, Timeout: timeout, MemorySize: memory,
 		Region: r.Pseudo().Region, LogGroup: logGroup, MaxConcurrency: conc, Output: s.cfg.Output,
 		Logger: s.log,
 	})

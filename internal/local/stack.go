@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -71,10 +72,11 @@ type Stack struct {
 	queueURL map[string]string // queue ARN -> URL
 	inflight []queueInFlight   // one per polled queue
 
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	stopOnce sync.Once
-	stopErr  error
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	stopOnce  sync.Once
+	stopErr   error
+	stoppedAt time.Time // when Stop cancelled the pollers
 }
 
 // Start provisions the template on the emulators, builds and starts its
@@ -179,6 +181,7 @@ func (s *Stack) Functions() []string {
 // functions' Stop, joined.
 func (s *Stack) Stop() error {
 	s.stopOnce.Do(func() {
+		s.stoppedAt = time.Now()
 		s.cancel()
 		s.wg.Wait()
 		var errs []error

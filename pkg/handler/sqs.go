@@ -224,7 +224,7 @@ func NewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConf
 	if err != nil {
 		return nil, err
 	}
-	p.fn = fn
+	p.guarded.fn = fn
 	return p.handle, nil
 }
 
@@ -260,6 +260,7 @@ func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) (*sqsProcessor[T], error)
 		p.obs = NopObserver{}
 	}
 	p.log = loggerOf(cfg.Logger, p.obs)
+	p.guarded = recordGuard[Message[T]]{guard: cfg.Idempotency, log: p.log}
 	p.concurrency = cfg.Concurrency
 	if p.concurrency <= 0 {
 		p.concurrency = DefaultSQSConcurrency

@@ -1,7 +1,8 @@
 // Command fn is the test function of internal/local: it logs each SQS
 // record's body and each scheduled event it receives as one JSON line, and
 // fails an event that asks it to. A record whose body is "die:PATH" kills
-// the process (SIGKILL) the first time it is seen.
+// the process (SIGKILL) the first time it is seen. A scheduled event's line
+// carries the contents of $SETTINGS_FILE, a path relative to the task root.
 package main
 
 import (
@@ -58,7 +59,13 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		}
 		return resp, nil
 	}
-	line, _ := json.Marshal(map[string]json.RawMessage{"tick": raw})
+	// A relative path in the function's configuration is read from its
+	// task root, the code directory.
+	settings, err := os.ReadFile(os.Getenv("SETTINGS_FILE"))
+	if err != nil {
+		settings, _ = json.Marshal(err.Error())
+	}
+	line, _ := json.Marshal(map[string]json.RawMessage{"tick": raw, "settings": settings})
 	fmt.Println(string(line))
 	return nil, nil
 }
