@@ -479,8 +479,8 @@ func TestNewPollerConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := handler.NewPoller(tt.src, tt.cfg); !errors.Is(err, handler.ErrPollConfig) {
-				t.Errorf("err = %v, want ErrPollConfig", err)
+			if _, err := handler.NewPoller(tt.src, tt.cfg); !errors.Is(err, handler.ErrConfig) {
+				t.Errorf("err = %v, want ErrConfig", err)
 			}
 		})
 	}

@@ -54,7 +54,7 @@ func TestScheduleTTL(t *testing.T) {
 func TestScheduleTTLNegative(t *testing.T) {
 	t.Parallel()
 	_, err := handler.NewSchedule(func(context.Context, handler.Tick) error { return nil }, handler.ScheduleConfig{TTL: -time.Hour})
-	if !errors.Is(err, handler.ErrScheduleConfig) {
-		t.Errorf("error %v, want ErrScheduleConfig", err)
+	if !errors.Is(err, handler.ErrConfig) {
+		t.Errorf("error %v, want ErrConfig", err)
 	}
 }

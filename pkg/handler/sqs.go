@@ -3,7 +3,6 @@ package handler
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -47,11 +46,6 @@ const DefaultSQSConcurrency = 10
 // while it costs a 30 s function a thirtieth of its time.
 const DefaultSQSMargin = time.Second
 
-// ErrSQSConfig means the SQSConfig or function given to NewSQS is unusable.
-// NewSQS returns it, wrapped with the reason, at construction: a bad deploy
-// fails its cold start instead of every batch.
-var ErrSQSConfig = errors.New("handler: invalid SQSConfig")
-
 // ErrGroupBlocked means the record was not run because an earlier record of its
 // FIFO message group failed in the same batch. Running it would break the
 // group's order; it comes back with the record that blocked it.
@@ -71,7 +65,7 @@ var ErrNotStarted = errors.New("handler: not started: the invocation was too clo
 // needs an AWS call and the queue's ARN from the event, on the first
 // invocation, before any record runs. A queue with neither a RedrivePolicy
 // nor DLQURL fails that invocation, and every one after it until one is
-// added, with ErrNoDLQ (and ErrSQSConfig): the whole batch comes back and
+// added, with ErrNoDLQ (and ErrConfig): the whole batch comes back and
 // nothing runs, instead of failing records looping until the queue's
 // retention drops them.
 type SQSConfig struct {
@@ -143,17 +137,17 @@ type SQSConfig struct {
 func (c SQSConfig) Validate() error {
 	switch {
 	case c.Client == nil:
-		return fmt.Errorf("%w: Client is nil", ErrSQSConfig)
+		return configError("SQSConfig.Client is nil: pass an *sqs.Client (or the SQSClient subset)")
 	case c.Idempotency != nil && c.Key == nil:
-		return fmt.Errorf("%w: Idempotency is set without a Key: choose KeyMessageID, KeyBodyHash or KeyJSONField", ErrSQSConfig)
+		return configError("SQSConfig.Idempotency is set without a Key: choose KeyMessageID, KeyBodyHash or KeyJSONField")
 	case c.Idempotency == nil && c.Key != nil:
-		return fmt.Errorf("%w: Key is set without Idempotency: records would run unguarded", ErrSQSConfig)
+		return configError("SQSConfig.Key is set without Idempotency: records would run unguarded; set Idempotency or drop Key")
 	case c.MaxAttempts < 0:
-		return fmt.Errorf("%w: MaxAttempts is negative (%d)", ErrSQSConfig, c.MaxAttempts)
+		return configError("SQSConfig.MaxAttempts is negative (%d): use 0 for the queue's maxReceiveCount", c.MaxAttempts)
 	case c.Concurrency < 0:
-		return fmt.Errorf("%w: Concurrency is negative (%d)", ErrSQSConfig, c.Concurrency)
+		return configError("SQSConfig.Concurrency is negative (%d): use 0 for DefaultSQSConcurrency", c.Concurrency)
 	case c.Margin < 0:
-		return fmt.Errorf("%w: Margin is negative (%s)", ErrSQSConfig, c.Margin)
+		return configError("SQSConfig.Margin is negative (%s): use 0 for DefaultSQSMargin", c.Margin)
 	}
 	return nil
 }
@@ -210,7 +204,7 @@ type Message[T any] struct {
 // An event with no records, or a record without what the processor needs,
 // is an error for the whole batch (ErrEmptyEvent, ErrMalformedEvent).
 //
-// An unusable config or a nil fn is an error here (ErrSQSConfig), at cold
+// An unusable config or a nil fn is an error here (ErrConfig), at cold
 // start, before any batch is taken.
 func NewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) (Func[events.SQSEvent, events.SQSEventResponse], error) {
 	p, err := newSQSProcessor[T](cfg, fn == nil)
@@ -238,7 +232,7 @@ func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) (*sqsProcessor[T], error)
 		return nil, err
 	}
 	if fnNil {
-		return nil, fmt.Errorf("%w: record function is nil", ErrSQSConfig)
+		return nil, configError("the record function given to NewSQS is nil")
 	}
 	p := &sqsProcessor[T]{cfg: cfg}
 	p.now = cfg.Now

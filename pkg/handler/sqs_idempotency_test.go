@@ -236,7 +236,7 @@ func TestSQSIdempotencyConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			err := tc.cfg.Validate()
-			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, handler.ErrSQSConfig)) {
+			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, handler.ErrConfig)) {
 				t.Errorf("Validate() = %v, want ok %v", err, tc.ok)
 			}
 			_, herr := handler.NewSQS(func(context.Context, handler.Message[string]) error { return nil }, tc.cfg)

@@ -158,8 +158,8 @@ func TestSQSTxBadConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h, err := handler.NewSQSTx(tc.fn, nil, tc.cfg)
-			if h != nil || !errors.Is(err, handler.ErrSQSConfig) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
-				t.Errorf("error %v, want ErrSQSConfig", err)
+			if h != nil || !errors.Is(err, handler.ErrConfig) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
+				t.Errorf("error %v, want ErrConfig", err)
 			}
 		})
 	}
@@ -194,7 +194,7 @@ func TestScheduleTx(t *testing.T) {
 
 	h, err := handler.NewScheduleTx(func(context.Context, handler.Tick) (idempotency.Tx[int], error) { return idempotency.Tx[int]{}, nil },
 		handler.ScheduleConfig{})
-	if h != nil || !errors.Is(err, handler.ErrScheduleConfig) {
-		t.Errorf("without a guard: %v, want ErrScheduleConfig", err)
+	if h != nil || !errors.Is(err, handler.ErrConfig) {
+		t.Errorf("without a guard: %v, want ErrConfig", err)
 	}
 }

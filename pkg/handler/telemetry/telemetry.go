@@ -71,7 +71,7 @@ var _ handler.Observer = (*Telemetry)(nil)
 
 // New fills cfg's defaults. It fails only when the default
 // metrics configuration from the environment is invalid (a namespace
-// starting with "AWS/", say).
+// starting with "AWS/", say), with an error matching metrics.ErrConfig.
 func New(cfg Config) (*Telemetry, error) {
 	t := &Telemetry{
 		log:       cfg.Logger,
