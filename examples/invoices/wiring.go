@@ -19,7 +19,7 @@ import (
 )
 
 // The functions' environment, as template.yaml sets it, besides
-// retry.BackoffFromEnv's RETRY_BASE_SECONDS and RETRY_MAX_SECONDS.
+// retry.BackoffFromEnv's LATCH_RETRY_BASE_SECONDS and LATCH_RETRY_MAX_SECONDS.
 const (
 	EnvIdempotencyTable = "IDEMPOTENCY_TABLE"
 	EnvLedgerTable      = "LEDGER_TABLE"

@@ -53,7 +53,7 @@ func sentAttr(in *sqs.SendMessageInput, name string) string {
 
 func memoryGuard(t *testing.T) *idempotency.Guard {
 	t.Helper()
-	g, err := idempotency.NewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Namespace: "test"})
+	g, err := idempotency.NewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Namespace: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ type SQSClient interface {
 
 var _ SQSClient = (*sqs.Client)(nil)
 
-// DefaultMaxAttempts is the last attempt of a record whose source queue has
+// DefaultSQSMaxAttempts is the last attempt of a record whose source queue has
 // no RedrivePolicy, when SQSConfig.MaxAttempts is zero. With the default
 // backoff (5s doubling to 15 minutes) twenty attempts span about three
 // hours: long enough to ride out an outage of what the records call, far
@@ -33,7 +33,7 @@ var _ SQSClient = (*sqs.Client)(nil)
 // failing ends in the dead-letter queue with its reason instead of being
 // dropped silently when its retention ends. 20 is not a magic number: it is
 // the smallest round count whose retries outlast a multi-hour incident.
-const DefaultMaxAttempts = 20
+const DefaultSQSMaxAttempts = 20
 
 // DefaultSQSConcurrency is the number of records (standard queues) or
 // message groups (FIFO queues) that run at once when SQSConfig.Concurrency
@@ -81,7 +81,7 @@ type SQSConfig struct {
 	DLQURL string
 	// MaxAttempts is the last attempt of a retryable failure: on it the
 	// record goes to the dead-letter queue with its reason. Zero means the
-	// source queue's maxReceiveCount, or DefaultMaxAttempts (20) when the
+	// source queue's maxReceiveCount, or DefaultSQSMaxAttempts (20) when the
 	// queue has no RedrivePolicy; a positive value is used as is when the
 	// queue has no policy, and the lower of it and maxReceiveCount when it
 	// has. Negative is an error. Without a cap, a record that keeps failing

@@ -118,7 +118,7 @@ func lastAttempt(maxAttempts, maxReceiveCount int) int {
 	case maxAttempts > 0:
 		return maxAttempts
 	default:
-		return DefaultMaxAttempts
+		return DefaultSQSMaxAttempts
 	}
 }
 

@@ -37,7 +37,7 @@ func TestSQSTx(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
-	store := idempotency.NewMemoryStore()
+	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	guard := newGuard(t, idempotency.Config{Store: store, Namespace: "test"})
 	obs := &recorder{}
 	var mu sync.Mutex
@@ -114,12 +114,13 @@ func TestSQSTxFailures(t *testing.T) {
 			t.Parallel()
 			client := newFakeSQS()
 			client.addQueue("orders", 3)
-			store := idempotency.NewMemoryStore()
+			var memCfg idempotency.MemoryConfig
 			if tt.conditionFails {
-				store.SetTxApplier(func(context.Context, []types.TransactWriteItem) error {
+				memCfg.TxApplier = func(context.Context, []types.TransactWriteItem) error {
 					return &idempotency.ConditionFailedError{Index: 0, Err: errors.New("exists")}
-				})
+				}
 			}
+			store := idempotency.NewMemoryStore(memCfg)
 			guard := newGuard(t, idempotency.Config{Store: store})
 			obs := &recorder{}
 			h := handler.MustNewSQSTx(func(_ context.Context, m handler.Message[order]) (idempotency.Tx[int], error) {
@@ -144,7 +145,7 @@ func TestSQSTxBadConfig(t *testing.T) {
 	fn := func(context.Context, handler.Message[string]) (idempotency.Tx[int], error) {
 		return idempotency.Tx[int]{}, nil
 	}
-	plain := newGuard(t, idempotency.Config{Store: struct{ idempotency.Store }{idempotency.NewMemoryStore()}})
+	plain := newGuard(t, idempotency.Config{Store: struct{ idempotency.Store }{idempotency.NewMemoryStore(idempotency.MemoryConfig{})}})
 	for _, tc := range []struct {
 		name    string
 		fn      func(context.Context, handler.Message[string]) (idempotency.Tx[int], error)
@@ -167,7 +168,7 @@ func TestSQSTxBadConfig(t *testing.T) {
 
 func TestScheduleTx(t *testing.T) {
 	t.Parallel()
-	store := idempotency.NewMemoryStore()
+	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	guard := newGuard(t, idempotency.Config{Store: store, Namespace: "test"})
 	var obs *recorder
 	run := func(payload string) handler.Outcome {

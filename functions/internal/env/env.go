@@ -100,8 +100,8 @@ func (v *Vars) Seconds(name string, def time.Duration) time.Duration {
 	return time.Duration(f * float64(time.Second))
 }
 
-// Backoff returns the retry policy from RETRY_BASE_SECONDS and
-// RETRY_MAX_SECONDS through retry.BackoffFromEnv, its problems collected
+// Backoff returns the retry policy from LATCH_RETRY_BASE_SECONDS and
+// LATCH_RETRY_MAX_SECONDS through retry.BackoffFromEnv, its problems collected
 // with the rest. The local demo sets a 1 s base so that retries take
 // seconds, not minutes.
 func (v *Vars) Backoff() retry.Backoff {

@@ -103,7 +103,7 @@ func TestLoadEnv(t *testing.T) {
 	t.Parallel()
 	vars := map[string]string{
 		"IDEMPOTENCY_TABLE": "idem", "ORDERS_TABLE": "orders", "ORDERS_BUS": "bus",
-		"TRANSIENT_FAULT_PERCENT": "15", "RETRY_BASE_SECONDS": "1", "RETRY_MAX_SECONDS": "30",
+		"TRANSIENT_FAULT_PERCENT": "15", "LATCH_RETRY_BASE_SECONDS": "1", "LATCH_RETRY_MAX_SECONDS": "30",
 	}
 	e, err := orderworker.LoadEnv(func(k string) string { return vars[k] })
 	if err != nil {

@@ -39,8 +39,8 @@ type Config struct {
 	Dimensions []Dimension
 	// Writer receives one blob per line. Default os.Stdout.
 	Writer io.Writer
-	// Clock stamps the blobs. Default time.Now.
-	Clock func() time.Time
+	// Now is the clock that stamps the blobs. Default time.Now.
+	Now func() time.Time
 }
 
 // Emitter writes EMF blobs: typically one Set per invocation, flushed
@@ -73,7 +73,7 @@ func New(cfg Config) (*Emitter, error) {
 	if _, err := NewSet(ns, dims...); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	m := &Emitter{namespace: ns, dims: dims, clock: cfg.Clock, w: cfg.Writer}
+	m := &Emitter{namespace: ns, dims: dims, clock: cfg.Now, w: cfg.Writer}
 	if m.clock == nil {
 		m.clock = time.Now
 	}
