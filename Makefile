@@ -34,7 +34,7 @@ WITH_STACK := localstack/with-stack.sh
 
 .PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
-	lint-template sam-build deploy fuzz
+	lint-template sam-build deploy fuzz new-check
 
 ## test: the quick stage, the README's test command: unit tests (race), the
 ## integration suite on the default backend, the example module, sam build
@@ -49,7 +49,7 @@ test:
 
 ## test-slow: the slow stage, which .ci/run runs after make test: every check
 ## too slow for the quick stage. A helper adding a slow check lists it here.
-SLOW_CHECKS := integration-localstack emulators-check chaos
+SLOW_CHECKS := integration-localstack emulators-check chaos new-check
 test-slow: $(SLOW_CHECKS)
 
 ## unit: unit tests with the race detector; nothing needs to run
@@ -63,6 +63,12 @@ integration:
 
 integration-localstack:
 	LATCH_BACKEND=localstack $(WITH_STACK) $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+
+## new-check: `latch new` as a user runs it: a module with a function of
+## every trigger kind, its vet and tests, then `latch local` on its template
+## with each function triggered (cmd/latch/new_integration_test.go)
+new-check:
+	LATCH_BACKEND=default LATCH_REQUIRE_EMULATORS=1 $(WITH_STACK) $(GO) test -count=1 -tags 'integration slow' -run TestNewModuleRunsUnderLatchLocal -v ./cmd/latch/
 
 ## emulators-check: a built latch, from an empty directory, starts each
 ## backend, reaches a queue and a table through 'latch emulators env', stops
@@ -123,6 +129,7 @@ lint: $(STATICCHECK) lint-template
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(GO) vet -tags "integration slow" ./cmd/latch/
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags integration ./...
 

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -15,10 +14,11 @@ import (
 // ErrNoEndpoint is the refusal of a command that would call AWS while no
 // emulator endpoint is set: with credentials in the shell it would create
 // or change resources in a real account.
-var ErrNoEndpoint = errors.New(`no AWS_ENDPOINT_URL* variable is set, so this command would call real AWS with your default credentials.
-Start the local emulators and load their endpoints:
+var ErrNoEndpoint = errors.New(`no AWS_ENDPOINT_URL* variable is set, no latch local runs in this project and its emulator stack is not up,
+so this command would call real AWS with your default credentials.
+Start this project's local stack (latch local, in another shell, then runs the template's functions on it):
   latch emulators up
-  eval "$(latch emulators env)"
+or load the endpoints of a stack started elsewhere with eval "$(latch emulators env)",
 or pass --aws to use the AWS account your credentials name`)
 
 // awsFlag declares --aws, the explicit opt-in to real AWS, on fs.
@@ -29,13 +29,7 @@ func awsFlag(fs *flag.FlagSet) *bool {
 // hasEndpoint reports whether an SDK endpoint variable (AWS_ENDPOINT_URL or
 // AWS_ENDPOINT_URL_<SERVICE>) is set to something.
 func hasEndpoint(environ []string) bool {
-	for _, kv := range environ {
-		k, v, _ := strings.Cut(kv, "=")
-		if (k == "AWS_ENDPOINT_URL" || strings.HasPrefix(k, "AWS_ENDPOINT_URL_")) && strings.TrimSpace(v) != "" {
-			return true
-		}
-	}
-	return false
+	return len(endpoints(environ)) > 0
 }
 
 // checkEndpoint refuses, unless allowAWS, when env's environment names no

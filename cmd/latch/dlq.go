@@ -122,6 +122,13 @@ pick messages by original (or dead-letter) id and by error class.`,
 // sqsQueue makes an SQS client from the SDK's default configuration
 // (refusing real AWS unless allowAWS) and resolves the queue.
 func sqsQueue(ctx context.Context, env *Env, allowAWS bool, queue string) (*sqs.Client, string, error) {
+	s, err := discover(env, allowAWS, sessionFilter{})
+	if err != nil {
+		return nil, "", err
+	}
+	if name, ok := s.queue(queue); ok {
+		queue = name
+	}
 	cfg, err := awsConfig(ctx, env, allowAWS)
 	if err != nil {
 		return nil, "", err

@@ -193,19 +193,7 @@ func useBackend(env *Env, cfg emulators.Config, allowAWS bool) error {
 	if st.Backend != cfg.Backend {
 		return fmt.Errorf("--backend %s, but this project's stack is %s; 'latch emulators down' and up the other, or pass --backend %s", cfg.Backend, st.Backend, st.Backend)
 	}
-	vars := make([]string, 0, len(st.Env))
-	for _, v := range st.Env {
-		if err := os.Setenv(v.Name, v.Value); err != nil {
-			return err
-		}
-		vars = append(vars, v.Name+"="+v.Value)
-	}
-	// The SDK reads the process environment; env.environ is what the guard
-	// reads, and a test may have given env an environment of its own.
-	if prev := env.Environ; prev != nil {
-		env.Environ = func() []string { return append(prev(), vars...) }
-	}
-	return nil
+	return setEnv(env, st.Env)
 }
 
 // lookupEnv is the value of name in environ, the last one when repeated.

@@ -5,7 +5,9 @@
 // (package provision; re-running is safe), builds every
 // AWS::Serverless::Function and runs it as real processes behind a local
 // Runtime API (package lambdaproc), with the environment the template gives
-// it resolved to the local resources. It then feeds the functions as Lambda
+// it resolved to the local resources, in its code directory (CodeUri), which
+// is also its LAMBDA_TASK_ROOT, as /var/task holds the deployment package in
+// Lambda. It then feeds the functions as Lambda
 // does: each SQS event source through an event source mapping (package esm)
 // with its batch size, batching window, ReportBatchItemFailures and maximum
 // concurrency, and each schedule rule at its cron/rate times (package

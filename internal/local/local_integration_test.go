@@ -61,16 +61,21 @@ func (s *syncBuffer) lines(key string) []json.RawMessage {
 
 func startStack(t *testing.T) (*local.Stack, *syncBuffer, *emulator.Env) {
 	t.Helper()
+	return startStackWith(t, local.Config{Template: "testdata/template.yaml"})
+}
+
+// startStackWith starts cfg's template on the emulators under a fresh
+// prefix, its output captured.
+func startStackWith(t *testing.T, cfg local.Config) (*local.Stack, *syncBuffer, *emulator.Env) {
+	t.Helper()
 	env := emulator.New(t)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	out := &syncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	stack, err := local.Start(ctx, local.Config{
-		Template: "testdata/template.yaml", StackName: "lt" + hex.EncodeToString(b[:]),
-		Output: out, AWS: &env.Cfg, BuildCacheDir: t.TempDir(),
-	})
+	cfg.StackName, cfg.Output, cfg.AWS, cfg.BuildCacheDir = "lt"+hex.EncodeToString(b[:]), out, &env.Cfg, t.TempDir()
+	stack, err := local.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +153,11 @@ func TestFireScheduleReachesFunction(t *testing.T) {
 	}
 	if len(ticks) != 1 {
 		t.Fatalf("function logged %d ticks, want 1", len(ticks))
+	}
+	// SETTINGS_FILE is relative: the function runs in its code directory,
+	// LAMBDA_TASK_ROOT, as in Lambda, wherever the runner runs.
+	if s := out.lines("settings"); len(s) != 1 || !strings.Contains(string(s[0]), "from the code directory") {
+		t.Errorf("the function read settings.json relative to its working directory as %s, want its contents", s)
 	}
 	var ev local.ScheduledEvent
 	if err := json.Unmarshal(ticks[0], &ev); err != nil {
@@ -317,5 +327,54 @@ func TestNoSDKChecksumNoise(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "failed to close HTTP response body") {
 		t.Errorf("the SDK's checksum warning reached the output:\n%s", out.String())
+	}
+}
+
+// TestLeftInFlightCountsWhatTheQueueHolds: after Stop, the report counts
+// the messages the queue has in flight, not only those the runner saw: a
+// receive that the stop cuts short leaves its messages in flight without
+// the runner ever seeing its answer. A second consumer's receive stands in
+// for it here, as the one way to have the queue hand out messages the
+// runner never saw, every time.
+func TestLeftInFlightCountsWhatTheQueueHolds(t *testing.T) {
+	stack, _, env := startStack(t)
+	ctx := context.Background()
+	url, err := stack.Resolve("InQueue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := 0
+	for deadline := time.Now().Add(time.Minute); held == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the runner took every message; the test's receive got none")
+		}
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for i := range 10 {
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: aws.String(fmt.Sprintf("m%d", i))})
+		}
+		if _, err := env.SQS.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 600})
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = len(got.Messages)
+	}
+	if err := stack.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	left, err := stack.LeftInFlight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q *local.InFlight
+	for i := range left {
+		if left[i].QueueURL == url {
+			q = &left[i]
+		}
+	}
+	if q == nil || q.Messages+q.Unseen < held || q.Due.Before(time.Now()) {
+		t.Errorf("left in flight %+v, want InQueue with at least the %d messages the queue handed out beside the runner, due in the future", left, held)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -55,6 +56,16 @@ type Config struct {
 	// CacheDir). Zero: lambdaproc's default, $LATCH_CACHE/functions or the
 	// user cache directory.
 	BuildCacheDir string
+	// PerEnvironment runs every function as on Lambda Managed Instances,
+	// with this many invocations at once per process, whatever its
+	// template says. Zero: each function's CapacityProviderConfig
+	// (PerExecutionEnvironmentMaxConcurrency), else one per process.
+	PerEnvironment int
+	// KillOverrun kills the process of an invocation past its timeout
+	// also for a function on a capacity provider, where Lambda lets it run
+	// on. Zero (false): as Lambda does, classic functions' processes are
+	// killed, capacity-provider functions' run on.
+	KillOverrun bool
 }
 
 // Stack is a running local stack: the provisioned resources and the
@@ -71,10 +82,11 @@ type Stack struct {
 	queueURL map[string]string // queue ARN -> URL
 	inflight []queueInFlight   // one per polled queue
 
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	stopOnce sync.Once
-	stopErr  error
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	stopOnce  sync.Once
+	stopErr   error
+	stoppedAt time.Time // when Stop cancelled the pollers
 }
 
 // Start provisions the template on the emulators, builds and starts its
@@ -179,6 +191,7 @@ func (s *Stack) Functions() []string {
 // functions' Stop, joined.
 func (s *Stack) Stop() error {
 	s.stopOnce.Do(func() {
+		s.stoppedAt = time.Now()
 		s.cancel()
 		s.wg.Wait()
 		var errs []error

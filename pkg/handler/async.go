@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"time"
 
 	"github.com/latchkit/latch/pkg/retry"
@@ -60,14 +59,22 @@ func newAsyncRunner(obs Observer, fq FailureQueue, log *slog.Logger, now func() 
 }
 
 // work is the record's processing: it says whether the result was a
-// replay, and the hashed idempotency key when there is one.
-type work func(ctx context.Context) (replayed bool, keyHash string, err error)
+// replay, and fills the report's idempotency key (Key, KeyHash) when there
+// is one.
+type work func(ctx context.Context, rep *Report) (replayed bool, err error)
 
-func (a asyncRunner) run(ctx context.Context, rec Delivery, payload []byte, w work) error {
+// run runs w as the record rec and decides what the invocation answers
+// (see asyncRunner). payload is what goes to the failure queue; it is
+// made only when one is sent.
+func (a asyncRunner) run(ctx context.Context, rec Delivery, payload func() []byte, w work) error {
 	ctx = a.observer.RecordStarted(ContextWithDelivery(ctx, rec), rec)
 	start := a.now()
-	replayed, keyHash, err := a.protect(ctx, rec, w)
-	rep := Report{Delivery: rec, KeyHash: keyHash}
+	rep := Report{Delivery: rec}
+	var replayed bool
+	err := recoverPanic(ctx, a.log, rec.ID, func() (err error) {
+		replayed, err = w(ctx, &rep)
+		return err
+	})
 	var ret error
 	switch {
 	case err == nil && replayed:
@@ -78,7 +85,7 @@ func (a asyncRunner) run(ctx context.Context, rec Delivery, payload []byte, w wo
 		rep.Err, rep.Class = err, retry.Classify(err)
 		rep.Outcome, ret = Failed, err
 		if rep.Class == retry.ClassPermanent && a.failure.URL != "" {
-			if serr := a.failure.send(ctx, rec, payload, err, rep.Class, a.now()); serr != nil {
+			if serr := a.failure.send(ctx, rec, payload(), err, rep.Class, a.now()); serr != nil {
 				// Nothing is dropped: the invocation fails, Lambda retries it
 				// and the send with it.
 				ret = fmt.Errorf("%w (and sending the event to the failure queue failed: %w)", err, serr)
@@ -91,23 +98,6 @@ func (a asyncRunner) run(ctx context.Context, rec Delivery, payload []byte, w wo
 	rep.Duration = a.now().Sub(start)
 	a.observer.RecordFinished(ctx, rep)
 	return ret
-}
-
-// protect runs w, turning a panic into a retryable *PanicError logged with
-// its stack: the invocation fails like any retryable failure instead of
-// taking the execution environment down with it.
-func (a asyncRunner) protect(ctx context.Context, rec Delivery, w work) (replayed bool, keyHash string, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			pe := &PanicError{Value: v, Stack: debug.Stack()}
-			a.log.ErrorContext(ctx, "handler: event function panicked",
-				slog.String("message_id", rec.ID),
-				slog.String("panic", fmt.Sprint(v)),
-				slog.String("stack", string(pe.Stack)))
-			err = pe
-		}
-	}()
-	return w(ctx)
 }
 
 // hashID returns the hex SHA-256 of s.

@@ -1,6 +1,9 @@
 package handler
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Delivery identifies the record a handler is about to run.
 type Delivery struct {
@@ -17,6 +20,17 @@ type Delivery struct {
 	// log it only when asked to (telemetry.Config.LogBodies); empty when the
 	// event source handler does not pass it on.
 	Body string
+	// Shard, SequenceNumber and IteratorAge place a stream record (Kinesis,
+	// DynamoDB Streams) in its stream; all zero for other sources. Shard is
+	// the Kinesis shard id, taken from the record's event id; DynamoDB
+	// Streams records do not name their shard, and leave it empty.
+	Shard          string
+	SequenceNumber string
+	// IteratorAge is how long the record had been in the stream when it
+	// started to run (now less its approximate arrival or creation time):
+	// per record, what Lambda's IteratorAge metric reports for the last
+	// record of a batch. Zero when the record carries no time.
+	IteratorAge time.Duration
 }
 
 type deliveryKey struct{}

@@ -20,6 +20,9 @@
 //   - NewSchedule runs a job per tick of a schedule rule or an EventBridge
 //     Scheduler schedule; a tick is keyed by its schedule and scheduled
 //     time, so a tick delivered twice runs once.
+//   - NewPoller reads a feed that cannot push, page by page from a
+//     checkpoint under a lease; Poller.Poll runs one poll and returns its
+//     PollResult, and NewPollSchedule runs Poll on every schedule tick.
 //   - NewSQSTx and NewScheduleTx take the function in the transactional form
 //     (idempotency.Transact): it returns the DynamoDB writes that are its
 //     effect, and they are committed with the idempotency record in one

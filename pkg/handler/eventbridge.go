@@ -131,11 +131,13 @@ func NewEventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg E
 		if merr != nil {
 			payload = ev.Detail // not reached: a decoded event marshals
 		}
-		err := runner.run(ctx, rec, payload, func(ctx context.Context) (bool, string, error) {
+		err := runner.run(ctx, rec, func() []byte { return payload }, func(ctx context.Context, rep *Report) (bool, error) {
 			if derr != nil {
-				return false, "", derr
+				return false, derr
 			}
-			return runEvent(ctx, fn, cfg, e)
+			replayed, keyHash, err := runEvent(ctx, fn, cfg, e)
+			rep.KeyHash = keyHash
+			return replayed, err
 		})
 		return struct{}{}, err
 	}, nil

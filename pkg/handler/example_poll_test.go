@@ -33,7 +33,7 @@ func ExamplePoller() {
 	items = append(items, "h") // the next tick reads only what is new
 	p.Poll(context.Background())
 	fmt.Println()
-	// In Lambda: handler.Start(handler.MustNewSchedule(p.Tick, handler.ScheduleConfig{...}))
+	// In Lambda: handler.Start(handler.MustNewPollSchedule(p, handler.ScheduleConfig{...}))
 	// Output:
 	// a b c d e f g
 	// pages 3, items 7, cursor 7

@@ -26,7 +26,8 @@ var (
 )
 
 // FailureQueue is an SQS queue for the events of asynchronous invocations
-// (EventBridge rules, schedules) that failed for good. Lambda's own
+// (EventBridge rules, schedules) and the stream records (Kinesis, DynamoDB
+// Streams) that failed for good. Lambda's own
 // on-failure destination only receives an event after its retries are
 // spent, and knows nothing of why it failed; latch sends a permanent
 // failure here at once, with the reason, and the invocation succeeds so
@@ -55,6 +56,11 @@ const (
 	// FailureAttrEventID is the event's id, or the schedule and tick time
 	// of a schedule tick (String).
 	FailureAttrEventID = "latch.event_id"
+	// FailureAttrShard and FailureAttrSequenceNumber place a stream record
+	// in its stream (String); the shard only where the record names it
+	// (Kinesis).
+	FailureAttrShard          = "latch.shard"
+	FailureAttrSequenceNumber = "latch.sequence_number"
 )
 
 // validate says what is wrong with q, for a message that starts with the
@@ -81,6 +87,12 @@ func (q FailureQueue) send(ctx context.Context, rec Delivery, payload []byte, ca
 	}
 	if rec.ID != "" {
 		attrs[FailureAttrEventID] = str(rec.ID)
+	}
+	if rec.Shard != "" {
+		attrs[FailureAttrShard] = str(rec.Shard)
+	}
+	if rec.SequenceNumber != "" {
+		attrs[FailureAttrSequenceNumber] = str(rec.SequenceNumber)
 	}
 	if rec.Attempt > 0 {
 		attrs[DLQAttrReceiveCount] = types.MessageAttributeValue{DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(rec.Attempt))}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -14,8 +15,8 @@ import (
 	"github.com/latchkit/latch/pkg/retry"
 )
 
-// PollConfig configures Poll. Checkpoints, Name and exactly one of Handle
-// and Sink are required.
+// PollConfig configures a Poller (NewPoller). Checkpoints, Name and
+// exactly one of Handle and Sink are required.
 type PollConfig[T any] struct {
 	// Checkpoints keeps the cursor under a lease (checkpoint.DynamoDBStore
 	// in Lambda). Required.
@@ -109,7 +110,8 @@ type PollResult struct {
 }
 
 // Poller reads a Source page by page from a durable checkpoint. Make one
-// with NewPoller; Poll plugs it into Schedule.
+// with NewPoller; run it with Poll, from a test or a local loop, or on a
+// schedule with NewPollSchedule, whose ticks each call Poll.
 type Poller[T any] struct {
 	src Source[T]
 	cfg PollConfig[T]
@@ -151,37 +153,30 @@ func NewPoller[T any](src Source[T], cfg PollConfig[T]) (*Poller[T], error) {
 	return &Poller[T]{src: src, cfg: cfg, log: loggerOf(cfg.Logger, cfg.Observer)}, nil
 }
 
-// Tick is the poller as a schedule function, for NewSchedule:
-//
-//	p, err := handler.NewPoller(feed, handler.PollConfig[Item]{...}) // a config error fails the cold start
-//	job, err := handler.NewSchedule(p.Tick, handler.ScheduleConfig{...})
-//
-// Do not give that Schedule an Idempotency guard: the checkpoint's lease
-// already keeps two ticks from reading the same pages, and a tick that
-// stopped early must not make the next one a duplicate.
-func (p *Poller[T]) Tick(ctx context.Context, _ Tick) error {
-	_, err := p.Poll(ctx)
-	return err
-}
-
 // Poll runs one poll: it takes the checkpoint's lease (or returns at once
 // with Held when another poll has it), then fetches, handles and commits
 // page after page until the feed is caught up, MaxPages is reached, or the
 // budget — the context's deadline less Margin, or MaxDuration — runs out;
 // it releases the lease, writes its outcome line and metrics, and returns.
 //
+// Fetch, Handle and Sink run under the poll's own deadline (the budget
+// plus Margin; the lease lasts LeaseSlack longer), so none outlives the
+// lease. A panic in any of them is recovered, logged with its stack and
+// returned as a retryable *PanicError (an item's is reported to the
+// Observer too, as the SQS processor reports a record's); the page is not
+// committed and the lease is released, as after any failure.
+//
 // Each page is committed only after all its items were handled, so a poll
 // that dies mid-page leaves the cursor at the page's start: the next poll
 // fetches the page again, and the item idempotency makes its effects
 // single. A poll whose lease was lost (it overran, and another took over)
 // stops without moving the cursor.
-func (p *Poller[T]) Poll(ctx context.Context) (PollResult, error) {
+func (p *Poller[T]) Poll(ctx context.Context) (res PollResult, err error) {
 	start := p.cfg.Now()
 	stopAt := start.Add(p.cfg.MaxDuration)
 	if d, ok := ctx.Deadline(); ok {
 		stopAt = d.Add(-p.cfg.Margin)
 	}
-	var res PollResult
 	lease, err := p.cfg.Checkpoints.Acquire(ctx, p.cfg.Name, stopAt.Sub(start)+p.cfg.Margin+p.cfg.LeaseSlack)
 	if errors.Is(err, checkpoint.ErrHeld) {
 		res.Held = true
@@ -192,23 +187,47 @@ func (p *Poller[T]) Poll(ctx context.Context) (PollResult, error) {
 		p.report(ctx, start, res, err)
 		return res, err
 	}
+	// Release in a defer, even when ctx ended or something panicked: a
+	// lease left behind holds the feed until it dies.
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.Margin)
+		defer cancel()
+		if rerr := p.cfg.Checkpoints.Release(rctx, lease); rerr != nil && err == nil && !errors.Is(rerr, checkpoint.ErrLeaseLost) {
+			err = rerr
+		}
+		p.report(ctx, start, res, err)
+	}()
 	if !lease.UpdatedAt.IsZero() {
 		res.CursorAge = start.Sub(lease.UpdatedAt)
 	}
-	err = p.pages(ctx, &lease, &res, stopAt)
+	// The pages run under the poll's own deadline, the lease's end less
+	// its slack, so that no Fetch, Handle or Sink outlives the lease, in
+	// Lambda or outside it.
+	pctx, cancel := context.WithTimeout(ctx, stopAt.Sub(start)+p.cfg.Margin)
+	defer cancel()
+	err = p.pages(pctx, &lease, &res, stopAt)
 	res.Cursor = lease.Cursor
 	if !lease.Watermark.IsZero() {
 		res.Lag = p.cfg.Now().Sub(lease.Watermark)
 	}
-	// Release even when ctx ended: a lease left behind holds the feed until
-	// it dies.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.Margin)
-	defer cancel()
-	if rerr := p.cfg.Checkpoints.Release(rctx, lease); rerr != nil && err == nil && !errors.Is(rerr, checkpoint.ErrLeaseLost) {
-		err = rerr
-	}
-	p.report(ctx, start, res, err)
 	return res, err
+}
+
+// protect runs f, one call of the poller's user code (what names it),
+// turning a panic into a *PanicError logged with its stack, as the SQS
+// processor does for a record function.
+func (p *Poller[T]) protect(ctx context.Context, what string, f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			pe := &PanicError{Value: v, Stack: debug.Stack()}
+			p.log.ErrorContext(ctx, "handler: poll "+what+" panicked",
+				slog.String("poller", p.cfg.Name),
+				slog.String("panic", fmt.Sprint(v)),
+				slog.String("stack", string(pe.Stack)))
+			err = pe
+		}
+	}()
+	return f()
 }
 
 // pages is the loop of one poll.
@@ -218,7 +237,8 @@ func (p *Poller[T]) pages(ctx context.Context, lease *checkpoint.Lease, res *Pol
 			res.StoppedEarly = true
 			return nil
 		}
-		page, err := p.src.Fetch(ctx, lease.Cursor)
+		var page Page[T]
+		err := p.protect(ctx, "Fetch", func() (err error) { page, err = p.src.Fetch(ctx, lease.Cursor); return err })
 		if err != nil {
 			return fmt.Errorf("handler: poll %s: fetch at cursor %q: %w", p.cfg.Name, lease.Cursor, err)
 		}
@@ -251,7 +271,7 @@ func (p *Poller[T]) handle(ctx context.Context, items []T, stopAt time.Time) (do
 		if len(items) == 0 {
 			return true, 0, nil
 		}
-		if err := p.cfg.Sink(ctx, items); err != nil {
+		if err := p.protect(ctx, "Sink", func() error { return p.cfg.Sink(ctx, items) }); err != nil {
 			return false, 0, fmt.Errorf("handler: poll %s: sink: %w", p.cfg.Name, err)
 		}
 		return true, 0, nil
@@ -288,12 +308,15 @@ func (p *Poller[T]) item(ctx context.Context, i int, item T) (Report, error) {
 	start := p.cfg.Now()
 	rep := Report{Delivery: d}
 	var err error
+	handle := func(ctx context.Context) error {
+		return p.protect(ctx, "Handle", func() error { return p.cfg.Handle(ctx, item) })
+	}
 	if p.cfg.Idempotency == nil {
-		err = p.cfg.Handle(ctx, item)
+		err = handle(ctx)
 	} else {
 		var r idempotency.Result[struct{}]
 		r, err = idempotency.Do(ctx, p.cfg.Idempotency, key, func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, p.cfg.Handle(ctx, item)
+			return struct{}{}, handle(ctx)
 		})
 		rep.KeyHash, rep.KeyDisplay = r.KeyHash, key.Display
 		if err == nil && r.Replayed {

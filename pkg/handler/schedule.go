@@ -150,14 +150,16 @@ func schedule(cfg ScheduleConfig, idempotent bool, run func(ctx context.Context,
 		} else {
 			rec.Body = string(payload)
 		}
-		err := runner.run(ctx, rec, payload, func(ctx context.Context) (bool, string, error) {
+		err := runner.run(ctx, rec, func() []byte { return payload }, func(ctx context.Context, rep *Report) (replayed bool, err error) {
 			if perr != nil {
-				return false, "", perr
+				return false, perr
 			}
 			if !idempotent {
-				return run(ctx, tick)
+				replayed, rep.KeyHash, err = run(ctx, tick)
+			} else {
+				replayed, rep.KeyHash, err = waiter.do(ctx, func() (bool, string, error) { return run(ctx, tick) })
 			}
-			return waiter.do(ctx, func() (bool, string, error) { return run(ctx, tick) })
+			return replayed, err
 		})
 		return struct{}{}, err
 	}

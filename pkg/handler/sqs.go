@@ -111,8 +111,13 @@ type SQSConfig struct {
 	// Idempotency, when set, runs each record under the guard: a record
 	// whose key completed before does not run again and reports Duplicate;
 	// one whose key is held by a live run fails with
-	// idempotency.ErrInProgress and comes back when that lock dies. Nil
-	// means no idempotency.
+	// idempotency.ErrInProgress and comes back when that lock dies. The
+	// guard also makes each source message's dead-lettering happen once: a
+	// claim keyed by its message id is taken before the DLQ send and found
+	// by any later delivery, which is then only deleted (two writes per
+	// dead-lettered message, none on success; docs/DESIGN.md, "Dead-lettering
+	// once"). Nil means no idempotency, and a message delivered twice may
+	// reach the DLQ twice.
 	Idempotency *idempotency.Guard
 	// Key derives each record's idempotency key: KeyMessageID, KeyBodyHash,
 	// KeyJSONField or a function of your own. Required with Idempotency and
@@ -211,7 +216,7 @@ func NewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConf
 	if err != nil {
 		return nil, err
 	}
-	p.fn = fn
+	p.guarded.fn = fn
 	return p.handle, nil
 }
 
@@ -247,6 +252,7 @@ func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) (*sqsProcessor[T], error)
 		p.obs = NopObserver{}
 	}
 	p.log = loggerOf(cfg.Logger, p.obs)
+	p.guarded = recordGuard[Message[T]]{guard: cfg.Idempotency, log: p.log}
 	p.concurrency = cfg.Concurrency
 	if p.concurrency <= 0 {
 		p.concurrency = DefaultSQSConcurrency

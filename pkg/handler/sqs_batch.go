@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -18,10 +17,9 @@ import (
 // sqsProcessor is the state behind one SQS handler: its config and what it
 // learns about its queues, kept for the life of the execution environment.
 type sqsProcessor[T any] struct {
-	fn func(context.Context, Message[T]) error
-	// tx, set by NewSQSTx, runs a record in the transactional form under the
-	// guard instead of fn, and says whether it was a duplicate.
-	tx          func(r *sqsRun, m Message[T], key idempotency.Key) (replayed bool, keyHash string, err error)
+	// guarded runs each record: the record function (or, from NewSQSTx,
+	// its transactional form) under the idempotency guard.
+	guarded     recordGuard[Message[T]]
 	cfg         SQSConfig
 	queues      *sqsQueues
 	obs         Observer
@@ -185,64 +183,34 @@ func (p *sqsProcessor[T]) runGroup(ctx context.Context, group []*sqsRun, stopAt 
 	}
 }
 
-// call decodes the record and runs the record function on it, under the
-// idempotency guard when there is one. The body is decoded first: a body
-// that cannot decode fails for good without claiming its key.
+// call decodes the record and runs it through the shared record pipeline
+// (recordGuard). The body is decoded first: a body that cannot decode
+// fails for good without claiming its key.
 func (p *sqsProcessor[T]) call(r *sqsRun) (duplicate bool, err error) {
 	m := Message[T]{Raw: *r.it.msg, Attempt: r.it.attempt}
-	if err := p.protect(r, func() error { return decodeBody(r.it.msg.Body, &m.Body) }); err != nil {
+	if err := recoverPanic(r.ctx, p.log, r.it.msg.MessageId, func() error { return decodeBody(r.it.msg.Body, &m.Body, "SQS body") }); err != nil {
 		return false, err
 	}
-	if p.cfg.Idempotency == nil {
-		return false, p.protect(r, func() error { return p.fn(r.ctx, m) })
-	}
-	var key idempotency.Key
-	if err := p.protect(r, func() (err error) { key, err = p.cfg.Key(*r.it.msg); return err }); err != nil {
-		return false, err
-	}
-	r.report.KeyDisplay = key.Display
-	if p.tx != nil {
-		replayed, keyHash, err := p.tx(r, m, key)
-		r.report.KeyHash = keyHash
-		return replayed && err == nil, err
-	}
-	res, err := idempotency.Do(r.ctx, p.cfg.Idempotency, key, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, p.protect(r, func() error { return p.fn(ctx, m) })
-	})
-	r.report.KeyHash = res.KeyHash
-	return res.Replayed && err == nil, err
+	return p.guarded.run(r.ctx, &r.report, m, func() (idempotency.Key, error) { return p.cfg.Key(*r.it.msg) })
 }
 
-// decodeBody fills *dst from an SQS body: as is for string and []byte,
-// else as JSON. Any decode failure is permanent: the body will not change.
-func decodeBody[T any](body string, dst *T) error {
+// decodeBody fills *dst from a record's payload (an SQS body, Kinesis
+// data): as is for string and []byte, else as JSON. Any decode failure is
+// permanent: the payload will not change. what names the payload in the
+// error.
+func decodeBody[T any, B string | []byte](body B, dst *T, what string) error {
 	switch d := any(dst).(type) {
 	case *string:
-		*d = body
+		*d = string(body)
 		return nil
 	case *[]byte:
 		*d = []byte(body)
 		return nil
 	}
 	if err := json.Unmarshal([]byte(body), dst); err != nil {
-		return retry.Permanent(fmt.Errorf("handler: decode SQS body into %T: %w", *dst, err))
+		return retry.Permanent(fmt.Errorf("handler: decode %s into %T: %w", what, *dst, err))
 	}
 	return nil
-}
-
-// protect runs f, turning a panic into a *PanicError logged with its stack.
-func (p *sqsProcessor[T]) protect(r *sqsRun, f func() error) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			pe := &PanicError{Value: v, Stack: debug.Stack()}
-			p.log.ErrorContext(r.ctx, "handler: record function panicked",
-				slog.String("message_id", r.it.msg.MessageId),
-				slog.String("panic", fmt.Sprint(v)),
-				slog.String("stack", string(pe.Stack)))
-			err = pe
-		}
-	}()
-	return f()
 }
 
 // settle decides what happens to a record that has run (or was skipped
@@ -276,22 +244,6 @@ func (p *sqsProcessor[T]) settle(r *sqsRun, err error, duplicate, skipped bool) 
 		r.pending, r.queue = true, q
 		r.delay = p.cfg.Backoff.Delay(err, r.it.attempt)
 	}
-}
-
-// deadLetter sends the record to the DLQ and finishes it. ctx is a
-// bookkeeping context (see bookkeeping).
-func (p *sqsProcessor[T]) deadLetter(ctx context.Context, r *sqsRun, q *sqsQueue) {
-	dropped, err := deadLetter(ctx, p.cfg.Client, q, r.it, r.report.Err, r.report.Class, p.now())
-	if err != nil {
-		p.fail(r, "send it to the dead-letter queue", err)
-		return
-	}
-	if len(dropped) > 0 {
-		p.log.WarnContext(r.ctx, "handler: message attributes left off the dead-letter copy (SQS allows 10)",
-			slog.String("message_id", r.it.msg.MessageId), slog.Any("attributes", dropped))
-	}
-	r.report.Outcome = DeadLettered
-	p.finish(r)
 }
 
 // fail finishes a record as Failed: it stays in the queue and SQS's own

@@ -34,8 +34,8 @@ const (
 	DLQAttrFailedAt = "latch.failed_at"
 	// DLQAttrSourceMessageID is the record's message id in its source queue
 	// (String): the id outcome logs show, and what tells two DLQ copies of
-	// one record apart from two records (a process killed between the DLQ
-	// send and the delete sends a record twice).
+	// one record apart from two records (without SQSConfig.Idempotency, a
+	// message delivered twice may be dead-lettered twice).
 	DLQAttrSourceMessageID = "latch.source_message_id"
 )
 
@@ -55,11 +55,13 @@ const dlqAttrPrefix = "latch."
 // failed and stays in the queue.
 var ErrNoDLQ = errors.New("handler: no dead-letter queue for the source queue")
 
-// deadLetter sends the record to the queue's DLQ with the reason. A nil
-// error means SQS has the copy and the original may be deleted.
-func deadLetter(ctx context.Context, client SQSClient, q *sqsQueue, it *sqsItem, cause error, class retry.Class, now time.Time) ([]string, error) {
+// deadLetter sends the record to the queue's DLQ with the reason, and
+// returns the copy's message id and the names of the record's attributes
+// left off it. A nil error means SQS has the copy and the original may be
+// deleted.
+func deadLetter(ctx context.Context, client SQSClient, q *sqsQueue, it *sqsItem, cause error, class retry.Class, now time.Time) (id string, dropped []string, err error) {
 	if q.dlqURL == "" {
-		return nil, ErrNoDLQ
+		return "", nil, ErrNoDLQ
 	}
 	attrs, dropped := dlqAttributes(it, cause, class, now)
 	in := &sqs.SendMessageInput{
@@ -79,8 +81,11 @@ func deadLetter(ctx context.Context, client SQSClient, q *sqsQueue, it *sqsItem,
 		in.MessageGroupId = aws.String(group)
 		in.MessageDeduplicationId = aws.String(it.msg.MessageId)
 	}
-	_, err := client.SendMessage(ctx, in)
-	return dropped, err
+	out, err := client.SendMessage(ctx, in)
+	if err != nil {
+		return "", dropped, err
+	}
+	return aws.ToString(out.MessageId), dropped, nil
 }
 
 // dlqAttributes builds the DLQ copy's attributes: latch's reason first, the

@@ -43,19 +43,7 @@ func NewSQSTx[T, R any](fn func(ctx context.Context, m Message[T]) (idempotency.
 	if err := txGuardError("SQSConfig", cfg.Idempotency); err != nil {
 		return nil, err
 	}
-	p.tx = func(r *sqsRun, m Message[T], key idempotency.Key) (bool, string, error) {
-		var res idempotency.Result[R]
-		err := p.protect(r, func() (err error) {
-			res, err = idempotency.Transact(r.ctx, p.cfg.Idempotency, key, func(ctx context.Context) (idempotency.Tx[R], error) {
-				return fn(ctx, m)
-			})
-			return err
-		})
-		if err == nil && then != nil && (!res.Replayed || m.Attempt > 1) {
-			err = p.protect(r, func() error { return then(r.ctx, m, res.Value) })
-		}
-		return res.Replayed, res.KeyHash, err
-	}
+	p.guarded.tx = txRecord(cfg.Idempotency, p.log, fn, then, func(m Message[T]) bool { return m.Attempt > 1 })
 	return p.handle, nil
 }
 

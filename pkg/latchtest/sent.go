@@ -31,6 +31,10 @@ type Sent struct {
 	SourceMessageID string
 	FailedAt        time.Time
 	EventID         string
+	// Shard and SequenceNumber are handler.FailureAttrShard and
+	// handler.FailureAttrSequenceNumber, on a stream record's failure.
+	Shard          string
+	SequenceNumber string
 	// Attributes are all the message attributes as sent, latch's and the
 	// record's own.
 	Attributes map[string]types.MessageAttributeValue
@@ -61,5 +65,7 @@ func newSent(id string, in *sqs.SendMessageInput) Sent {
 	s.SourceMessageID = str(handler.DLQAttrSourceMessageID)
 	s.FailedAt, _ = time.Parse(time.RFC3339Nano, str(handler.DLQAttrFailedAt))
 	s.EventID = str(handler.FailureAttrEventID)
+	s.Shard = str(handler.FailureAttrShard)
+	s.SequenceNumber = str(handler.FailureAttrSequenceNumber)
 	return s
 }

@@ -41,6 +41,11 @@ const (
 	KeyIdempotencyKeyDisplay = "idempotency_key"
 	KeyDurationMS            = "duration_ms"
 	KeyBody                  = "body"
+	// KeyShard, KeySequenceNumber and KeyIteratorAgeMS place a stream
+	// record (Kinesis, DynamoDB Streams) in its stream; only on those.
+	KeyShard          = "shard_id"
+	KeySequenceNumber = "sequence_number"
+	KeyIteratorAgeMS  = "iterator_age_ms"
 )
 
 // Environment variables read by NewLogger (and, for EnvService, by

@@ -24,6 +24,9 @@ const (
 	// MetricColdStart is 1 (Count) in the blob of a cold invocation and
 	// absent otherwise.
 	MetricColdStart = "ColdStart"
+	// MetricIteratorAge is a stream record's handler.Delivery.IteratorAge,
+	// Milliseconds, one value per Kinesis or DynamoDB Streams record.
+	MetricIteratorAge = "IteratorAge"
 	// PropertyRequestID carries the Lambda request id in each blob, so the
 	// blob of a request can be found in the logs; it is not a dimension.
 	PropertyRequestID = logging.KeyRequestID
@@ -197,13 +200,19 @@ func (t *Telemetry) RecordFinished(ctx context.Context, r handler.Report) {
 		span.End(spanError(r))
 	}
 
-	if set, ok := metrics.FromContext(ctx); ok {
-		_ = set.Add(string(r.Outcome), metrics.UnitCount, 1) // outcome names are valid
-	} else {
+	set, ok := metrics.FromContext(ctx)
+	if !ok {
 		// No Observe around the invocation: the count still reaches
 		// CloudWatch, in a blob of its own.
-		set := t.metrics.NewSet()
-		_ = set.Add(string(r.Outcome), metrics.UnitCount, 1)
+		set = t.metrics.NewSet()
+	}
+	_ = set.Add(string(r.Outcome), metrics.UnitCount, 1) // outcome names are valid
+	if r.SequenceNumber != "" {
+		// One value per stream record: the blob's maximum is what an alarm
+		// on a falling-behind consumer watches, as on Lambda's own metric.
+		_ = set.Put(MetricIteratorAge, metrics.UnitMilliseconds, millis(r.IteratorAge))
+	}
+	if !ok {
 		if err := t.metrics.Flush(set); err != nil {
 			t.log.ErrorContext(ctx, "metrics not written", logging.KeyError, err)
 		}
@@ -252,6 +261,14 @@ func (t *Telemetry) logOutcome(ctx context.Context, inv handler.Invocation, r ha
 	)
 	if r.CorrelationID != "" {
 		attrs = append(attrs, slog.String(logging.KeyCorrelationID, r.CorrelationID))
+	}
+	if r.SequenceNumber != "" {
+		if r.Shard != "" {
+			attrs = append(attrs, slog.String(logging.KeyShard, r.Shard))
+		}
+		attrs = append(attrs,
+			slog.String(logging.KeySequenceNumber, r.SequenceNumber),
+			slog.Int64(logging.KeyIteratorAgeMS, r.IteratorAge.Milliseconds()))
 	}
 	if r.KeyHash != "" {
 		attrs = append(attrs, slog.String(logging.KeyIdempotencyKey, r.KeyHash))

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/handler/internal/emftest"
 	"github.com/latchkit/latch/pkg/handler/internal/logtest"
 	"github.com/latchkit/latch/pkg/handler/internal/spantest"
 	"github.com/latchkit/latch/pkg/handler/logging"
@@ -201,5 +202,33 @@ func TestOutcomeSpans(t *testing.T) {
 	}
 	if rs[0].Err != nil || rs[1].Err == nil || rs[2].Err != nil {
 		t.Errorf("span errors = %v, %v, %v; want only the dead-lettered record's", rs[0].Err, rs[1].Err, rs[2].Err)
+	}
+}
+
+// A stream record's line places it in its stream, and its iterator age is
+// an EMF value per record.
+func TestStreamRecordLineAndIteratorAge(t *testing.T) {
+	t.Parallel()
+	var logs, emf bytes.Buffer
+	l := logging.NewLogger(logging.Config{Writer: &logs, Level: slog.LevelDebug, Service: "svc"})
+	tel := newTelemetryWith(t, l, &emf, &spantest.Recorder{}, false)
+	rec := handler.Delivery{Source: "aws:kinesis", ID: "shardId-000000000003:495", Shard: "shardId-000000000003", SequenceNumber: "495", IteratorAge: 2500 * time.Millisecond}
+	tel.RecordFinished(tel.RecordStarted(context.Background(), rec), handler.Report{Delivery: rec, Outcome: handler.Succeeded})
+	lines := logtest.Lines(t, &logs)
+	if len(lines) != 1 {
+		t.Fatalf("%d lines, want 1", len(lines))
+	}
+	for k, want := range map[string]any{"shard_id": "shardId-000000000003", "sequence_number": "495", "iterator_age_ms": 2500.0} {
+		if got := lines[0][k]; got != want {
+			t.Errorf("%s = %v, want %v", k, got, want)
+		}
+	}
+	blobs := emftest.Blobs(t, &emf)
+	if len(blobs) != 1 {
+		t.Fatalf("%d EMF blobs, want 1", len(blobs))
+	}
+	_, _, values := emftest.Check(t, blobs[0])
+	if got := values[telemetry.MetricIteratorAge]; got != 2500.0 {
+		t.Errorf("%s = %v, want 2500", telemetry.MetricIteratorAge, got)
 	}
 }

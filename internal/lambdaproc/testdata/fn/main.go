@@ -26,16 +26,23 @@ type event struct {
 	SleepMs int `json:"sleepMs"`
 	// URL is what call fetches.
 	URL string `json:"url"`
+	// Say is printed (stdout) before any action.
+	Say string `json:"say"`
 }
 
 type result struct {
 	PID  int                `json:"pid"`
+	Cwd  string             `json:"cwd"`
 	Env  map[string]*string `json:"env,omitempty"`
 	Body string             `json:"body,omitempty"`
 }
 
 func handle(ctx context.Context, ev event) (result, error) {
 	res := result{PID: os.Getpid()}
+	res.Cwd, _ = os.Getwd()
+	if ev.Say != "" {
+		fmt.Println(ev.Say)
+	}
 	switch ev.Action {
 	case "exit":
 		os.Exit(ev.Code)
