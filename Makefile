@@ -32,7 +32,7 @@ BACKEND ?= default
 # WITH_STACK runs a command against a stack of its own ('latch emulators exec').
 WITH_STACK := localstack/with-stack.sh
 
-.PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
+.PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration bench-transact lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
 	lint-template sam-build deploy fuzz new-check
 
@@ -98,6 +98,16 @@ bench:
 
 bench-integration:
 	LATCH_BACKEND=$(BACKEND) $(WITH_STACK) $(GO) test -tags integration $(BENCH_FLAGS) ./pkg/... | tee bench-integration.txt
+
+## bench-transact: the DynamoDB benchmarks of both idempotency forms (Do,
+## Transact; the SQS processor as NewSQS and NewSQSTx; the poller) behind
+## the latency proxy of internal/latency at one-way delays of 0, 2 and 5 ms,
+## on emulators of their own, into bench-transact.txt; then the medians and
+## the Transact ÷ Do ratios that docs/transact.md shows. About 10 minutes.
+BENCH_TRANSACT_FLAGS ?= -run '^$$' -bench 'BenchmarkRecord|BenchmarkSQSDynamoDB|BenchmarkPollDynamoDB' -benchmem -count 6
+bench-transact:
+	LATCH_BACKEND=default $(WITH_STACK) $(GO) test -p 1 -tags integration $(BENCH_TRANSACT_FLAGS) ./pkg/idempotency/ ./pkg/handler/ | tee bench-transact.txt
+	$(GO) run ./tools/benchratio bench-transact.txt
 
 ## fuzz: every Fuzz target of the module (found with go test -list), each for
 ## FUZZTIME (default 10s); a failing input lands in the package's testdata/fuzz

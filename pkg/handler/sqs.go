@@ -160,7 +160,9 @@ func (c SQSConfig) Validate() error {
 // Message is one SQS record as the record function sees it.
 type Message[T any] struct {
 	// Body is the record's body decoded from JSON. When T is string or
-	// []byte it is the body as is, undecoded.
+	// []byte it is the body as is, undecoded. producer.Queue[T] encodes by
+	// the same rule (string and []byte as they are, anything else JSON),
+	// so a producer and a consumer of one T agree without an Encode.
 	Body T
 	// Raw is the record as Lambda delivered it: id, attributes, message
 	// attributes, source queue.

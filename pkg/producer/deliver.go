@@ -178,6 +178,9 @@ func deliver[E any](ctx context.Context, rc RetryConfig, fifo bool, items []pend
 				case err != nil:
 					fail(it, err)
 				case outs[k].err != nil:
+					// An entry SQS took with an altered body keeps its id:
+					// it is in the queue (its error is permanent).
+					res[it.i].MessageID = outs[k].id
 					fail(it, outs[k].err)
 				default:
 					res[it.i] = Result{MessageID: outs[k].id, SequenceNumber: outs[k].seq, Attempts: res[it.i].Attempts}

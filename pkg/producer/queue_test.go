@@ -372,3 +372,18 @@ func TestNewQueueConfigErrors(t *testing.T) {
 		t.Errorf("nil client: err = %v, want ErrConfig", err)
 	}
 }
+
+// TestQueueMissingMaxSizeNamesTheFix: a client that does not answer
+// MaximumMessageSize (a test double) fails every entry with an error that
+// names the fix, QueueConfig.MaxMessageSize; with it set, no read is made.
+func TestQueueMissingMaxSizeNamesTheFix(t *testing.T) {
+	t.Parallel()
+	fake := &fakeSQS{maxSize: ""}
+	_, err := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{}).Send(context.Background(), "v")
+	if err == nil || !strings.Contains(err.Error(), "QueueConfig.MaxMessageSize") {
+		t.Errorf("err %v; want it to name QueueConfig.MaxMessageSize", err)
+	}
+	if _, err := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{MaxMessageSize: 1024}).Send(context.Background(), "v"); err != nil || fake.attrGets != 1 {
+		t.Errorf("with MaxMessageSize set: err %v after %d reads; want sent, no second read", err, fake.attrGets)
+	}
+}
