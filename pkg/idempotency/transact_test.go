@@ -272,7 +272,7 @@ func TestTransactPredicted(t *testing.T) {
 	t.Run("a failed read is a store error, and nothing runs", func(t *testing.T) {
 		t.Parallel()
 		down := errors.New("connection reset")
-		e := newEnv(t, idempotency.Config{Store: &faultyStore{Store: idempotency.NewMemoryStore(), getErr: down}})
+		e := newEnv(t, idempotency.Config{Store: &faultyStore{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), getErr: down}})
 		ran := false
 		_, err := idempotency.Transact(expect, e.guard, k, func(context.Context) (idempotency.Tx[string], error) {
 			ran = true
