@@ -58,9 +58,9 @@ type pkg struct {
 	members map[string]map[string]bool // type → field and method names
 	open    map[string]bool            // types that embed a type from elsewhere: members unknown
 	imports []importRef
-	path    string // import path, set by Check
-	names   map[string]bool            // every member name: a field may have an API-shaped name
-	foreign map[string]bool            // names of imports from outside the checked roots: xray, sqs
+	path    string          // import path, set by Check
+	names   map[string]bool // every member name: a field may have an API-shaped name
+	foreign map[string]bool // names of imports from outside the checked roots: xray, sqs
 }
 
 // Check reads every package under each root (a module's directory;
