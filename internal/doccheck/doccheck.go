@@ -202,7 +202,6 @@ func parseDir(fset *token.FileSet, dir string) (*pkg, error) {
 					switch s := spec.(type) {
 					case *ast.TypeSpec:
 						p.decls[s.Name.Name] = true
-						p.members[s.Name.Name] = p.members[s.Name.Name]
 						if p.members[s.Name.Name] == nil {
 							p.members[s.Name.Name] = map[string]bool{}
 						}
