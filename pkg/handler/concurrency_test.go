@@ -43,7 +43,7 @@ type environment struct {
 
 func newEnvironment(t *testing.T) *environment {
 	t.Helper()
-	e := &environment{store: idempotency.NewMemoryStore(), spans: &spantest.Recorder{}, logs: &syncBuffer{}, emf: &syncBuffer{}}
+	e := &environment{store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), spans: &spantest.Recorder{}, logs: &syncBuffer{}, emf: &syncBuffer{}}
 	e.guard = idempotency.MustNewGuard(idempotency.Config{Store: e.store, Namespace: "mi", CacheSize: 128})
 	e.logger = logging.NewLogger(logging.Config{Writer: e.logs, Level: slog.LevelInfo, Service: "mi"})
 	m, err := metrics.New(metrics.Config{Namespace: "latch-test", Service: "mi", Writer: e.emf})
@@ -381,7 +381,7 @@ func TestManagedInstancesPoller(t *testing.T) {
 			f := &feed{items: 30, size: 10}
 			var done effects
 			p, err := handler.NewPoller[string](f, handler.PollConfig[string]{
-				Checkpoints: checkpoint.NewMemoryStore(time.Now), Name: "feed", Observer: e.tel, Logger: e.logger,
+				Checkpoints: checkpoint.NewMemoryStore(checkpoint.MemoryConfig{Now: time.Now}), Name: "feed", Observer: e.tel, Logger: e.logger,
 				Idempotency: e.guard, Key: itemKey,
 				Handle: func(_ context.Context, s string) error { done.add(s); return nil },
 			})
