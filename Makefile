@@ -34,7 +34,7 @@ WITH_STACK := localstack/with-stack.sh
 
 .PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration bench-transact lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
-	lint-template sam-build deploy fuzz new-check
+	lint-template sam-build deploy deploy-local deploy-local-invoices fuzz new-check
 
 ## test: the quick stage, the README's test command: unit tests (race), the
 ## integration suite on the default backend, the example module, sam build
@@ -49,7 +49,7 @@ test:
 
 ## test-slow: the slow stage, which .ci/run runs after make test: every check
 ## too slow for the quick stage. A helper adding a slow check lists it here.
-SLOW_CHECKS := integration-localstack emulators-check chaos new-check
+SLOW_CHECKS := integration-localstack emulators-check chaos new-check deploy-local
 test-slow: $(SLOW_CHECKS)
 
 ## unit: unit tests with the race detector; nothing needs to run
@@ -165,6 +165,29 @@ sam-build: $(SAM_VENV)/.ok
 	CGO_ENABLED=0 GOFLAGS="$$($(GO) env GOFLAGS) -tags=lambda.norpc -ldflags=-s" \
 	  $(SAM) build --config-file $(SAM_CONFIG) --config-env $(SAM_CONFIG_ENV) --template-file $(TEMPLATE) --build-dir $(SAM_BUILD_DIR)
 	$(SAM_VENV)/bin/python tools/check-sam-build.py $(SAM_BUILD_DIR)
+
+## deploy-local: deploy to a local cloud and drive it as a user would, with
+## no latch code playing AWS. Under 'latch emulators exec --backend ministack'
+## (MiniStack, functions run as processes of this machine, endpoints set at
+## its start), tools/deploylocal runs the pinned sam build (Architecture =
+## this machine's; a real deploy keeps arm64) and sam deploy (create, then an
+## update), checks the deployed resources against the template, times cold
+## and warm invokes through MiniStack and latch's local runner, runs the
+## demo's order scenario through MiniStack's own mappings and rules, and
+## runs sam delete. Then the same for examples/invoices from its own
+## directory, under the latch its go.mod pins.
+DEPLOY_LOCAL_WORK := $(CURDIR)/.run/deploy-local
+deploy-local: $(SAM_VENV)/.ok
+	mkdir -p $(DEPLOY_LOCAL_WORK)
+	$(GO) build -o $(DEPLOY_LOCAL_WORK)/deploylocal ./tools/deploylocal
+	$(GO) run ./cmd/latch emulators exec --backend ministack -- \
+	  $(DEPLOY_LOCAL_WORK)/deploylocal -sam $(SAM_VENV)/bin/sam -dir infra -scenario orders -stack latch-local -work $(DEPLOY_LOCAL_WORK)/orders
+
+deploy-local-invoices: $(SAM_VENV)/.ok
+	mkdir -p $(DEPLOY_LOCAL_WORK)
+	$(GO) build -o $(DEPLOY_LOCAL_WORK)/deploylocal ./tools/deploylocal
+	cd examples/invoices && $(GO) tool latch emulators exec --backend ministack -- \
+	  $(DEPLOY_LOCAL_WORK)/deploylocal -sam $(SAM_VENV)/bin/sam -dir . -scenario invoices -stack invoices-local -work $(DEPLOY_LOCAL_WORK)/invoices
 
 ## deploy: sam build, then sam deploy (stack, region, capabilities from infra/samconfig.toml)
 deploy: sam-build

@@ -52,7 +52,7 @@ func TestNewModuleRunsUnderLatchLocal(t *testing.T) {
 	tmpl := filepath.Join(dir, "template.yaml")
 	params := map[string]string{"RetryBaseSeconds": "1", "FeedFeedURL": feed.URL}
 	local := emulator.StartLocal(t, emulator.LocalConfig{Template: tmpl, Params: params})
-	queue := local.Name("BillingQueue")
+	queue := local.Name("SvcQueue")
 	emulator.Eventually(t, 4*time.Minute, "provisioned and polling", func() bool {
 		return strings.Contains(local.Output(), "Ctrl-C to stop")
 	})
@@ -62,11 +62,11 @@ func TestNewModuleRunsUnderLatchLocal(t *testing.T) {
 	local.Latch(t, "send", local.Prefix()+"-refunds.fifo", "--group", "customer-1", `{"id":"job-1","amount":5}`)
 	local.Latch(t, "send", local.Name("OrderEventsQueue"),
 		`{"id":"ev-1","source":"svc","detail-type":"OrderEventsRequested","detail":{"id":"r-1","amount":5}}`)
-	fire := []string{"--template", tmpl, "--prefix", local.Prefix(), "--param", "FeedFeedURL=" + feed.URL}
-	local.Latch(t, append([]string{"local", "fire", "NightlySchedule"}, fire...)...)
-	local.Latch(t, append([]string{"local", "fire", "FeedSchedule"}, fire...)...)
+	// fire reaches the running latch local, with its parameters.
+	local.Latch(t, "local", "fire", "NightlySchedule", "--prefix", local.Prefix())
+	local.Latch(t, "local", "fire", "FeedSchedule", "--prefix", local.Prefix())
 
-	want := map[string]int{"BillingFunction": 1, "RefundsFunction": 1, "OrderEventsFunction": 1, "NightlyFunction": 1, "FeedFunction": 2}
+	want := map[string]int{"SvcFunction": 1, "RefundsFunction": 1, "OrderEventsFunction": 1, "NightlyFunction": 1, "FeedFunction": 2}
 	emulator.Eventually(t, 2*time.Minute, "every function's records succeeded", func() bool {
 		for fn, n := range want {
 			if succeeded(local.Output(), local.Name(fn)) < n {
@@ -75,7 +75,7 @@ func TestNewModuleRunsUnderLatchLocal(t *testing.T) {
 		}
 		return true
 	})
-	env.AssertDeadLettered(t, queueURL(t, env, local.Name("BillingDLQ")), `{"id":"job-2","amount":0}`, "job job-2: amount must be positive")
+	env.AssertDeadLettered(t, queueURL(t, env, local.Name("SvcDLQ")), `{"id":"job-2","amount":0}`, "job job-2: amount must be positive")
 }
 
 // succeeded counts the outcome lines of function fn that say succeeded.

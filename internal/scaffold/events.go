@@ -47,13 +47,13 @@ func readmeRow(d data) string {
 	switch d.Kind {
 	case SQS:
 		trigger = "SQS queue `" + d.QueueName + "`"
-		try = "`go tool latch send " + d.QueueName + ` '{"id":"job-1","amount":5}'` + "`"
+		try = "`go tool latch send " + d.Logical + `Queue '{"id":"job-1","amount":5}'` + "`"
 	case FIFO:
 		trigger = "SQS FIFO queue `" + d.QueueName + "`"
 		try = "`go tool latch send " + d.QueueName + ` --group customer-1 '{"id":"job-1","amount":5}'` + "`"
 	case Events:
 		trigger = "EventBridge rule `" + d.Logical + "Rule` on bus `" + d.Service + "-" + d.Name + "`, through `" + d.QueueName + "`"
-		try = "`go tool latch send " + d.QueueName + ` '{"id":"ev-1","source":"` + d.Service + `","detail-type":"` + d.Logical + `Requested","detail":{"id":"r-1","amount":5}}'` + "`" + " (the event as the rule delivers it)"
+		try = "`go tool latch send " + d.Logical + `Queue '{"id":"ev-1","source":"` + d.Service + `","detail-type":"` + d.Logical + `Requested","detail":{"id":"r-1","amount":5}}'` + "`" + " (the event as the rule delivers it)"
 	case Schedule:
 		trigger = "schedule `" + d.Schedule + "`"
 		try = "`go tool latch local fire " + d.Logical + "Schedule`"

@@ -75,8 +75,8 @@ type Function struct {
 	// DynamoDB and SQS are clients on AWS.
 	DynamoDB *dynamodb.Client
 	SQS      *sqs.Client
-	// Backoff is the visibility backoff from RETRY_BASE_SECONDS and
-	// RETRY_MAX_SECONDS.
+	// Backoff is the visibility backoff from LATCH_RETRY_BASE_SECONDS and
+	// LATCH_RETRY_MAX_SECONDS.
 	Backoff retry.Backoff
 	// DLQURL and FailureQueueURL are LATCH_DLQ_URL and
 	// LATCH_FAILURE_QUEUE_URL; empty when unset.

@@ -2,6 +2,8 @@ package latchtest
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -16,15 +18,19 @@ import (
 
 	"github.com/latchkit/latch/internal/batch"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/producer"
 )
 
-// SQS is an in-memory SQS for the calls latch's handlers make
-// (handler.SQSClient, handler.FailureQueueClient). It knows the queues
-// added to it, records every call, and fails the calls it is told to fail.
-// It is safe for the concurrent calls of records that run in parallel.
+// SQS is an in-memory SQS for the calls latch makes: the handlers'
+// (handler.SQSClient, handler.FailureQueueClient) and a producer's
+// (producer.SQSClient: SendMessageBatch, and the queue's
+// MaximumMessageSize), so it also backs a poller whose Sink is a
+// producer.Queue. It knows the queues added to it, records every call, and
+// fails the calls it is told to fail. It is safe for the concurrent calls
+// of records that run in parallel.
 //
-// It holds no messages: a handler only ever sends (to a dead-letter or
-// failure queue) and changes the visibility of what Lambda gave it.
+// It holds no messages to receive: what is sent is recorded (Sent), for
+// assertions; Lambda's side of a queue is built with SQSEvent.
 type SQS struct {
 	mu         sync.Mutex
 	queues     map[string]map[string]string // name → attributes
@@ -38,6 +44,7 @@ type SQS struct {
 var (
 	_ handler.SQSClient          = (*SQS)(nil)
 	_ handler.FailureQueueClient = (*SQS)(nil)
+	_ producer.SQSClient         = (*SQS)(nil)
 )
 
 // Operations of the fake, for Fail and Calls.
@@ -46,6 +53,7 @@ const (
 	OpGetQueueAttributes = "GetQueueAttributes"
 	OpChangeVisibility   = "ChangeMessageVisibilityBatch"
 	OpSendMessage        = "SendMessage"
+	OpSendMessageBatch   = "SendMessageBatch"
 )
 
 // SQS's limits the fake enforces.
@@ -249,26 +257,87 @@ func (f *SQS) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func
 	if err := f.begin(OpSendMessage); err != nil {
 		return nil, err
 	}
-	url := aws.ToString(in.QueueUrl)
-	if _, err := f.queueName(url); err != nil {
+	if err := f.check(in); err != nil {
 		return nil, err
 	}
+	s := f.record(in)
+	return &sqs.SendMessageOutput{MessageId: aws.String(s.ID), MD5OfMessageBody: aws.String(md5Hex(s.Body))}, nil
+}
+
+// SendMessageBatch records each entry, checking what SendMessage checks
+// of every entry and what SQS checks of the call: one to ten entries with
+// distinct ids. A refused call records nothing.
+func (f *SQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.begin(OpSendMessageBatch); err != nil {
+		return nil, err
+	}
+	switch n := len(in.Entries); {
+	case n == 0:
+		return nil, &types.EmptyBatchRequest{Message: aws.String("latchtest: no entries")}
+	case n > maxEntriesPerBatchReq:
+		return nil, &types.TooManyEntriesInBatchRequest{Message: aws.String(fmt.Sprintf("%d entries, SQS allows %d", n, maxEntriesPerBatchReq))}
+	}
+	ids := map[string]bool{}
+	msgs := make([]*sqs.SendMessageInput, len(in.Entries))
+	for i, e := range in.Entries {
+		if ids[aws.ToString(e.Id)] {
+			return nil, &types.BatchEntryIdsNotDistinct{Message: aws.String("latchtest: entry id " + aws.ToString(e.Id) + " twice")}
+		}
+		ids[aws.ToString(e.Id)] = true
+		msgs[i] = &sqs.SendMessageInput{
+			QueueUrl: in.QueueUrl, MessageBody: e.MessageBody, MessageAttributes: e.MessageAttributes,
+			MessageSystemAttributes: e.MessageSystemAttributes, DelaySeconds: e.DelaySeconds,
+			MessageGroupId: e.MessageGroupId, MessageDeduplicationId: e.MessageDeduplicationId,
+		}
+		if err := f.check(msgs[i]); err != nil {
+			return nil, err
+		}
+	}
+	out := &sqs.SendMessageBatchOutput{}
+	for i, m := range msgs {
+		s := f.record(m)
+		out.Successful = append(out.Successful, types.SendMessageBatchResultEntry{
+			Id: in.Entries[i].Id, MessageId: aws.String(s.ID), MD5OfMessageBody: aws.String(md5Hex(s.Body)),
+		})
+	}
+	return out, nil
+}
+
+// check refuses a message SQS would refuse.
+func (f *SQS) check(in *sqs.SendMessageInput) error {
+	url := aws.ToString(in.QueueUrl)
+	if _, err := f.queueName(url); err != nil {
+		return err
+	}
 	if len(in.MessageAttributes) > maxAttributesPerSend {
-		return nil, &types.InvalidAttributeName{Message: aws.String(fmt.Sprintf("%d message attributes, SQS allows %d", len(in.MessageAttributes), maxAttributesPerSend))}
+		return &types.InvalidAttributeName{Message: aws.String(fmt.Sprintf("%d message attributes, SQS allows %d", len(in.MessageAttributes), maxAttributesPerSend))}
 	}
 	if n := batch.SQSMessageSize(aws.ToString(in.MessageBody), in.MessageAttributes); n > MaxMessageSize {
-		return nil, &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: fmt.Sprintf("latchtest: message of %d bytes, over the queue's MaximumMessageSize of %d", n, MaxMessageSize), Fault: smithy.FaultClient}
+		return &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: fmt.Sprintf("latchtest: message of %d bytes, over the queue's MaximumMessageSize of %d", n, MaxMessageSize), Fault: smithy.FaultClient}
 	}
 	fifo := strings.HasSuffix(url, ".fifo")
 	switch {
 	case fifo && in.MessageGroupId == nil:
-		return nil, errors.New("latchtest: MessageGroupId is required on FIFO queues")
+		return errors.New("latchtest: MessageGroupId is required on FIFO queues")
 	case !fifo && in.MessageDeduplicationId != nil:
-		return nil, errors.New("latchtest: MessageDeduplicationId is refused on standard queues")
+		return errors.New("latchtest: MessageDeduplicationId is refused on standard queues")
 	}
-	id := "sent-" + strconv.Itoa(len(f.sent)+1)
-	f.sent = append(f.sent, newSent(id, in))
-	return &sqs.SendMessageOutput{MessageId: aws.String(id)}, nil
+	return nil
+}
+
+// record keeps a sent message under the next id, "sent-<n>".
+func (f *SQS) record(in *sqs.SendMessageInput) Sent {
+	s := newSent("sent-"+strconv.Itoa(len(f.sent)+1), in)
+	f.sent = append(f.sent, s)
+	return s
+}
+
+// md5Hex is the checksum SQS answers for a body, which the producer checks.
+func md5Hex(body string) string {
+	sum := md5.Sum([]byte(body))
+	return hex.EncodeToString(sum[:])
 }
 
 // Sent returns every message sent to the queue with this URL (any queue

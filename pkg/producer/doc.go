@@ -9,6 +9,13 @@
 //	})
 //	res, err := orders.SendBatch(ctx, entries)
 //
+// # Bodies
+//
+// A Queue[T] encodes by the rule handler.Message[T] decodes by: a string or
+// []byte is the body as it is, anything else is JSON (QueueConfig.Encode
+// replaces it). So a Queue[string] and a consumer of Message[string] see
+// the same text, and a Queue[Order] and Message[Order] the same struct.
+//
 // # Batching and retries
 //
 // SendBatch and PutBatch pack values into as few requests as the service's
@@ -22,7 +29,13 @@
 // the call's error (a *SendError) counts the failures: nothing is dropped
 // without a word. A value over the queue's MaximumMessageSize (read once
 // from the queue, or configured) fails with a *TooLargeError before any
-// request, saying how large it is and what the limit is.
+// request, saying how large it is and what the limit is. So does a body
+// SQS would not store as given (*InvalidTextError: bytes that are not
+// UTF-8, which the SDK would replace with U+FFFD, or characters outside
+// SQS's allowed set), naming the entry and the byte. The checksum SQS
+// answers is checked per entry, not per call: an entry stored with another
+// body is reported sent and altered (*AlteredError, with its MessageID),
+// never retried into a copy.
 //
 // On a FIFO queue each message's group comes from GroupID, and its
 // deduplication id from IdempotencyKey (hashed by DeduplicationID) or

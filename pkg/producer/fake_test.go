@@ -2,7 +2,11 @@ package producer_test
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +20,13 @@ import (
 
 // fakeSQS records every request. fail decides, per entry body and the
 // number of times that body was seen before, whether SQS refuses it.
+//
+// It answers as SQS does behind the SDK: a body with invalid UTF-8 is
+// stored with U+FFFD in place of each bad byte (the SDK's JSON encoding),
+// the answer carries the MD5 of what was stored, and unless the caller
+// turned the SDK's check off (sqs.Options.DisableMessageChecksumValidation)
+// a mismatch fails the whole call after SQS took every entry, as the SDK's
+// middleware does.
 type fakeSQS struct {
 	mu       sync.Mutex
 	maxSize  string
@@ -26,7 +37,10 @@ type fakeSQS struct {
 	fail func(body string, seen int) (string, bool)
 	// callErr fails the whole request when it returns non-nil.
 	callErr func(call int) error
-	sent    []types.SendMessageBatchRequestEntry
+	// alter, when set, changes a body as SQS stores it, as the SDK's
+	// replacement of invalid UTF-8 does.
+	alter func(body string) string
+	sent  []types.SendMessageBatchRequestEntry
 }
 
 func (f *fakeSQS) GetQueueAttributes(_ context.Context, in *sqs.GetQueueAttributesInput, _ ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
@@ -37,19 +51,25 @@ func (f *fakeSQS) GetQueueAttributes(_ context.Context, in *sqs.GetQueueAttribut
 }
 
 // SendMessage is a batch of one.
-func (f *fakeSQS) SendMessage(ctx context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+func (f *fakeSQS) SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
 	out, err := f.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: in.QueueUrl, Entries: []types.SendMessageBatchRequestEntry{{
 		Id: aws.String("0"), MessageBody: in.MessageBody, MessageAttributes: in.MessageAttributes,
 		MessageSystemAttributes: in.MessageSystemAttributes, DelaySeconds: in.DelaySeconds,
 		MessageGroupId: in.MessageGroupId, MessageDeduplicationId: in.MessageDeduplicationId,
-	}}})
+	}}}, optFns...)
 	if err != nil {
 		return nil, err
 	}
 	if len(out.Failed) > 0 {
 		return nil, &smithy.GenericAPIError{Code: aws.ToString(out.Failed[0].Code), Message: "injected", Fault: fault(out.Failed[0].SenderFault)}
 	}
-	return &sqs.SendMessageOutput{MessageId: out.Successful[0].MessageId, SequenceNumber: out.Successful[0].SequenceNumber}, nil
+	return &sqs.SendMessageOutput{MessageId: out.Successful[0].MessageId, SequenceNumber: out.Successful[0].SequenceNumber, MD5OfMessageBody: out.Successful[0].MD5OfMessageBody}, nil
+}
+
+// md5Hex is the checksum SQS answers for a body.
+func md5Hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 func fault(sender bool) smithy.ErrorFault {
@@ -59,7 +79,11 @@ func fault(sender bool) smithy.ErrorFault {
 	return smithy.FaultServer
 }
 
-func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	var opts sqs.Options
+	for _, fn := range optFns {
+		fn(&opts)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, in)
@@ -72,6 +96,7 @@ func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchIn
 		f.seen = map[string]int{}
 	}
 	out := &sqs.SendMessageBatchOutput{}
+	mismatch := false
 	for _, e := range in.Entries {
 		body := aws.ToString(e.MessageBody)
 		n := f.seen[body]
@@ -84,10 +109,22 @@ func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchIn
 				continue
 			}
 		}
+		stored := strings.ToValidUTF8(body, "\uFFFD")
+		if f.alter != nil {
+			stored = f.alter(stored)
+		}
+		e.MessageBody = aws.String(stored)
 		f.sent = append(f.sent, e)
 		out.Successful = append(out.Successful, types.SendMessageBatchResultEntry{
 			Id: e.Id, MessageId: aws.String("m-" + body), SequenceNumber: aws.String(strconv.Itoa(len(f.sent))),
+			MD5OfMessageBody: aws.String(md5Hex(stored)),
 		})
+		if stored != body && !opts.DisableMessageChecksumValidation {
+			mismatch = true
+		}
+	}
+	if mismatch {
+		return nil, errors.New("operation error SQS: SendMessageBatch, message checksum validation failed, message checksum errors")
 	}
 	return out, nil
 }

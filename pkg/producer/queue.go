@@ -2,9 +2,13 @@ package producer
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,8 +39,11 @@ const TraceHeaderAttribute = "AWSTraceHeader"
 // QueueConfig configures a Queue. The zero value sends JSON bodies to a
 // standard queue with no delay and no attributes of the caller's own.
 type QueueConfig[T any] struct {
-	// Encode turns a value into the message body. Default json.Marshal. An
-	// encoding error fails that entry permanently.
+	// Encode turns a value into the message body. Default: a string or
+	// []byte as it is, anything else json.Marshal — the rule
+	// handler.Message[T] decodes by, so a Queue[T] and a consumer of
+	// Message[T] agree on every T without an Encode. An encoding error
+	// fails that entry permanently.
 	Encode func(T) ([]byte, error)
 	// Attributes returns a value's message attributes. Default none. The
 	// correlation id attribute (handler.CorrelationIDAttribute) is added
@@ -109,13 +116,25 @@ func NewQueue[T any](client SQSClient, url string, cfg QueueConfig[T]) (*Queue[T
 		return bad("negative MaxMessageSize")
 	}
 	if cfg.Encode == nil {
-		cfg.Encode = func(v T) ([]byte, error) { return json.Marshal(v) }
+		cfg.Encode = encodeBody[T]
 	}
 	if cfg.CorrelationID == nil {
 		cfg.CorrelationID = CorrelationID
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
 	return &Queue[T]{client: client, url: url, fifo: fifo, cfg: cfg, maxSize: cfg.MaxMessageSize}, nil
+}
+
+// encodeBody is the default Encode: string and []byte as they are,
+// anything else JSON, the same rule handler.Message[T] decodes by.
+func encodeBody[T any](v T) ([]byte, error) {
+	switch b := any(v).(type) {
+	case string:
+		return []byte(b), nil
+	case []byte:
+		return b, nil
+	}
+	return json.Marshal(v)
 }
 
 // MustNewQueue is NewQueue that panics on a config error, for package-level
@@ -142,7 +161,12 @@ func (q *Queue[T]) Send(ctx context.Context, v T) (Result, error) {
 // SQS did not accept by their class, with backoff. It returns one Result
 // per value, in order, and a *SendError (ErrNotSent) when any was not
 // sent. A value over the queue's size limit fails with a *TooLargeError
-// before any request; the others are still sent.
+// before any request, and one whose body or String attribute SQS would
+// alter or refuse (bytes that are not UTF-8, characters outside SQS's set)
+// with an *InvalidTextError naming the entry; the others are still sent.
+// An entry SQS took but whose checksum does not match the body sent has
+// its MessageID and a permanent *AlteredError: it is in the queue, altered,
+// and is never sent again as if it had not been.
 func (q *Queue[T]) SendBatch(ctx context.Context, vs []T) ([]Result, error) {
 	res := make([]Result, len(vs))
 	if len(vs) == 0 {
@@ -194,9 +218,19 @@ func (q *Queue[T]) entry(i int, v T, group, corr, trace string) (types.SendMessa
 	if len(body) == 0 {
 		return e, &permanentError{errors.New("producer: empty message body (SQS needs at least one character)")}
 	}
+	if off, r, ok := checkText(string(body)); !ok {
+		return e, &InvalidTextError{Entry: i, Field: "body", Offset: off, Rune: r}
+	}
 	e.MessageBody = aws.String(string(body))
 	if q.cfg.Attributes != nil {
 		e.MessageAttributes = q.cfg.Attributes(v)
+		for _, name := range slices.Sorted(maps.Keys(e.MessageAttributes)) {
+			if sv := e.MessageAttributes[name].StringValue; sv != nil {
+				if off, r, ok := checkText(*sv); !ok {
+					return e, &InvalidTextError{Entry: i, Field: "attribute " + strconv.Quote(name), Offset: off, Rune: r}
+				}
+			}
+		}
 	}
 	if corr != "" {
 		if _, set := e.MessageAttributes[handler.CorrelationIDAttribute]; !set {
@@ -242,6 +276,10 @@ func (q *Queue[T]) entry(i int, v T, group, corr, trace string) (types.SendMessa
 // call sends one batch and reads SQS's per-entry answer. A lone entry goes
 // as a SendMessage: the same one request, and the emulators (moto) keep its
 // system attributes, which they drop from batch entries.
+//
+// The SDK's own checksum check is off (ownChecksum): it fails the whole
+// call after SQS took every entry, which a retry would turn into copies.
+// call checks each accepted entry's checksum itself instead.
 func (q *Queue[T]) call(ctx context.Context, entries []types.SendMessageBatchRequestEntry) ([]sent, error) {
 	if len(entries) == 1 {
 		e := entries[0]
@@ -249,15 +287,15 @@ func (q *Queue[T]) call(ctx context.Context, entries []types.SendMessageBatchReq
 			QueueUrl: aws.String(q.url), MessageBody: e.MessageBody, MessageAttributes: e.MessageAttributes,
 			MessageSystemAttributes: e.MessageSystemAttributes, DelaySeconds: e.DelaySeconds,
 			MessageGroupId: e.MessageGroupId, MessageDeduplicationId: e.MessageDeduplicationId,
-		})
+		}, ownChecksum)
 		if err != nil {
 			// One entry: the request's failure is the entry's, classified
 			// by its code like a batch entry's.
 			return []sent{{err: fmt.Errorf("producer: SendMessage: %w", err)}}, nil
 		}
-		return []sent{{id: aws.ToString(out.MessageId), seq: aws.ToString(out.SequenceNumber)}}, nil
+		return []sent{accepted(e, aws.ToString(out.MessageId), aws.ToString(out.SequenceNumber), out.MD5OfMessageBody)}, nil
 	}
-	out, err := q.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
+	out, err := q.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries}, ownChecksum)
 	if err != nil {
 		return nil, fmt.Errorf("producer: SendMessageBatch: %w", err)
 	}
@@ -269,7 +307,7 @@ func (q *Queue[T]) call(ctx context.Context, entries []types.SendMessageBatchReq
 	seen := make([]bool, len(entries))
 	for _, s := range out.Successful {
 		if k, ok := pos[aws.ToString(s.Id)]; ok {
-			res[k] = sent{id: aws.ToString(s.MessageId), seq: aws.ToString(s.SequenceNumber)}
+			res[k] = accepted(entries[k], aws.ToString(s.MessageId), aws.ToString(s.SequenceNumber), s.MD5OfMessageBody)
 			seen[k] = true
 		}
 	}
@@ -288,6 +326,25 @@ func (q *Queue[T]) call(ctx context.Context, entries []types.SendMessageBatchReq
 		}
 	}
 	return res, nil
+}
+
+// ownChecksum turns the SDK's message checksum check off for one call:
+// call checks per entry (see call).
+func ownChecksum(o *sqs.Options) { o.DisableMessageChecksumValidation = true }
+
+// accepted is what SQS's acceptance of entry e says: sent, or sent with an
+// altered body when the checksum SQS answered is not the body's. An answer
+// without a checksum (some emulators) is taken as is.
+func accepted(e types.SendMessageBatchRequestEntry, id, seq string, md5Answer *string) sent {
+	s := sent{id: id, seq: seq}
+	if md5Answer == nil || *md5Answer == "" {
+		return s
+	}
+	sum := md5.Sum([]byte(aws.ToString(e.MessageBody)))
+	if want := hex.EncodeToString(sum[:]); !strings.EqualFold(want, *md5Answer) {
+		s.err = &AlteredError{MessageID: id, Sent: want, Stored: *md5Answer}
+	}
+	return s
 }
 
 // entryError turns a batch entry's failure into an API error that
@@ -314,11 +371,13 @@ func (q *Queue[T]) maxMessageSize(ctx context.Context) (int, error) {
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameMaximumMessageSize},
 	})
 	if err != nil {
-		return 0, fmt.Errorf("producer: read MaximumMessageSize of %s: %w", q.url, err)
+		return 0, fmt.Errorf("producer: read MaximumMessageSize of %s (set QueueConfig.MaxMessageSize to skip the read): %w", q.url, err)
 	}
 	n, err := strconv.Atoi(out.Attributes[string(types.QueueAttributeNameMaximumMessageSize)])
 	if err != nil || n <= 0 {
-		return 0, &permanentError{fmt.Errorf("producer: queue %s reports MaximumMessageSize %q", q.url, out.Attributes[string(types.QueueAttributeNameMaximumMessageSize)])}
+		return 0, &permanentError{fmt.Errorf("producer: queue %s reports MaximumMessageSize %q: set QueueConfig.MaxMessageSize to the queue's limit "+
+			"(a client that does not answer the attribute, such as a test double, needs it; latchtest.SQS answers it)",
+			q.url, out.Attributes[string(types.QueueAttributeNameMaximumMessageSize)])}
 	}
 	q.maxSize = n
 	return n, nil

@@ -190,7 +190,7 @@ func TestQueueFIFORetriesAndDeduplicatesOnTheEmulator(t *testing.T) {
 	w := &waits{}
 	pq := producer.MustNewQueue(c, q.URL, producer.QueueConfig[string]{
 		Encode: raw, GroupID: group, IdempotencyKey: func(s string) string { return "order-" + s },
-		Retry: producer.RetryConfig{Wait: w.wait},
+		Retry: producer.RetryConfig{Sleep: w.wait},
 	})
 	ctx := context.Background()
 	res, err := pq.SendBatch(ctx, values)
@@ -269,4 +269,26 @@ func TestQueueCorrelationReachesTheConsumer(t *testing.T) {
 	if gotTrace != trace {
 		t.Errorf("consumer saw AWSTraceHeader %q, want %q", gotTrace, trace)
 	}
+}
+
+// TestQueueInvalidTextOnTheEmulator is the acceptance run's finding: a
+// body with a byte that is not UTF-8, beside two valid ones. Unchecked,
+// the SDK sends U+FFFD in its place, the emulator stores that, the checksum
+// check fails the whole call and every entry was retried: 15 messages. Now
+// the bad entry is refused before any request, and two messages arrive.
+func TestQueueInvalidTextOnTheEmulator(t *testing.T) {
+	t.Parallel()
+	env := emulator.New(t)
+	q := env.Queue(t, emulator.QueueSpec{})
+	ctx := context.Background()
+	pq := producer.MustNewQueue(env.SQS, q.URL, producer.QueueConfig[string]{Encode: raw})
+	res, err := pq.SendBatch(ctx, []string{"ok 1", "bad \xff body", "ok 2"})
+	if !errors.Is(err, producer.ErrNotSent) || !errors.Is(res[1].Err, producer.ErrInvalidText) || res[0].Err != nil || res[2].Err != nil {
+		t.Fatalf("err %v, results %+v; want entry 1 refused, the others sent", err, res)
+	}
+	got := drain(t, env, q.URL, 2, 30*time.Second)
+	if len(got) != 2 {
+		t.Fatalf("queue gave %d messages, want 2", len(got))
+	}
+	env.AssertQueueEmpty(t, q.URL)
 }

@@ -169,7 +169,7 @@ func TestQueueSendBatch(t *testing.T) {
 			t.Parallel()
 			fake := &fakeSQS{maxSize: "1048576", fail: tt.fail, callErr: tt.callErr}
 			w := &waits{}
-			cfg := producer.QueueConfig[string]{Encode: raw, MaxMessageSize: tt.maxSize, Retry: producer.RetryConfig{Wait: w.wait}}
+			cfg := producer.QueueConfig[string]{Encode: raw, MaxMessageSize: tt.maxSize, Retry: producer.RetryConfig{Sleep: w.wait}}
 			if strings.HasSuffix(tt.url, ".fifo") {
 				cfg.GroupID = group
 				cfg.IdempotencyKey = func(s string) string { return s }
@@ -334,7 +334,7 @@ func TestQueueContextEndsDuringBackoff(t *testing.T) {
 	fake := &fakeSQS{maxSize: "1024", fail: func(string, int) (string, bool) { return "ThrottlingException", false }}
 	ctx, cancel := context.WithCancel(context.Background())
 	q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw, Retry: producer.RetryConfig{
-		Wait: func(context.Context, time.Duration) error { cancel(); return context.Canceled },
+		Sleep: func(context.Context, time.Duration) error { cancel(); return context.Canceled },
 	}})
 	res, err := q.Send(ctx, "a")
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "ThrottlingException") {
@@ -370,5 +370,20 @@ func TestNewQueueConfigErrors(t *testing.T) {
 	}
 	if _, err := producer.NewQueue[string](nil, stdURL, producer.QueueConfig[string]{}); !errors.Is(err, producer.ErrConfig) {
 		t.Errorf("nil client: err = %v, want ErrConfig", err)
+	}
+}
+
+// TestQueueMissingMaxSizeNamesTheFix: a client that does not answer
+// MaximumMessageSize (a test double) fails every entry with an error that
+// names the fix, QueueConfig.MaxMessageSize; with it set, no read is made.
+func TestQueueMissingMaxSizeNamesTheFix(t *testing.T) {
+	t.Parallel()
+	fake := &fakeSQS{maxSize: ""}
+	_, err := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{}).Send(context.Background(), "v")
+	if err == nil || !strings.Contains(err.Error(), "QueueConfig.MaxMessageSize") {
+		t.Errorf("err %v; want it to name QueueConfig.MaxMessageSize", err)
+	}
+	if _, err := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{MaxMessageSize: 1024}).Send(context.Background(), "v"); err != nil || fake.attrGets != 1 {
+		t.Errorf("with MaxMessageSize set: err %v after %d reads; want sent, no second read", err, fake.attrGets)
 	}
 }

@@ -8,7 +8,8 @@ import (
 // Result is what happened to one message or event of a send.
 type Result struct {
 	// MessageID is the id SQS or EventBridge gave the entry; empty when it
-	// was not sent.
+	// was not sent. It is also set beside an *AlteredError: SQS took the
+	// entry with another body, and it is in the queue.
 	MessageID string
 	// SequenceNumber is the FIFO sequence number SQS gave the message;
 	// empty for standard queues and events.
