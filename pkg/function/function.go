@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/latchkit/latch/internal/sdkfix"
 	"github.com/latchkit/latch/pkg/checkpoint"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
@@ -147,6 +148,7 @@ func New(ctx context.Context, opts Options) (*Function, error) {
 		}
 		f.AWS = cfg
 	}
+	sdkfix.Apply(&f.AWS)
 	f.Telemetry.Tracer().InstrumentAWS(&f.AWS)
 	f.DynamoDB = dynamodb.NewFromConfig(f.AWS)
 	f.SQS = sqs.NewFromConfig(f.AWS)
