@@ -34,7 +34,7 @@ WITH_STACK := localstack/with-stack.sh
 
 .PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration bench-transact lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
-	lint-template sam-build deploy deploy-local deploy-local-invoices fuzz new-check
+	lint-template sam-build deploy deploy-local deploy-local-invoices chaos-deployed fuzz new-check
 
 ## test: the quick stage, the README's test command: unit tests (race), the
 ## integration suite on the default backend, the example module, sam build
@@ -133,6 +133,12 @@ demo:
 ## and queues; about 4 minutes on two cores
 chaos:
 	$(GO) run ./tools/chaos
+
+## chaos-deployed: the same message mix and invariants against the stack that
+## sam deploy put on MiniStack: its event source mappings, not latch's runner,
+## drive the functions, and 8 of its busy function processes are SIGKILLed
+chaos-deployed: $(SAM_VENV)/.ok
+	$(GO) run ./tools/chaos -deployed $(SAM_VENV)/bin/sam
 
 ## lint: gofmt, go vet, staticcheck (pinned), then the template lint
 lint: $(STATICCHECK) lint-template
