@@ -226,4 +226,3 @@ func failedBatches(logPath string) int {
 	}
 	return strings.Count(string(b), "failed processing SQS batch")
 }
-
