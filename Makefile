@@ -32,7 +32,7 @@ BACKEND ?= default
 # WITH_STACK runs a command against a stack of its own ('latch emulators exec').
 WITH_STACK := localstack/with-stack.sh
 
-.PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration bench-transact lint build \
+.PHONY: test test-slow unit integration integration-localstack integration-ministack emulators-check examples demo bench bench-integration bench-transact lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
 	lint-template sam-build deploy deploy-local deploy-local-invoices chaos-deployed fuzz new-check
 
@@ -49,7 +49,7 @@ test:
 
 ## test-slow: the slow stage, which .ci/run runs after make test: every check
 ## too slow for the quick stage. A helper adding a slow check lists it here.
-SLOW_CHECKS := integration-localstack emulators-check chaos new-check deploy-local deploy-local-invoices chaos-deployed
+SLOW_CHECKS := integration-localstack integration-ministack emulators-check chaos new-check deploy-local deploy-local-invoices chaos-deployed
 test-slow: $(SLOW_CHECKS)
 
 ## unit: unit tests with the race detector; nothing needs to run
@@ -57,12 +57,15 @@ unit:
 	$(GO) test $(GOTEST_FLAGS) -race ./...
 
 ## integration: start the default emulators, run the integration suite, stop them
-## integration-localstack: the same on LocalStack
+## integration-localstack, integration-ministack: the same on LocalStack, on MiniStack
 integration:
 	LATCH_BACKEND=default $(WITH_STACK) $(GO) test $(GOTEST_FLAGS) -tags integration ./...
 
 integration-localstack:
 	LATCH_BACKEND=localstack $(WITH_STACK) $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+
+integration-ministack:
+	LATCH_BACKEND=ministack $(WITH_STACK) $(GO) test $(GOTEST_FLAGS) -tags integration ./...
 
 ## new-check: `latch new` as a user runs it: a module with a function of
 ## every trigger kind, its vet and tests, then `latch local` on its template

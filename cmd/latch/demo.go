@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchkit/latch/internal/demo"
 	"github.com/latchkit/latch/internal/local"
+	"github.com/latchkit/latch/internal/sdkfix"
 )
 
 // demoParams are the template parameters of the demo: fault injection on,
@@ -87,6 +88,7 @@ func runDemo(ctx context.Context, env *Env, tmpl, logPath string, faults, orders
 	if err != nil {
 		return fmt.Errorf("load AWS config: %w", err)
 	}
+	sdkfix.Apply(&awsCfg)
 	// The paged feed feed-poller reads, served here before the stack starts
 	// so its address can be the template's FeedURL.
 	feed, err := demo.NewFeed(demo.FeedConfig{})

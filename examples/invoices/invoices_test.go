@@ -37,7 +37,7 @@ func (c *fakeCharger) Charge(_ context.Context, inv invoices.Invoice) error {
 }
 
 func chargeHandler(c invoices.Charger, client *latchtest.SQS) handler.Func[events.SQSEvent, events.SQSEventResponse] {
-	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
+	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})})
 	return handler.MustNewSQS(invoices.Charge(c), handler.SQSConfig{
 		Client:      client,
 		Idempotency: guard,
@@ -152,7 +152,7 @@ func TestNightlyReportsTheDayBeforeOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := &fakeReporter{}
-			guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
+			guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})})
 			job := handler.MustNewSchedule(invoices.Nightly(r), handler.ScheduleConfig{Idempotency: guard})
 			for range 2 { // delivered twice
 				if _, err := job(context.Background(), tt.tick); err != nil {

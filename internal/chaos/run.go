@@ -21,6 +21,7 @@ import (
 
 	"github.com/latchkit/latch/internal/emulators"
 	"github.com/latchkit/latch/internal/local"
+	"github.com/latchkit/latch/internal/sdkfix"
 )
 
 // Logical ids of infra/template.yaml the run uses.
@@ -110,6 +111,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (err error) {
 	if err != nil {
 		return err
 	}
+	sdkfix.Apply(&awsCfg)
 	// A batch whose function died is logged by the event source mapping;
 	// that line is how the run knows a kill hit a batch.
 	died := &lineCounter{needle: []byte("esm: function error")}

@@ -34,7 +34,7 @@ func TestFromAnEmptyDirectory(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	for _, backend := range []string{"default", "localstack"} {
+	for _, backend := range []string{"default", "localstack", "ministack"} {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
 			run := func(args ...string) (string, error) {
@@ -77,6 +77,11 @@ func TestFromAnEmptyDirectory(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			useQueueAndTable(t)
+			if backend == "ministack" {
+				// A function it runs reaches the stack through the
+				// environment it inherits; its process goes with down.
+				pids = append(pids, functionSeesStack(t, vars))
+			}
 
 			if _, err := run("emulators", "down"); err != nil {
 				t.Fatalf("down: %v", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/latchkit/latch/internal/provision"
+	"github.com/latchkit/latch/internal/sdkfix"
 	"github.com/latchkit/latch/internal/template"
 )
 
@@ -113,6 +114,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		if awsCfg, err = config.LoadDefaultConfig(ctx); err != nil {
 			return nil, fmt.Errorf("local: load AWS config: %w", err)
 		}
+		sdkfix.Apply(&awsCfg)
 	}
 	t, err := template.Load(cfg.Template)
 	if err != nil {

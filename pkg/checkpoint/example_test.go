@@ -12,7 +12,7 @@ import (
 func ExampleMemoryStore() {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	store := checkpoint.NewMemoryStore(func() time.Time { return now })
+	store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{Now: func() time.Time { return now }})
 
 	a, _ := store.Acquire(ctx, "feed", time.Minute)
 	_, err := store.Acquire(ctx, "feed", time.Minute)

@@ -23,9 +23,17 @@ type memoryItem struct {
 
 var _ Store = (*MemoryStore)(nil)
 
-// NewMemoryStore returns an empty store judging leases by now; nil means
-// time.Now.
-func NewMemoryStore(now func() time.Time) *MemoryStore {
+// MemoryConfig configures NewMemoryStore. The zero value judges leases by
+// the wall clock.
+type MemoryConfig struct {
+	// Now is the clock leases are judged by. Default time.Now; a test
+	// injects one it advances, so that it never sleeps to expire a lease.
+	Now func() time.Time
+}
+
+// NewMemoryStore returns an empty store configured by cfg.
+func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
+	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}

@@ -10,6 +10,6 @@ import (
 func TestMemoryStore(t *testing.T) {
 	t.Parallel()
 	testStoreSemantics(t, func(_ *testing.T, now func() time.Time) checkpoint.Store {
-		return checkpoint.NewMemoryStore(now)
+		return checkpoint.NewMemoryStore(checkpoint.MemoryConfig{Now: now})
 	})
 }

@@ -31,7 +31,7 @@
 //	LATCH_TRACER                  xray or none (default xray)
 //	LATCH_LOG_LEVEL               DEBUG, INFO, WARN or ERROR (read by package logging)
 //	LATCH_METRICS_NAMESPACE       EMF namespace (read by package metrics)
-//	RETRY_BASE_SECONDS, RETRY_MAX_SECONDS  the visibility backoff (retry.BackoffFromEnv)
+//	LATCH_RETRY_BASE_SECONDS, LATCH_RETRY_MAX_SECONDS  the visibility backoff (retry.BackoffFromEnv)
 //
 // Every missing or malformed variable, the convention's and the function's
 // own read through Vars, is reported in one error at cold start, so a bad

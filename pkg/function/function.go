@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/latchkit/latch/internal/sdkfix"
 	"github.com/latchkit/latch/pkg/checkpoint"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
@@ -75,8 +76,8 @@ type Function struct {
 	// DynamoDB and SQS are clients on AWS.
 	DynamoDB *dynamodb.Client
 	SQS      *sqs.Client
-	// Backoff is the visibility backoff from RETRY_BASE_SECONDS and
-	// RETRY_MAX_SECONDS.
+	// Backoff is the visibility backoff from LATCH_RETRY_BASE_SECONDS and
+	// LATCH_RETRY_MAX_SECONDS.
 	Backoff retry.Backoff
 	// DLQURL and FailureQueueURL are LATCH_DLQ_URL and
 	// LATCH_FAILURE_QUEUE_URL; empty when unset.
@@ -147,6 +148,7 @@ func New(ctx context.Context, opts Options) (*Function, error) {
 		}
 		f.AWS = cfg
 	}
+	sdkfix.Apply(&f.AWS)
 	f.Telemetry.Tracer().InstrumentAWS(&f.AWS)
 	f.DynamoDB = dynamodb.NewFromConfig(f.AWS)
 	f.SQS = sqs.NewFromConfig(f.AWS)

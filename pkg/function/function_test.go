@@ -89,7 +89,7 @@ func TestSQSConfigKeepsWhatCodeSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
+	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})})
 	fake := latchtest.NewSQS()
 	c := fn.SQSConfig(handler.SQSConfig{Client: fake, DLQURL: "https://sqs.example/mine", Idempotency: guard, Backoff: retry.Backoff{Base: 7}})
 	if c.Client != fake || c.DLQURL != "https://sqs.example/mine" || c.Idempotency != guard || c.Backoff.Base != 7 {
@@ -147,7 +147,7 @@ func TestPrepareObservesTheHandler(t *testing.T) {
 			}, fn.SQSConfig(handler.SQSConfig{
 				Client:      client,
 				Key:         handler.KeyMessageID,
-				Idempotency: idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()}),
+				Idempotency: idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})}),
 			}))
 		})
 	if err != nil {

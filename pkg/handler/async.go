@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -35,17 +34,17 @@ type asyncRunner struct {
 
 // asyncConfigError is what every invocation of an asynchronous handler
 // returns when the handler cannot run at all: its function is nil (what names
-// the kind, "event" or "tick") or its failure queue is unusable. It wraps the
-// handler's own sentinel; nil when the handler is fine.
-func asyncConfigError(sentinel error, fnNil bool, what string, fq FailureQueue) error {
-	err := fq.validate()
-	if fnNil {
-		err = errors.New(what + " function is nil")
+// the kind, "event" or "tick") or its failure queue is unusable. It matches
+// ErrConfig and names config ("ScheduleConfig"); nil when the handler is
+// fine.
+func asyncConfigError(config string, fnNil bool, what string, fq FailureQueue) error {
+	switch err := fq.validate(); {
+	case fnNil:
+		return configError("the %s function is nil", what)
+	case err != nil:
+		return configError("%s.%v", config, err)
 	}
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("%w: %w", sentinel, err)
+	return nil
 }
 
 func newAsyncRunner(obs Observer, fq FailureQueue, log *slog.Logger, now func() time.Time) asyncRunner {

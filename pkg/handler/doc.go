@@ -29,7 +29,7 @@
 //     transaction, exactly once and in one round trip.
 //
 // Each constructor checks its config and returns an error (a wrapped
-// ErrSQSConfig, ErrEventBridgeConfig or ErrScheduleConfig), so a bad deploy
+// ErrConfig, naming the field), so a bad deploy
 // fails at cold start; MustNewSQS, MustNewEventBridge and MustNewSchedule
 // panic instead, for package-level variables. What needs an AWS call (an
 // SQS queue's RedrivePolicy) is checked on the first invocation; see

@@ -80,7 +80,7 @@ func NewDynamoDBStreamTx[T, R any](fn func(ctx context.Context, c Change[T]) (id
 	if err != nil {
 		return nil, err
 	}
-	if err := txGuardError(ErrStreamConfig, cfg.Idempotency); err != nil {
+	if err := txGuardError("StreamConfig", cfg.Idempotency); err != nil {
 		return nil, err
 	}
 	p.guarded.tx = txRecord(cfg.Idempotency, p.runner.log, fn, then, func(Change[T]) bool { return true }, nil)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -62,12 +61,6 @@ type EventBridgeConfig[T any] struct {
 	Now func() time.Time
 }
 
-// ErrEventBridgeConfig means the config or function given to
-// NewEventBridge is unusable. NewEventBridge returns it, wrapped with the
-// reason, at construction. EventBridgeSQS's record function returns it when
-// given a nil function.
-var ErrEventBridgeConfig = errors.New("handler: invalid EventBridgeConfig")
-
 // EventDecodeError says that an event's detail does not decode into the
 // handler's type. It is permanent: the same event fails the same way every time. Its
 // name is stable.
@@ -122,9 +115,9 @@ func DecodeEvent[T any](ev events.EventBridgeEvent) (Event[T], error) {
 // goes to cfg.FailureQueue (when set) and succeeds, and everything else,
 // panics included, is returned for Lambda to retry.
 //
-// An unusable config or a nil fn is an error here (ErrEventBridgeConfig).
+// An unusable config or a nil fn is an error here (ErrConfig).
 func NewEventBridge[T any](fn func(ctx context.Context, e Event[T]) error, cfg EventBridgeConfig[T]) (Func[events.EventBridgeEvent, struct{}], error) {
-	if err := asyncConfigError(ErrEventBridgeConfig, fn == nil, "event", cfg.FailureQueue); err != nil {
+	if err := asyncConfigError("EventBridgeConfig", fn == nil, "event", cfg.FailureQueue); err != nil {
 		return nil, err
 	}
 	runner := newAsyncRunner(cfg.Observer, cfg.FailureQueue, cfg.Logger, cfg.Now)
@@ -178,7 +171,7 @@ func MustNewEventBridge[T any](fn func(ctx context.Context, e Event[T]) error, c
 func EventBridgeSQS[T any](fn func(ctx context.Context, e Event[T]) error) func(ctx context.Context, m Message[events.EventBridgeEvent]) error {
 	return func(ctx context.Context, m Message[events.EventBridgeEvent]) error {
 		if fn == nil {
-			return fmt.Errorf("%w: event function is nil", ErrEventBridgeConfig)
+			return configError("the event function given to EventBridgeSQS is nil")
 		}
 		e, err := DecodeEvent[T](m.Body)
 		if err != nil {

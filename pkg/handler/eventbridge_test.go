@@ -242,14 +242,14 @@ func TestEventBridgeConfigErrors(t *testing.T) {
 	}{
 		{name: "nil function"},
 		{name: "failure queue without client", fn: func(context.Context, handler.Event[shipment]) error { return nil },
-			cfg: handler.EventBridgeConfig[shipment]{FailureQueue: handler.FailureQueue{URL: "q"}}, cause: handler.ErrFailureQueueConfig},
+			cfg: handler.EventBridgeConfig[shipment]{FailureQueue: handler.FailureQueue{URL: "q"}}, cause: handler.ErrConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h, err := handler.NewEventBridge(tt.fn, tt.cfg)
-			if h != nil || !errors.Is(err, handler.ErrEventBridgeConfig) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
-				t.Errorf("err = %v, want ErrEventBridgeConfig (and %v)", err, tt.cause)
+			if h != nil || !errors.Is(err, handler.ErrConfig) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
+				t.Errorf("err = %v, want ErrConfig (and %v)", err, tt.cause)
 			}
 		})
 	}

@@ -19,7 +19,7 @@ func ExamplePoller() {
 		return handler.Page[string]{Items: items[from:to], Next: strconv.Itoa(to), More: to < len(items)}, nil
 	})
 	p, err := handler.NewPoller[string](feed, handler.PollConfig[string]{
-		Checkpoints: checkpoint.NewMemoryStore(nil), // checkpoint.DynamoDBStore in Lambda
+		Checkpoints: checkpoint.NewMemoryStore(checkpoint.MemoryConfig{}), // checkpoint.DynamoDBStore in Lambda
 		Name:        "feed",
 		Handle:      func(_ context.Context, it string) error { fmt.Print(it, " "); return nil },
 		Logger:      slog.New(slog.DiscardHandler),

@@ -27,7 +27,7 @@ func ExampleNewSQS() {
 	// for records that fail), and a store in memory.
 	client := latchtest.NewSQS()
 	client.AddQueue("orders", 3)
-	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
+	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})})
 
 	h := handler.MustNewSQS(func(ctx context.Context, m handler.Message[Order]) error {
 		fmt.Printf("charge %s: %d (attempt %d)\n", m.Body.ID, m.Body.Amount, m.Attempt)
@@ -94,7 +94,7 @@ func ExampleNewSQS_failures() {
 func ExampleNewSQSTx() {
 	client := latchtest.NewSQS()
 	client.AddQueue("orders", 3)
-	store := idempotency.NewMemoryStore() // a DynamoDBStore in a function
+	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{}) // a DynamoDBStore in a function
 	guard := idempotency.MustNewGuard(idempotency.Config{Store: store})
 
 	// The order's write is returned, not performed: latch commits it with

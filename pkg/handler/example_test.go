@@ -18,7 +18,7 @@ import (
 // A scheduled job behind a schedule rule: the tick delivered twice runs
 // once.
 func ExampleNewSchedule() {
-	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Namespace: "reports"})
+	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Namespace: "reports"})
 	job := handler.MustNewSchedule(func(_ context.Context, t handler.Tick) error {
 		fmt.Println("building", t.Schedule, "for", t.Time.Format("2006-01-02 15:04"))
 		return nil

@@ -63,12 +63,11 @@ const (
 	FailureAttrSequenceNumber = "latch.sequence_number"
 )
 
-// ErrFailureQueueConfig means a FailureQueue has a URL but no client.
-var ErrFailureQueueConfig = errors.New("handler: FailureQueue.URL is set but Client is nil")
-
+// validate says what is wrong with q, for a message that starts with the
+// config's name ("EventBridgeConfig."); nil when q is usable.
 func (q FailureQueue) validate() error {
 	if q.URL != "" && q.Client == nil {
-		return ErrFailureQueueConfig
+		return errors.New("FailureQueue.URL is set but its Client is nil: pass an *sqs.Client")
 	}
 	return nil
 }

@@ -82,7 +82,7 @@ func FuzzSQSBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		client := newFakeSQS()
 		obs := &recorder{}
-		guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Namespace: "fuzz"})
+		guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Namespace: "fuzz"})
 		ran := false
 		h := handler.MustNewSQS(func(_ context.Context, m handler.Message[fuzzOrder]) error {
 			ran = true
@@ -207,7 +207,7 @@ func FuzzDecodeEvent(f *testing.F) {
 
 		client := newFakeSQS()
 		obs := &recorder{}
-		guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Namespace: "fuzz"})
+		guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Namespace: "fuzz"})
 		h := handler.MustNewSQS(handler.EventBridgeSQS(func(context.Context, handler.Event[shipment]) error { return nil }),
 			handler.SQSConfig{Client: client, Idempotency: guard, Key: handler.KeyEventID, Observer: obs, Logger: discard})
 		resp, err := h(context.Background(), sqsEvent("orders", msg{id: "m1", body: string(data)}))

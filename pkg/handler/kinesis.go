@@ -52,7 +52,7 @@ type KinesisConfig = StreamConfig[events.KinesisEventRecord]
 // The records Lambda sends in one batch come from one shard. An event with
 // no records, or a record without an event id or sequence number, is an
 // error for the whole batch (ErrMalformedStreamEvent). An unusable config
-// or a nil fn is an error here (ErrStreamConfig), at cold start.
+// or a nil fn is an error here (ErrConfig), at cold start.
 func NewKinesis[T any](fn func(ctx context.Context, r KinesisRecord[T]) error, cfg KinesisConfig) (Func[events.KinesisEvent, events.KinesisEventResponse], error) {
 	p, err := newStreamProcessor(kinesisKind[T](), cfg, fn == nil)
 	if err != nil {
@@ -86,7 +86,7 @@ func NewKinesisTx[T, R any](fn func(ctx context.Context, r KinesisRecord[T]) (id
 	if err != nil {
 		return nil, err
 	}
-	if err := txGuardError(ErrStreamConfig, cfg.Idempotency); err != nil {
+	if err := txGuardError("StreamConfig", cfg.Idempotency); err != nil {
 		return nil, err
 	}
 	p.guarded.tx = txRecord(cfg.Idempotency, p.runner.log, fn, then, func(KinesisRecord[T]) bool { return true }, nil)

@@ -89,10 +89,6 @@ const (
 // PollMessage is the message of a poll's outcome line.
 const PollMessage = "poll finished"
 
-// ErrPollConfig means the PollConfig is unusable; NewPoller returns it,
-// wrapped with the reason.
-var ErrPollConfig = errors.New("handler: invalid PollConfig")
-
 // PollResult says what one poll did.
 type PollResult struct {
 	// Held is true when another poll held the checkpoint: this one did
@@ -122,22 +118,22 @@ type Poller[T any] struct {
 	log *slog.Logger
 }
 
-// NewPoller checks cfg and returns a Poller. Errors wrap ErrPollConfig.
+// NewPoller checks cfg and returns a Poller. Errors wrap ErrConfig.
 func NewPoller[T any](src Source[T], cfg PollConfig[T]) (*Poller[T], error) {
-	bad := func(why string) (*Poller[T], error) { return nil, fmt.Errorf("%w: %s", ErrPollConfig, why) }
+	bad := func(why string) (*Poller[T], error) { return nil, configError("%s", why) }
 	switch {
 	case src == nil:
-		return bad("nil Source")
+		return bad("the Source given to NewPoller is nil")
 	case cfg.Checkpoints == nil:
-		return bad("Checkpoints is nil")
+		return bad("PollConfig.Checkpoints is nil: pass a checkpoint.Store")
 	case cfg.Name == "":
-		return bad("Name is empty")
+		return bad("PollConfig.Name is empty: name the checkpoint, one per poller and source")
 	case (cfg.Handle == nil) == (cfg.Sink == nil):
-		return bad("set exactly one of Handle and Sink")
+		return bad("PollConfig: set exactly one of Handle and Sink")
 	case cfg.Idempotency != nil && cfg.Key == nil:
-		return bad("Idempotency is set without a Key")
+		return bad("PollConfig.Idempotency is set without a Key: key items by their id in the feed")
 	case cfg.Idempotency != nil && cfg.Handle == nil:
-		return bad("Idempotency guards Handle; a Sink's consumer keeps its own")
+		return bad("PollConfig.Idempotency guards Handle; a Sink's consumer keeps its own")
 	}
 	if cfg.Margin <= 0 {
 		cfg.Margin = DefaultPollMargin

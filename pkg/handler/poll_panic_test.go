@@ -39,7 +39,7 @@ func TestPollPanicReleasesTheLease(t *testing.T) {
 			})
 			var logs bytes.Buffer
 			cfg := handler.PollConfig[string]{
-				Checkpoints: checkpoint.NewMemoryStore(nil), Name: "feed",
+				Checkpoints: checkpoint.NewMemoryStore(checkpoint.MemoryConfig{}), Name: "feed",
 				Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 			}
 			obs := &recorder{}
@@ -109,7 +109,7 @@ func TestPollPagesRunUnderTheBudget(t *testing.T) {
 		return f.Fetch(ctx, cursor)
 	})
 	p, err := handler.NewPoller[string](src, handler.PollConfig[string]{
-		Checkpoints: checkpoint.NewMemoryStore(nil), Name: "feed", Logger: quiet,
+		Checkpoints: checkpoint.NewMemoryStore(checkpoint.MemoryConfig{}), Name: "feed", Logger: quiet,
 		MaxDuration: time.Minute, Margin: 5 * time.Second,
 		Handle: func(ctx context.Context, _ string) error { handleDeadline, _ = ctx.Deadline(); return nil },
 	})
@@ -135,7 +135,7 @@ func TestPollPagesRunUnderTheBudget(t *testing.T) {
 func TestPollScheduleOneName(t *testing.T) {
 	t.Parallel()
 	f := &feed{items: 4, size: 2}
-	store := checkpoint.NewMemoryStore(nil)
+	store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{})
 	var handled []string
 	p, err := handler.NewPoller[string](f, handler.PollConfig[string]{
 		Checkpoints: store, Name: "feed", Logger: quiet,

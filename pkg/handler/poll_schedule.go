@@ -3,7 +3,6 @@ package handler
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 )
 
 // NewPollSchedule returns the Lambda handler of a schedule whose every tick
@@ -13,15 +12,15 @@ import (
 // poller, so a test or a local run calls it directly and reads its
 // PollResult, and the schedule's outcome line and metrics carry the same.
 //
-// cfg.Idempotency must be nil (ErrScheduleConfig otherwise): the
+// cfg.Idempotency must be nil (ErrConfig otherwise): the
 // checkpoint's lease already keeps two ticks from reading the same pages,
 // and a tick that stopped early must not make the next one a duplicate.
 func NewPollSchedule[T any](p *Poller[T], cfg ScheduleConfig) (Func[json.RawMessage, struct{}], error) {
 	switch {
 	case p == nil:
-		return nil, fmt.Errorf("%w: nil Poller", ErrScheduleConfig)
+		return nil, configError("the Poller given to NewPollSchedule is nil")
 	case cfg.Idempotency != nil:
-		return nil, fmt.Errorf("%w: a poll schedule takes no Idempotency guard: the checkpoint's lease keeps ticks apart, and a tick that stopped early must not make the next a duplicate", ErrScheduleConfig)
+		return nil, configError("ScheduleConfig.Idempotency must be nil for a poll schedule: the checkpoint's lease keeps ticks apart, and a tick that stopped early must not make the next a duplicate")
 	}
 	return NewSchedule(func(ctx context.Context, _ Tick) error {
 		_, err := p.Poll(ctx)

@@ -108,7 +108,7 @@ func (c *pollClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.
 
 func newPollGuard(t *testing.T) *idempotency.Guard {
 	t.Helper()
-	g, err := idempotency.NewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Namespace: "poll"})
+	g, err := idempotency.NewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Namespace: "poll"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestPollReadsTheFeedAcrossTicks(t *testing.T) {
 	clk := &pollClock{t: time.UnixMilli(1_800_000_000_000)}
 	f := &feed{items: 25, size: 10, start: clk.t.Add(-time.Hour)}
 	var eff itemEffects
-	store := checkpoint.NewMemoryStore(clk.Now)
+	store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{Now: clk.Now})
 	p, err := handler.NewPoller[string](f, handler.PollConfig[string]{
 		Logger:      quiet,
 		Checkpoints: store, Name: "feed", Now: clk.Now,
@@ -167,7 +167,7 @@ func TestPollStopsBeforeTheDeadlineAndResumes(t *testing.T) {
 	var eff itemEffects
 	p, err := handler.NewPoller[string](f, handler.PollConfig[string]{
 		Logger:      quiet,
-		Checkpoints: checkpoint.NewMemoryStore(clk.Now), Name: "feed", Now: clk.Now,
+		Checkpoints: checkpoint.NewMemoryStore(checkpoint.MemoryConfig{Now: clk.Now}), Name: "feed", Now: clk.Now,
 		Margin: time.Second, MaxDuration: 2 * time.Second,
 		Idempotency: newPollGuard(t), Key: itemKey,
 		Handle: func(_ context.Context, s string) error { eff.add(s); return nil },
@@ -199,7 +199,7 @@ func TestPollWithDeadlineUsesMargin(t *testing.T) {
 	f := &feed{items: 5, size: 5}
 	p, err := handler.NewPoller[string](f, handler.PollConfig[string]{
 		Logger:      quiet,
-		Checkpoints: checkpoint.NewMemoryStore(nil), Name: "feed", Margin: time.Hour,
+		Checkpoints: checkpoint.NewMemoryStore(checkpoint.MemoryConfig{}), Name: "feed", Margin: time.Hour,
 		Handle: func(context.Context, string) error { return nil },
 	})
 	if err != nil {
@@ -217,7 +217,7 @@ func TestPollCrashMidPageResumesWithEffectsOnce(t *testing.T) {
 	t.Parallel()
 	f := &feed{items: 12, size: 5}
 	var eff itemEffects
-	store := checkpoint.NewMemoryStore(nil)
+	store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{})
 	guard := newPollGuard(t)
 	crashed := false
 	cfg := handler.PollConfig[string]{
@@ -252,7 +252,7 @@ func TestPollCrashMidPageResumesWithEffectsOnce(t *testing.T) {
 
 func TestPollHeldByAnotherTick(t *testing.T) {
 	t.Parallel()
-	store := checkpoint.NewMemoryStore(nil)
+	store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{})
 	if _, err := store.Acquire(context.Background(), "feed", time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestPollOverlappingTicksHandleEachItemOnce(t *testing.T) {
 	t.Parallel()
 	f := &feed{items: 200, size: 7}
 	var eff itemEffects
-	store := checkpoint.NewMemoryStore(nil)
+	store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{})
 	// No idempotency: the lease alone must keep overlapping ticks apart.
 	p, err := handler.NewPoller[string](f, handler.PollConfig[string]{
 		Logger:      quiet,
@@ -323,7 +323,7 @@ func TestPollStaleHolderCannotCommit(t *testing.T) {
 		t.Run(fmt.Sprintf("sink=%v", sink), func(t *testing.T) {
 			t.Parallel()
 			clk := &pollClock{t: time.UnixMilli(1_800_000_000_000)}
-			store := checkpoint.NewMemoryStore(clk.Now)
+			store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{Now: clk.Now})
 			f := &feed{items: 10, size: 5}
 			taken := false
 			// The tick stalls past its lease on its first page, and another
@@ -383,7 +383,7 @@ func TestPollSkipsPermanentItemFailures(t *testing.T) {
 	var eff itemEffects
 	p, err := handler.NewPoller[string](f, handler.PollConfig[string]{
 		Logger:      quiet,
-		Checkpoints: checkpoint.NewMemoryStore(nil), Name: "feed",
+		Checkpoints: checkpoint.NewMemoryStore(checkpoint.MemoryConfig{}), Name: "feed",
 		Handle: func(_ context.Context, s string) error {
 			if s == "i1" {
 				return retry.Permanent(errors.New("bad item"))
@@ -406,7 +406,7 @@ func TestPollSink(t *testing.T) {
 	f := &feed{items: 9, size: 4, failAt: ""}
 	var pages [][]string
 	fail := true
-	store := checkpoint.NewMemoryStore(nil)
+	store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{})
 	p, err := handler.NewPoller[string](f, handler.PollConfig[string]{
 		Logger:      quiet,
 		Checkpoints: store, Name: "feed",
@@ -440,7 +440,7 @@ func TestPollSink(t *testing.T) {
 func TestPollFetchFailureKeepsTheCursor(t *testing.T) {
 	t.Parallel()
 	f := &feed{items: 8, size: 4, failAt: "4"}
-	store := checkpoint.NewMemoryStore(nil)
+	store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{})
 	var eff itemEffects
 	p, err := handler.NewPoller[string](f, handler.PollConfig[string]{
 		Logger:      quiet,
@@ -463,7 +463,7 @@ func TestNewPollerConfigErrors(t *testing.T) {
 	t.Parallel()
 	h := func(context.Context, string) error { return nil }
 	s := func(context.Context, []string) error { return nil }
-	store := checkpoint.NewMemoryStore(nil)
+	store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{})
 	tests := []struct {
 		name string
 		src  handler.Source[string]
@@ -479,8 +479,8 @@ func TestNewPollerConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := handler.NewPoller(tt.src, tt.cfg); !errors.Is(err, handler.ErrPollConfig) {
-				t.Errorf("err = %v, want ErrPollConfig", err)
+			if _, err := handler.NewPoller(tt.src, tt.cfg); !errors.Is(err, handler.ErrConfig) {
+				t.Errorf("err = %v, want ErrConfig", err)
 			}
 		})
 	}
@@ -492,14 +492,14 @@ func TestNewPollerConfigErrors(t *testing.T) {
 func BenchmarkPollTick(b *testing.B) {
 	for _, guarded := range []bool{false, true} {
 		b.Run(fmt.Sprintf("guarded=%v", guarded), func(b *testing.B) {
-			store := checkpoint.NewMemoryStore(nil)
+			store := checkpoint.NewMemoryStore(checkpoint.MemoryConfig{})
 			cfg := handler.PollConfig[string]{
 				Logger:      quiet,
 				Checkpoints: store, Name: "feed",
 				Handle: func(context.Context, string) error { return nil },
 			}
 			if guarded {
-				g, err := idempotency.NewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Namespace: "b"})
+				g, err := idempotency.NewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Namespace: "b"})
 				if err != nil {
 					b.Fatal(err)
 				}

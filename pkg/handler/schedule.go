@@ -3,8 +3,6 @@ package handler
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -60,11 +58,6 @@ type ScheduleConfig struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// ErrScheduleConfig means the ScheduleConfig or function given to
-// NewSchedule is unusable. NewSchedule returns it, wrapped with the reason,
-// at construction: a bad deploy fails its cold start, not every tick.
-var ErrScheduleConfig = errors.New("handler: invalid ScheduleConfig")
-
 // NewSchedule returns a Lambda handler for schedule ticks: the target of a
 // schedule rule (cron or rate) or of an EventBridge Scheduler schedule
 // whose input is SchedulerInput(name). Both arrive as asynchronous
@@ -91,9 +84,9 @@ var ErrScheduleConfig = errors.New("handler: invalid ScheduleConfig")
 //   - a panic in fn: recovered, logged with its stack, returned as a
 //     retryable *PanicError.
 //
-// An unusable config or a nil fn is an error here (ErrScheduleConfig).
+// An unusable config or a nil fn is an error here (ErrConfig).
 func NewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleConfig) (Func[json.RawMessage, struct{}], error) {
-	if err := asyncConfigError(ErrScheduleConfig, fn == nil, "tick", cfg.FailureQueue); err != nil {
+	if err := asyncConfigError("ScheduleConfig", fn == nil, "tick", cfg.FailureQueue); err != nil {
 		return nil, err
 	}
 	guard, err := scheduleGuard(cfg)
@@ -124,7 +117,7 @@ func MustNewSchedule(fn func(ctx context.Context, t Tick) error, cfg ScheduleCon
 // tick TTL (see ScheduleConfig.TTL), or nil without idempotency.
 func scheduleGuard(cfg ScheduleConfig) (*idempotency.Guard, error) {
 	if cfg.TTL < 0 {
-		return nil, fmt.Errorf("%w: TTL is negative (%s)", ErrScheduleConfig, cfg.TTL)
+		return nil, configError("ScheduleConfig.TTL is negative (%s): use 0 for the default", cfg.TTL)
 	}
 	if cfg.Idempotency == nil {
 		return nil, nil

@@ -53,7 +53,7 @@ func sentAttr(in *sqs.SendMessageInput, name string) string {
 
 func memoryGuard(t *testing.T) *idempotency.Guard {
 	t.Helper()
-	g, err := idempotency.NewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Namespace: "test"})
+	g, err := idempotency.NewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Namespace: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,14 +262,14 @@ func TestScheduleConfigErrors(t *testing.T) {
 	}{
 		{name: "nil function"},
 		{name: "failure queue without client", fn: func(context.Context, handler.Tick) error { return nil },
-			cfg: handler.ScheduleConfig{FailureQueue: handler.FailureQueue{URL: "q"}}, cause: handler.ErrFailureQueueConfig},
+			cfg: handler.ScheduleConfig{FailureQueue: handler.FailureQueue{URL: "q"}}, cause: handler.ErrConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h, err := handler.NewSchedule(tt.fn, tt.cfg)
-			if h != nil || !errors.Is(err, handler.ErrScheduleConfig) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
-				t.Errorf("err = %v, want ErrScheduleConfig (and %v)", err, tt.cause)
+			if h != nil || !errors.Is(err, handler.ErrConfig) || (tt.cause != nil && !errors.Is(err, tt.cause)) {
+				t.Errorf("err = %v, want ErrConfig (and %v)", err, tt.cause)
 			}
 		})
 	}

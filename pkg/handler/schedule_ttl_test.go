@@ -34,7 +34,7 @@ func TestScheduleTTL(t *testing.T) {
 			t.Parallel()
 			now := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
 			clock := func() time.Time { return now }
-			guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), TTL: tt.guardTTL, Now: clock})
+			guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), TTL: tt.guardTTL, Now: clock})
 			runs := 0
 			f := handler.MustNewSchedule(func(context.Context, handler.Tick) error { runs++; return nil },
 				handler.ScheduleConfig{Idempotency: guard, TTL: tt.ttl, Now: clock})
@@ -54,7 +54,7 @@ func TestScheduleTTL(t *testing.T) {
 func TestScheduleTTLNegative(t *testing.T) {
 	t.Parallel()
 	_, err := handler.NewSchedule(func(context.Context, handler.Tick) error { return nil }, handler.ScheduleConfig{TTL: -time.Hour})
-	if !errors.Is(err, handler.ErrScheduleConfig) {
-		t.Errorf("error %v, want ErrScheduleConfig", err)
+	if !errors.Is(err, handler.ErrConfig) {
+		t.Errorf("error %v, want ErrConfig", err)
 	}
 }

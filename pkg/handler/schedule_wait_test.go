@@ -82,7 +82,7 @@ func TestScheduleConcurrentDuplicate(t *testing.T) {
 			// The fake clock starts at the real time: context deadlines are
 			// real, and the waiter compares them with its clock.
 			clock := &fakeClock{t: time.Now()}
-			guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Now: clock.Now})
+			guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Now: clock.Now})
 			var (
 				runs      atomic.Int32
 				started   = make(chan struct{})

@@ -3,7 +3,6 @@ package handler
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -26,7 +25,7 @@ type SQSClient interface {
 
 var _ SQSClient = (*sqs.Client)(nil)
 
-// DefaultMaxAttempts is the last attempt of a record whose source queue has
+// DefaultSQSMaxAttempts is the last attempt of a record whose source queue has
 // no RedrivePolicy, when SQSConfig.MaxAttempts is zero. With the default
 // backoff (5s doubling to 15 minutes) twenty attempts span about three
 // hours: long enough to ride out an outage of what the records call, far
@@ -34,7 +33,7 @@ var _ SQSClient = (*sqs.Client)(nil)
 // failing ends in the dead-letter queue with its reason instead of being
 // dropped silently when its retention ends. 20 is not a magic number: it is
 // the smallest round count whose retries outlast a multi-hour incident.
-const DefaultMaxAttempts = 20
+const DefaultSQSMaxAttempts = 20
 
 // DefaultSQSConcurrency is the number of records (standard queues) or
 // message groups (FIFO queues) that run at once when SQSConfig.Concurrency
@@ -46,11 +45,6 @@ const DefaultSQSConcurrency = 10
 // second leaves room for a slow one and for a retry of it by the SDK,
 // while it costs a 30 s function a thirtieth of its time.
 const DefaultSQSMargin = time.Second
-
-// ErrSQSConfig means the SQSConfig or function given to NewSQS is unusable.
-// NewSQS returns it, wrapped with the reason, at construction: a bad deploy
-// fails its cold start instead of every batch.
-var ErrSQSConfig = errors.New("handler: invalid SQSConfig")
 
 // ErrGroupBlocked means the record was not run because an earlier record of its
 // FIFO message group failed in the same batch. Running it would break the
@@ -71,7 +65,7 @@ var ErrNotStarted = errors.New("handler: not started: the invocation was too clo
 // needs an AWS call and the queue's ARN from the event, on the first
 // invocation, before any record runs. A queue with neither a RedrivePolicy
 // nor DLQURL fails that invocation, and every one after it until one is
-// added, with ErrNoDLQ (and ErrSQSConfig): the whole batch comes back and
+// added, with ErrNoDLQ (and ErrConfig): the whole batch comes back and
 // nothing runs, instead of failing records looping until the queue's
 // retention drops them.
 type SQSConfig struct {
@@ -87,7 +81,7 @@ type SQSConfig struct {
 	DLQURL string
 	// MaxAttempts is the last attempt of a retryable failure: on it the
 	// record goes to the dead-letter queue with its reason. Zero means the
-	// source queue's maxReceiveCount, or DefaultMaxAttempts (20) when the
+	// source queue's maxReceiveCount, or DefaultSQSMaxAttempts (20) when the
 	// queue has no RedrivePolicy; a positive value is used as is when the
 	// queue has no policy, and the lower of it and maxReceiveCount when it
 	// has. Negative is an error. Without a cap, a record that keeps failing
@@ -148,17 +142,17 @@ type SQSConfig struct {
 func (c SQSConfig) Validate() error {
 	switch {
 	case c.Client == nil:
-		return fmt.Errorf("%w: Client is nil", ErrSQSConfig)
+		return configError("SQSConfig.Client is nil: pass an *sqs.Client (or the SQSClient subset)")
 	case c.Idempotency != nil && c.Key == nil:
-		return fmt.Errorf("%w: Idempotency is set without a Key: choose KeyMessageID, KeyBodyHash or KeyJSONField", ErrSQSConfig)
+		return configError("SQSConfig.Idempotency is set without a Key: choose KeyMessageID, KeyBodyHash or KeyJSONField")
 	case c.Idempotency == nil && c.Key != nil:
-		return fmt.Errorf("%w: Key is set without Idempotency: records would run unguarded", ErrSQSConfig)
+		return configError("SQSConfig.Key is set without Idempotency: records would run unguarded; set Idempotency or drop Key")
 	case c.MaxAttempts < 0:
-		return fmt.Errorf("%w: MaxAttempts is negative (%d)", ErrSQSConfig, c.MaxAttempts)
+		return configError("SQSConfig.MaxAttempts is negative (%d): use 0 for the queue's maxReceiveCount", c.MaxAttempts)
 	case c.Concurrency < 0:
-		return fmt.Errorf("%w: Concurrency is negative (%d)", ErrSQSConfig, c.Concurrency)
+		return configError("SQSConfig.Concurrency is negative (%d): use 0 for DefaultSQSConcurrency", c.Concurrency)
 	case c.Margin < 0:
-		return fmt.Errorf("%w: Margin is negative (%s)", ErrSQSConfig, c.Margin)
+		return configError("SQSConfig.Margin is negative (%s): use 0 for DefaultSQSMargin", c.Margin)
 	}
 	return nil
 }
@@ -217,7 +211,7 @@ type Message[T any] struct {
 // An event with no records, or a record without what the processor needs,
 // is an error for the whole batch (ErrEmptyEvent, ErrMalformedEvent).
 //
-// An unusable config or a nil fn is an error here (ErrSQSConfig), at cold
+// An unusable config or a nil fn is an error here (ErrConfig), at cold
 // start, before any batch is taken.
 func NewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQSConfig) (Func[events.SQSEvent, events.SQSEventResponse], error) {
 	p, err := newSQSProcessor[T](cfg, fn == nil)
@@ -245,7 +239,7 @@ func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) (*sqsProcessor[T], error)
 		return nil, err
 	}
 	if fnNil {
-		return nil, fmt.Errorf("%w: record function is nil", ErrSQSConfig)
+		return nil, configError("the record function given to NewSQS is nil")
 	}
 	p := &sqsProcessor[T]{cfg: cfg}
 	p.now = cfg.Now

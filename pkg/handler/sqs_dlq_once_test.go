@@ -27,7 +27,7 @@ func rejectAll(context.Context, handler.Message[order]) error { return retry.Per
 func TestSQSDeadLetterOnce(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
-	store := &countingStore{Store: idempotency.NewMemoryStore()}
+	store := &countingStore{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})}
 	obs := &recorder{}
 	h := handler.MustNewSQS(rejectAll, handler.SQSConfig{
 		Client: client, Idempotency: newGuard(t, idempotency.Config{Store: store}), Key: handler.KeyMessageID, Observer: obs, Logger: discard,
@@ -141,7 +141,7 @@ func (s *failingStore) Complete(ctx context.Context, c idempotency.Completion) e
 func TestSQSDeadLetterStoreDown(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS() // maxReceiveCount 5
-	store := &failingStore{Store: idempotency.NewMemoryStore()}
+	store := &failingStore{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})}
 	obs := &recorder{}
 	decode := func(context.Context, handler.Message[order]) error { return nil }
 	h := handler.MustNewSQS(decode, handler.SQSConfig{
@@ -173,7 +173,7 @@ func TestSQSDeadLetterStoreDown(t *testing.T) {
 func TestSQSDeadLetterCompleteFails(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
-	store := &failingStore{Store: idempotency.NewMemoryStore()}
+	store := &failingStore{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})}
 	store.complete.Store(true)
 	obs := &recorder{}
 	h := handler.MustNewSQS(rejectAll, handler.SQSConfig{

@@ -19,7 +19,7 @@ import (
 func newGuard(t testing.TB, cfg idempotency.Config) *idempotency.Guard {
 	t.Helper()
 	if cfg.Store == nil {
-		cfg.Store = idempotency.NewMemoryStore()
+		cfg.Store = idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	}
 	g, err := idempotency.NewGuard(cfg)
 	if err != nil {
@@ -118,7 +118,7 @@ func TestSQSIdempotencyInProgress(t *testing.T) {
 	client := newFakeSQS()
 	client.addQueue("orders", 5)
 	now := time.Now()
-	store := &conflictSignal{Store: idempotency.NewMemoryStore(), conflict: make(chan struct{}, 2)}
+	store := &conflictSignal{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), conflict: make(chan struct{}, 2)}
 	guard := newGuard(t, idempotency.Config{Store: store, Now: func() time.Time { return now }})
 	release := make(chan struct{})
 	obs := &recorder{}
@@ -236,7 +236,7 @@ func TestSQSIdempotencyConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			err := tc.cfg.Validate()
-			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, handler.ErrSQSConfig)) {
+			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, handler.ErrConfig)) {
 				t.Errorf("Validate() = %v, want ok %v", err, tc.ok)
 			}
 			_, herr := handler.NewSQS(func(context.Context, handler.Message[string]) error { return nil }, tc.cfg)

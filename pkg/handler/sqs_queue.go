@@ -53,7 +53,7 @@ func newSQSQueues(client SQSClient, dlqURL string, maxAttempts int) *sqsQueues {
 // of each making their own.
 //
 // A queue without a dead-letter queue is an error wrapping ErrNoDLQ and
-// ErrSQSConfig, and is not kept: the policy may be added without a deploy,
+// ErrConfig, and is not kept: the policy may be added without a deploy,
 // and the next invocation should see it.
 func (qs *sqsQueues) get(ctx context.Context, queueARN string) (*sqsQueue, error) {
 	qs.mu.Lock()
@@ -68,7 +68,7 @@ func (qs *sqsQueues) get(ctx context.Context, queueARN string) (*sqsQueue, error
 	if q.dlqURL == "" {
 		return nil, fmt.Errorf("%w: %w: queue %s has no RedrivePolicy and SQSConfig.DLQURL is empty; "+
 			"give the queue a RedrivePolicy or set DLQURL, or failing records would come back until the queue's retention drops them",
-			ErrSQSConfig, ErrNoDLQ, queueARN)
+			ErrConfig, ErrNoDLQ, queueARN)
 	}
 	qs.known[queueARN] = q
 	return q, nil
@@ -118,7 +118,7 @@ func lastAttempt(maxAttempts, maxReceiveCount int) int {
 	case maxAttempts > 0:
 		return maxAttempts
 	default:
-		return DefaultMaxAttempts
+		return DefaultSQSMaxAttempts
 	}
 }
 

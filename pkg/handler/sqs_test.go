@@ -129,9 +129,9 @@ func TestSQSOutcomes(t *testing.T) {
 			wantDelay:    map[string]int32{"m1": 2},
 		},
 		{
-			name:         "without a redrive policy, DefaultMaxAttempts is the last attempt",
+			name:         "without a redrive policy, DefaultSQSMaxAttempts is the last attempt",
 			dlqURL:       true,
-			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: handler.DefaultMaxAttempts - 1}, {id: "m2", body: body("flaky"), attempt: handler.DefaultMaxAttempts}},
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: handler.DefaultSQSMaxAttempts - 1}, {id: "m2", body: body("flaky"), attempt: handler.DefaultSQSMaxAttempts}},
 			want:         failures("m1"),
 			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled, "m2": handler.DeadLettered},
 			wantDelay:    map[string]int32{"m1": 60},
@@ -177,9 +177,9 @@ func TestSQSOutcomes(t *testing.T) {
 			wantDLQ:      []string{body("flaky")},
 		},
 		{
-			name:         "a queue's maxReceiveCount above DefaultMaxAttempts is kept when MaxAttempts is zero",
-			queueMax:     handler.DefaultMaxAttempts + 10,
-			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: handler.DefaultMaxAttempts + 5}},
+			name:         "a queue's maxReceiveCount above DefaultSQSMaxAttempts is kept when MaxAttempts is zero",
+			queueMax:     handler.DefaultSQSMaxAttempts + 10,
+			msgs:         []msg{{id: "m1", body: body("flaky"), attempt: handler.DefaultSQSMaxAttempts + 5}},
 			want:         failures("m1"),
 			wantOutcomes: map[string]handler.Outcome{"m1": handler.RetryScheduled},
 			wantDelay:    map[string]int32{"m1": 60},
@@ -864,12 +864,12 @@ func TestSQSBadConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h, err := handler.NewSQS(tc.fn, tc.cfg)
-			if !errors.Is(err, handler.ErrSQSConfig) || h != nil {
-				t.Errorf("NewSQS = (handler %v, error %v), want no handler and ErrSQSConfig", h != nil, err)
+			if !errors.Is(err, handler.ErrConfig) || h != nil {
+				t.Errorf("NewSQS = (handler %v, error %v), want no handler and ErrConfig", h != nil, err)
 			}
 			defer func() {
-				if v := recover(); v == nil || !errors.Is(v.(error), handler.ErrSQSConfig) {
-					t.Errorf("MustNewSQS recovered %v, want a panic with ErrSQSConfig", v)
+				if v := recover(); v == nil || !errors.Is(v.(error), handler.ErrConfig) {
+					t.Errorf("MustNewSQS recovered %v, want a panic with ErrConfig", v)
 				}
 			}()
 			handler.MustNewSQS(tc.fn, tc.cfg)
@@ -955,8 +955,8 @@ func TestSQSNoDLQ(t *testing.T) {
 	h := handler.MustNewSQS(func(context.Context, handler.Message[order]) error { ran.Add(1); return nil }, handler.SQSConfig{Client: client, Logger: discard})
 	ev := sqsEvent("orders", msg{id: "m1", body: body("ok")}, msg{id: "m2", body: body("ok")})
 	resp, err := h(context.Background(), ev)
-	if !errors.Is(err, handler.ErrNoDLQ) || !errors.Is(err, handler.ErrSQSConfig) || !strings.Contains(fmt.Sprint(err), testARN("orders")) {
-		t.Fatalf("error %v, want ErrNoDLQ and ErrSQSConfig naming the queue", err)
+	if !errors.Is(err, handler.ErrNoDLQ) || !errors.Is(err, handler.ErrConfig) || !strings.Contains(fmt.Sprint(err), testARN("orders")) {
+		t.Fatalf("error %v, want ErrNoDLQ and ErrConfig naming the queue", err)
 	}
 	if ran.Load() != 0 || len(resp.BatchItemFailures) != 0 {
 		t.Errorf("ran %d records, reported %v; want none run: the whole batch comes back", ran.Load(), resp.BatchItemFailures)
@@ -972,7 +972,7 @@ func TestSQSNoDLQ(t *testing.T) {
 func TestSQSMaxAttemptsNegative(t *testing.T) {
 	t.Parallel()
 	_, err := handler.NewSQS(byBody, handler.SQSConfig{Client: newFakeSQS(), MaxAttempts: -1})
-	if !errors.Is(err, handler.ErrSQSConfig) || !strings.Contains(fmt.Sprint(err), "MaxAttempts") {
-		t.Errorf("error %v, want ErrSQSConfig naming MaxAttempts", err)
+	if !errors.Is(err, handler.ErrConfig) || !strings.Contains(fmt.Sprint(err), "MaxAttempts") {
+		t.Errorf("error %v, want ErrConfig naming MaxAttempts", err)
 	}
 }

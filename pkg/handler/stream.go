@@ -54,11 +54,6 @@ type StreamConfig[R any] struct {
 	Now func() time.Time
 }
 
-// ErrStreamConfig means the StreamConfig or function given to a stream
-// processor is unusable; the constructor returns it, wrapped with the
-// reason, at cold start.
-var ErrStreamConfig = errors.New("handler: invalid StreamConfig")
-
 // ErrMalformedStreamEvent means a stream event has no records, or a record
 // lacks what the processor needs to report on it (event id, sequence
 // number, event source). The whole batch fails and comes back: nothing in
@@ -72,19 +67,17 @@ var ErrMalformedStreamEvent = errors.New("handler: malformed stream event")
 var ErrShardStopped = errors.New("handler: not run: an earlier record of its shard failed")
 
 func (c StreamConfig[R]) validate(fnNil bool) error {
-	err := c.FailureQueue.validate()
-	switch {
+	switch fqErr := c.FailureQueue.validate(); {
 	case fnNil:
-		err = errors.New("record function is nil")
+		return configError("the record function is nil")
+	case fqErr != nil:
+		return configError("StreamConfig.%v", fqErr)
 	case c.Key != nil && c.Idempotency == nil:
-		err = errors.New("key is set without Idempotency: records would run unguarded")
+		return configError("StreamConfig.Key is set without Idempotency: records would run unguarded; set Idempotency or drop Key")
 	case c.Concurrency < 0:
-		err = fmt.Errorf("concurrency is negative (%d)", c.Concurrency)
+		return configError("StreamConfig.Concurrency is negative (%d): use 0 for one record at a time", c.Concurrency)
 	case c.Concurrency > 1 && c.Idempotency == nil:
-		err = fmt.Errorf("concurrency %d needs Idempotency: records of other keys that ran after a failure come back with the retried batch", c.Concurrency)
-	}
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStreamConfig, err)
+		return configError("StreamConfig.Concurrency %d needs Idempotency: records of other keys that ran after a failure come back with the retried batch", c.Concurrency)
 	}
 	return nil
 }

@@ -400,14 +400,14 @@ func TestStreamConfigErrors(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, handler.ErrStreamConfig) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v, want ErrStreamConfig with %q", err, tc.want)
+			if !errors.Is(err, handler.ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want ErrConfig with %q", err, tc.want)
 			}
 		})
 	}
 	if _, err := handler.NewKinesisTx[tick, int](func(context.Context, handler.KinesisRecord[tick]) (idempotency.Tx[int], error) {
 		return idempotency.Tx[int]{}, nil
-	}, nil, handler.KinesisConfig{}); !errors.Is(err, handler.ErrStreamConfig) {
+	}, nil, handler.KinesisConfig{}); !errors.Is(err, handler.ErrConfig) {
 		t.Errorf("NewKinesisTx without a guard: %v", err)
 	}
 }

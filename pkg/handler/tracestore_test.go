@@ -15,7 +15,7 @@ import (
 func TestTraceStore(t *testing.T) {
 	t.Parallel()
 	tr := &spantest.Recorder{}
-	store := handler.TraceStore(idempotency.NewMemoryStore(), tr)
+	store := handler.TraceStore(idempotency.NewMemoryStore(idempotency.MemoryConfig{}), tr)
 	guard, err := idempotency.NewGuard(idempotency.Config{Store: store, Namespace: "t"})
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestTraceStore(t *testing.T) {
 func TestTraceStoreTransact(t *testing.T) {
 	t.Parallel()
 	tr := &spantest.Recorder{}
-	store := handler.TraceStore(idempotency.NewMemoryStore(), tr)
+	store := handler.TraceStore(idempotency.NewMemoryStore(idempotency.MemoryConfig{}), tr)
 	if _, ok := store.(idempotency.TxStore); !ok {
 		t.Fatal("TraceStore hid TxStore")
 	}
@@ -88,7 +88,7 @@ func TestTraceStoreTransact(t *testing.T) {
 
 func TestTraceStoreWithoutTracer(t *testing.T) {
 	t.Parallel()
-	store := idempotency.NewMemoryStore()
+	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	if got := handler.TraceStore(store, nil); got != idempotency.Store(store) {
 		t.Error("TraceStore(store, nil) wrapped the store")
 	}

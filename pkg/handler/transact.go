@@ -43,7 +43,7 @@ func NewSQSTx[T, R any](fn func(ctx context.Context, m Message[T]) (idempotency.
 	if err != nil {
 		return nil, err
 	}
-	if err := txGuardError(ErrSQSConfig, cfg.Idempotency); err != nil {
+	if err := txGuardError("SQSConfig", cfg.Idempotency); err != nil {
 		return nil, err
 	}
 	// A redelivery (ApproximateReceiveCount > 1) runs then again after a
@@ -73,10 +73,10 @@ func MustNewSQSTx[T, R any](fn func(ctx context.Context, m Message[T]) (idempote
 // idempotency.TxStore; cfg.TTL and the wait for a tick another delivery is
 // running are as in NewSchedule.
 func NewScheduleTx[R any](fn func(ctx context.Context, t Tick) (idempotency.Tx[R], error), cfg ScheduleConfig) (Func[json.RawMessage, struct{}], error) {
-	if err := asyncConfigError(ErrScheduleConfig, fn == nil, "tick", cfg.FailureQueue); err != nil {
+	if err := asyncConfigError("ScheduleConfig", fn == nil, "tick", cfg.FailureQueue); err != nil {
 		return nil, err
 	}
-	if err := txGuardError(ErrScheduleConfig, cfg.Idempotency); err != nil {
+	if err := txGuardError("ScheduleConfig", cfg.Idempotency); err != nil {
 		return nil, err
 	}
 	guard, err := scheduleGuard(cfg)
@@ -102,12 +102,12 @@ func MustNewScheduleTx[R any](fn func(ctx context.Context, t Tick) (idempotency.
 
 // txGuardError says why g cannot run transactional functions, as the
 // config error sentinel, or nil.
-func txGuardError(sentinel error, g *idempotency.Guard) error {
+func txGuardError(config string, g *idempotency.Guard) error {
 	switch {
 	case g == nil:
-		return fmt.Errorf("%w: Idempotency is nil: a transactional function commits its writes with the idempotency record", sentinel)
+		return configError("%s.Idempotency is nil: a transactional function commits its writes with the idempotency record", config)
 	case !g.CanTransact():
-		return fmt.Errorf("%w: Idempotency: %w", sentinel, idempotency.ErrNoTxStore)
+		return fmt.Errorf("%w: %s.Idempotency: %w", ErrConfig, config, idempotency.ErrNoTxStore)
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func TestSQSTx(t *testing.T) {
 	t.Parallel()
 	client := newFakeSQS()
 	client.addQueue("orders", 3)
-	store := idempotency.NewMemoryStore()
+	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	guard := newGuard(t, idempotency.Config{Store: store, Namespace: "test"})
 	obs := &recorder{}
 	var mu sync.Mutex
@@ -118,12 +118,13 @@ func TestSQSTxFailures(t *testing.T) {
 			t.Parallel()
 			client := newFakeSQS()
 			client.addQueue("orders", 3)
-			store := idempotency.NewMemoryStore()
+			var memCfg idempotency.MemoryConfig
 			if tt.conditionFails {
-				store.SetTxApplier(func(context.Context, []types.TransactWriteItem) error {
+				memCfg.TxApplier = func(context.Context, []types.TransactWriteItem) error {
 					return &idempotency.ConditionFailedError{Index: 0, Err: errors.New("exists")}
-				})
+				}
 			}
+			store := idempotency.NewMemoryStore(memCfg)
 			guard := newGuard(t, idempotency.Config{Store: store})
 			obs := &recorder{}
 			h := handler.MustNewSQSTx(func(_ context.Context, m handler.Message[order]) (idempotency.Tx[int], error) {
@@ -148,7 +149,7 @@ func TestSQSTxBadConfig(t *testing.T) {
 	fn := func(context.Context, handler.Message[string]) (idempotency.Tx[int], error) {
 		return idempotency.Tx[int]{}, nil
 	}
-	plain := newGuard(t, idempotency.Config{Store: struct{ idempotency.Store }{idempotency.NewMemoryStore()}})
+	plain := newGuard(t, idempotency.Config{Store: struct{ idempotency.Store }{idempotency.NewMemoryStore(idempotency.MemoryConfig{})}})
 	for _, tc := range []struct {
 		name    string
 		fn      func(context.Context, handler.Message[string]) (idempotency.Tx[int], error)
@@ -162,8 +163,8 @@ func TestSQSTxBadConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h, err := handler.NewSQSTx(tc.fn, nil, tc.cfg)
-			if h != nil || !errors.Is(err, handler.ErrSQSConfig) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
-				t.Errorf("error %v, want ErrSQSConfig", err)
+			if h != nil || !errors.Is(err, handler.ErrConfig) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
+				t.Errorf("error %v, want ErrConfig", err)
 			}
 		})
 	}
@@ -171,7 +172,7 @@ func TestSQSTxBadConfig(t *testing.T) {
 
 func TestScheduleTx(t *testing.T) {
 	t.Parallel()
-	store := idempotency.NewMemoryStore()
+	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	guard := newGuard(t, idempotency.Config{Store: store, Namespace: "test"})
 	var obs *recorder
 	run := func(payload string) handler.Outcome {
@@ -198,7 +199,7 @@ func TestScheduleTx(t *testing.T) {
 
 	h, err := handler.NewScheduleTx(func(context.Context, handler.Tick) (idempotency.Tx[int], error) { return idempotency.Tx[int]{}, nil },
 		handler.ScheduleConfig{})
-	if h != nil || !errors.Is(err, handler.ErrScheduleConfig) {
-		t.Errorf("without a guard: %v, want ErrScheduleConfig", err)
+	if h != nil || !errors.Is(err, handler.ErrConfig) {
+		t.Errorf("without a guard: %v, want ErrConfig", err)
 	}
 }

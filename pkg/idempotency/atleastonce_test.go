@@ -18,7 +18,7 @@ import (
 func TestDoAtLeastOnceEdge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	mem := idempotency.NewMemoryStore()
+	mem := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	faulty := &faultyStore{Store: mem, completeErr: errors.New("completion write lost")}
 	clock := clocktest.New(t0)
 	g, err := idempotency.NewGuard(idempotency.Config{Store: faulty, Namespace: "edge", Now: clock.Now, LockWithoutDeadline: time.Minute})

@@ -35,7 +35,7 @@ func BenchmarkDo(b *testing.B) {
 		// small however large b.N grows.
 		now := t0
 		g := idempotency.MustNewGuard(idempotency.Config{
-			Store: idempotency.NewMemoryStore(), Namespace: "bench", Now: func() time.Time { return now },
+			Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Namespace: "bench", Now: func() time.Time { return now },
 		})
 		ids := make([]string, 1024)
 		for i := range ids {
@@ -62,7 +62,7 @@ func BenchmarkDo(b *testing.B) {
 	}{{"duplicate", 0}, {"cached", 16}} {
 		b.Run(bc.name, func(b *testing.B) {
 			g := idempotency.MustNewGuard(idempotency.Config{
-				Store: idempotency.NewMemoryStore(), Namespace: "bench", CacheSize: bc.cache, Now: func() time.Time { return t0 },
+				Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Namespace: "bench", CacheSize: bc.cache, Now: func() time.Time { return t0 },
 			})
 			key := idempotency.Key{ID: "order-1", Payload: []byte(`{"amount":5}`)}
 			if _, err := idempotency.Do(ctx, g, key, fn); err != nil {

@@ -29,7 +29,13 @@ type env struct {
 
 func newEnv(t *testing.T, cfg idempotency.Config) *env {
 	t.Helper()
-	e := &env{store: idempotency.NewMemoryStore(), clock: clocktest.New(t0)}
+	return newEnvOn(t, idempotency.NewMemoryStore(idempotency.MemoryConfig{}), cfg)
+}
+
+// newEnvOn is newEnv on a store of the caller's (one with a TxApplier).
+func newEnvOn(t *testing.T, mem *idempotency.MemoryStore, cfg idempotency.Config) *env {
+	t.Helper()
+	e := &env{store: mem, clock: clocktest.New(t0)}
 	e.count = &countingStore{Store: e.store}
 	if cfg.Store == nil {
 		cfg.Store = e.count
@@ -389,7 +395,7 @@ func TestDoErrorTypes(t *testing.T) {
 	t.Run("store errors wrap the cause and are not permanent", func(t *testing.T) {
 		t.Parallel()
 		cause := errors.New("connection reset")
-		f := newEnv(t, idempotency.Config{Store: &faultyStore{Store: idempotency.NewMemoryStore(), claimErr: cause}})
+		f := newEnv(t, idempotency.Config{Store: &faultyStore{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), claimErr: cause}})
 		_, ran, err := f.do(ctx, call{key: idempotency.Key{ID: "k"}})
 		var se *idempotency.StoreError
 		if !errors.As(err, &se) || se.Op != "claim" || !errors.Is(err, cause) || ran {
@@ -612,7 +618,7 @@ func TestDoStoreFailures(t *testing.T) {
 
 	t.Run("complete fails: error returned, record stays in progress", func(t *testing.T) {
 		t.Parallel()
-		mem := idempotency.NewMemoryStore()
+		mem := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 		e := newEnv(t, idempotency.Config{Store: &faultyStore{Store: mem, completeErr: cause}, MaxLock: time.Minute})
 		res, ran, err := e.do(ctx, call{key: idempotency.Key{ID: "k"}, value: "v"})
 		if !errors.Is(err, cause) || !ran || res.Value != "v" {
@@ -625,7 +631,7 @@ func TestDoStoreFailures(t *testing.T) {
 	})
 	t.Run("release fails: both errors returned", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, idempotency.Config{Store: &faultyStore{Store: idempotency.NewMemoryStore(), releaseErr: cause}})
+		e := newEnv(t, idempotency.Config{Store: &faultyStore{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), releaseErr: cause}})
 		_, _, err := e.do(ctx, call{key: idempotency.Key{ID: "k"}, fnErr: errFn})
 		var se *idempotency.StoreError
 		if !errors.Is(err, errFn) || !errors.As(err, &se) || se.Op != "release" {
@@ -749,12 +755,12 @@ func TestGuardKeys(t *testing.T) {
 	})
 	t.Run("namespace defaults to the Lambda function name", func(t *testing.T) {
 		t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "orders-fn")
-		g := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
+		g := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})})
 		if g.Namespace() != "orders-fn" || !strings.HasPrefix(g.KeyHash("x"), "orders-fn#") {
 			t.Errorf("namespace %q, hash %q", g.Namespace(), g.KeyHash("x"))
 		}
 		t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "")
-		g = idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
+		g = idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})})
 		if g.Namespace() != idempotency.DefaultNamespace {
 			t.Errorf("namespace outside Lambda %q, want %q", g.Namespace(), idempotency.DefaultNamespace)
 		}
@@ -763,7 +769,7 @@ func TestGuardKeys(t *testing.T) {
 
 func TestNewGuardErrors(t *testing.T) {
 	t.Parallel()
-	s := idempotency.NewMemoryStore()
+	s := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	tests := []struct {
 		name string
 		cfg  idempotency.Config

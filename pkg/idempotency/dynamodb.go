@@ -107,25 +107,16 @@ type DynamoDBStore struct {
 
 var _ TxStore = (*DynamoDBStore)(nil)
 
-// Construction errors of NewDynamoDBStore. Both are deployment mistakes no
-// retry can fix: return them from the function's cold start.
-var (
-	// ErrNilClient means NewDynamoDBStore got a nil client.
-	ErrNilClient = errors.New("idempotency: NewDynamoDBStore: nil client")
-	// ErrNoTable means DynamoDBConfig.Table is empty.
-	ErrNoTable = errors.New("idempotency: NewDynamoDBStore: DynamoDBConfig.Table is empty")
-)
-
 // NewDynamoDBStore returns a store on cfg.Table through client (usually a
-// *dynamodb.Client). It fails with ErrNilClient or ErrNoTable, so that a
-// function's cold start can report a bad deployment instead of sending every
-// record to a retry loop.
+// *dynamodb.Client). It fails, wrapping ErrConfig, when client is nil or
+// the table is not named, so that a function's cold start can report a bad
+// deployment instead of sending every record to a retry loop.
 func NewDynamoDBStore(client DynamoDBClient, cfg DynamoDBConfig) (*DynamoDBStore, error) {
 	if client == nil {
-		return nil, ErrNilClient
+		return nil, fmt.Errorf("%w: NewDynamoDBStore: the client is nil: pass a *dynamodb.Client", ErrConfig)
 	}
 	if cfg.Table == "" {
-		return nil, ErrNoTable
+		return nil, fmt.Errorf("%w: DynamoDBConfig.Table is empty: name the idempotency table", ErrConfig)
 	}
 	def := func(s *string, d string) {
 		if *s == "" {

@@ -22,8 +22,8 @@ func TestNewDynamoDBStore(t *testing.T) {
 		cfg    idempotency.DynamoDBConfig
 		want   error
 	}{
-		{name: "nil client", cfg: idempotency.DynamoDBConfig{Table: "t"}, want: idempotency.ErrNilClient},
-		{name: "no table", client: client, want: idempotency.ErrNoTable},
+		{name: "nil client", cfg: idempotency.DynamoDBConfig{Table: "t"}, want: idempotency.ErrConfig},
+		{name: "no table", client: client, want: idempotency.ErrConfig},
 		{name: "valid", client: client, cfg: idempotency.DynamoDBConfig{Table: "t"}},
 	}
 	for _, tt := range tests {

@@ -33,6 +33,12 @@ var (
 	// effect never runs again. The concrete type is *ResultTooLargeError; it
 	// is permanent.
 	ErrResultTooLarge = errors.New("idempotency: result too large to store")
+
+	// ErrConfig means a Config or DynamoDBConfig is unusable; NewGuard and
+	// NewDynamoDBStore return it wrapped with the field at fault and the
+	// fix. It is a deployment mistake no retry can fix: return it from the
+	// function's cold start.
+	ErrConfig = errors.New("idempotency: invalid config")
 )
 
 // InProgressError says that another call holds the lock on a key.

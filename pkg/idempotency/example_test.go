@@ -18,7 +18,7 @@ type receipt struct {
 // receipt back.
 func ExampleDo() {
 	guard := idempotency.MustNewGuard(idempotency.Config{
-		Store:     idempotency.NewMemoryStore(), // idempotency.NewDynamoDBStore in production
+		Store:     idempotency.NewMemoryStore(idempotency.MemoryConfig{}), // idempotency.NewDynamoDBStore in production
 		Namespace: "payments",
 	})
 	charges := 0
@@ -47,7 +47,7 @@ func ExampleDo() {
 // While the first call still runs, a concurrent duplicate is told when the
 // first call's lock dies, which is when a retry can take over.
 func ExampleInProgressError() {
-	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), MaxLock: 30 * time.Second})
+	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), MaxLock: 30 * time.Second})
 	key := idempotency.Key{ID: "tick-2026-03-01T12:00"}
 	_, _ = idempotency.Do(context.Background(), guard, key, func(ctx context.Context) (int, error) {
 		_, err := idempotency.Do(ctx, guard, key, func(context.Context) (int, error) { return 0, nil })
@@ -64,7 +64,7 @@ func ExampleInProgressError() {
 // Wrap guards a whole-event handler; the key comes from the event.
 func ExampleWrap() {
 	type event struct{ ID, Body string }
-	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore()})
+	guard := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{})})
 	handle := idempotency.Wrap(guard,
 		func(e event) (idempotency.Key, error) { return idempotency.Key{ID: e.ID}, nil },
 		func(_ context.Context, e event) (string, error) {

@@ -14,7 +14,7 @@ import (
 // are one transaction, so the order is written once, and a duplicate gets
 // the first result back from its own (cancelled) transaction.
 func ExampleTransact() {
-	store := idempotency.NewMemoryStore() // idempotency.NewDynamoDBStore in production
+	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{}) // idempotency.NewDynamoDBStore in production
 	guard := idempotency.MustNewGuard(idempotency.Config{Store: store, Namespace: "orders"})
 	record := func(orderID string, amount int) (idempotency.Result[receipt], error) {
 		key := idempotency.Key{ID: orderID, Display: "order " + orderID, Payload: fmt.Appendf(nil, "%d", amount)}

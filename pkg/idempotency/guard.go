@@ -99,14 +99,15 @@ type Guard struct {
 	now          func() time.Time
 }
 
-// NewGuard validates cfg, fills its defaults and returns a Guard.
+// NewGuard validates cfg, fills its defaults and returns a Guard. An
+// unusable cfg is an error wrapping ErrConfig that names the field.
 func NewGuard(cfg Config) (*Guard, error) {
 	if cfg.Store == nil {
-		return nil, errors.New("idempotency: Config.Store is nil")
+		return nil, fmt.Errorf("%w: Config.Store is nil: pass a DynamoDBStore (or a MemoryStore in tests)", ErrConfig)
 	}
 	if cfg.TTL < 0 || cfg.MaxLock < 0 || cfg.LockWithoutDeadline < 0 || cfg.CacheSize < 0 {
-		return nil, fmt.Errorf("idempotency: negative TTL (%s), MaxLock (%s), LockWithoutDeadline (%s) or CacheSize (%d)",
-			cfg.TTL, cfg.MaxLock, cfg.LockWithoutDeadline, cfg.CacheSize)
+		return nil, fmt.Errorf("%w: Config has a negative TTL (%s), MaxLock (%s), LockWithoutDeadline (%s) or CacheSize (%d): use 0 for the defaults",
+			ErrConfig, cfg.TTL, cfg.MaxLock, cfg.LockWithoutDeadline, cfg.CacheSize)
 	}
 	g := &Guard{
 		store:        cfg.Store,

@@ -11,7 +11,7 @@ import (
 func TestGuardWithTTL(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	g := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Now: func() time.Time { return now }})
+	g := idempotency.MustNewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Now: func() time.Time { return now }})
 	long := g.WithTTL(48 * time.Hour)
 	if g.TTL() != idempotency.DefaultTTL || long.TTL() != 48*time.Hour || g.WithTTL(0).TTL() != idempotency.DefaultTTL {
 		t.Fatalf("TTLs %v, %v, %v; want the default, 48h, the default", g.TTL(), long.TTL(), g.WithTTL(0).TTL())

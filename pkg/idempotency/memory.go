@@ -34,10 +34,20 @@ var _ TxStore = (*MemoryStore)(nil)
 // second DynamoDB, and the integration tests run the real one.
 type TxApplier func(ctx context.Context, writes []types.TransactWriteItem) error
 
-// NewMemoryStore returns an empty MemoryStore. It needs no clock: every claim
-// carries the time it is judged at, taken from the Guard's clock.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{records: make(map[string]Record)}
+// MemoryConfig configures NewMemoryStore. The zero value is a store that
+// keeps the writes of the transactions it commits for TxWrites. There is
+// no clock: every claim carries the time it is judged at, taken from the
+// Guard's clock.
+type MemoryConfig struct {
+	// TxApplier performs the writes of each committed transaction (a
+	// test's model of its tables). Default nil: CommitTx keeps the writes
+	// it commits, for TxWrites to return.
+	TxApplier TxApplier
+}
+
+// NewMemoryStore returns an empty MemoryStore configured by cfg.
+func NewMemoryStore(cfg MemoryConfig) *MemoryStore {
+	return &MemoryStore{records: make(map[string]Record), apply: cfg.TxApplier}
 }
 
 // Claim implements Store.
@@ -79,14 +89,6 @@ func (s *MemoryStore) Complete(_ context.Context, c Completion) error {
 	}
 	s.records[c.KeyHash] = r
 	return tooLarge
-}
-
-// SetTxApplier makes CommitTx perform writes through apply. Without one,
-// CommitTx keeps the writes it commits, for TxWrites to return.
-func (s *MemoryStore) SetTxApplier(apply TxApplier) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.apply = apply
 }
 
 // TxWrites returns the writes committed so far without a TxApplier, in

@@ -289,5 +289,5 @@ func testStoreSemantics(t *testing.T, newStore func(t *testing.T) inspectable) {
 
 func TestMemoryStoreSemantics(t *testing.T) {
 	t.Parallel()
-	testStoreSemantics(t, func(*testing.T) inspectable { return idempotency.NewMemoryStore() })
+	testStoreSemantics(t, func(*testing.T) inspectable { return idempotency.NewMemoryStore(idempotency.MemoryConfig{}) })
 }

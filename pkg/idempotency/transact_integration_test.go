@@ -4,6 +4,7 @@ package idempotency_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"strconv"
 	"sync"
@@ -54,9 +55,12 @@ func TestDynamoDBStoreTxSemantics(t *testing.T) {
 	t.Run("a request sent again with its token is answered as committed", func(t *testing.T) {
 		t.Parallel()
 		// What the SDK's retryer does when a committed request's answer is
-		// lost: the same input, so the same ClientRequestToken.
+		// lost: the same input, so the same ClientRequestToken. A token of
+		// this run only: DynamoDB remembers one for 10 minutes, and a run
+		// against the same stack a minute ago sent it with another table.
+		run := rand.Text()
 		c := idempotency.TxCommit{
-			KeyHash: "ns#token-retry", Owner: "A", Token: "A-token-retry-0",
+			KeyHash: "ns#token-retry", Owner: "A", Token: "A-" + run,
 			Now: time.Now(), Expiry: time.Now().Add(time.Hour), Data: []byte(`1`),
 			Writes: []types.TransactWriteItem{put(fx, "token-retry")},
 		}
@@ -65,7 +69,7 @@ func TestDynamoDBStoreTxSemantics(t *testing.T) {
 				t.Fatalf("send %d = %+v, %v; want committed both times", i, held, err)
 			}
 		}
-		c.Token = "B-token-retry-0"
+		c.Token = "B-" + run
 		if held, err := store.CommitTx(context.Background(), c); err != nil || held == nil || held.Owner != "A" {
 			t.Fatalf("a new token = %+v, %v; want the record held", held, err)
 		}

@@ -26,8 +26,8 @@ type txEnv struct {
 
 func newTxEnv(t *testing.T, cfg idempotency.Config) *txEnv {
 	t.Helper()
-	e := newEnv(t, cfg)
-	return &txEnv{env: e, fx: newMemoryEffects(e.store)}
+	mem, fx := newMemoryEffects()
+	return &txEnv{env: newEnvOn(t, mem, cfg), fx: fx}
 }
 
 // transact calls Transact with a function that puts the effect item id and
@@ -174,7 +174,7 @@ func TestTransact(t *testing.T) {
 
 	t.Run("a store without TxStore is a permanent wiring error", func(t *testing.T) {
 		t.Parallel()
-		g, err := idempotency.NewGuard(idempotency.Config{Store: struct{ idempotency.Store }{idempotency.NewMemoryStore()}})
+		g, err := idempotency.NewGuard(idempotency.Config{Store: struct{ idempotency.Store }{idempotency.NewMemoryStore(idempotency.MemoryConfig{})}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,7 +272,7 @@ func TestTransactPredicted(t *testing.T) {
 	t.Run("a failed read is a store error, and nothing runs", func(t *testing.T) {
 		t.Parallel()
 		down := errors.New("connection reset")
-		e := newEnv(t, idempotency.Config{Store: &faultyStore{Store: idempotency.NewMemoryStore(), getErr: down}})
+		e := newEnv(t, idempotency.Config{Store: &faultyStore{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), getErr: down}})
 		ran := false
 		_, err := idempotency.Transact(expect, e.guard, k, func(context.Context) (idempotency.Tx[string], error) {
 			ran = true
@@ -472,8 +472,7 @@ func TestTransactConflicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			mem := idempotency.NewMemoryStore()
-			fx := newMemoryEffects(mem)
+			mem, fx := newMemoryEffects()
 			errs := make([]error, tt.conflicts)
 			for i := range errs {
 				errs[i] = conflict
@@ -499,8 +498,7 @@ func TestTransactConflicts(t *testing.T) {
 
 	t.Run("a lost answer of a commit is our own record", func(t *testing.T) {
 		t.Parallel()
-		mem := idempotency.NewMemoryStore()
-		fx := newMemoryEffects(mem)
+		mem, fx := newMemoryEffects()
 		e := newEnv(t, idempotency.Config{Store: &lostAnswerStore{MemoryStore: mem, err: conflict}})
 		res, err := idempotency.Transact(ctx, e.guard, idempotency.Key{ID: "k"}, func(context.Context) (idempotency.Tx[string], error) {
 			return idempotency.Tx[string]{Value: "mine", Writes: []types.TransactWriteItem{put(fx, "e")}}, nil
@@ -535,8 +533,7 @@ func (s *lostAnswerStore) CommitTx(ctx context.Context, c idempotency.TxCommit) 
 func TestTransactConcurrent(t *testing.T) {
 	t.Parallel()
 	const callers = 128
-	mem := idempotency.NewMemoryStore()
-	fx := newMemoryEffects(mem)
+	mem, fx := newMemoryEffects()
 	results := make([]idempotency.Result[string], callers)
 	errs := make([]error, callers)
 	var wg sync.WaitGroup

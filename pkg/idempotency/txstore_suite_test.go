@@ -231,10 +231,11 @@ type memoryEffects struct {
 	items map[string]bool
 }
 
-func newMemoryEffects(mem *idempotency.MemoryStore) *memoryEffects {
+// newMemoryEffects returns a MemoryStore whose transactions apply their
+// writes to the returned model.
+func newMemoryEffects() (*idempotency.MemoryStore, *memoryEffects) {
 	fx := &memoryEffects{items: map[string]bool{}}
-	mem.SetTxApplier(fx.apply)
-	return fx
+	return idempotency.NewMemoryStore(idempotency.MemoryConfig{TxApplier: fx.apply}), fx
 }
 
 func (fx *memoryEffects) table() string { return "effects" }
@@ -265,6 +266,6 @@ func (fx *memoryEffects) has(_ *testing.T, id string) bool {
 
 func TestMemoryStoreTxSemantics(t *testing.T) {
 	t.Parallel()
-	mem := idempotency.NewMemoryStore()
-	testTxStoreSemantics(t, mem, newMemoryEffects(mem))
+	mem, fx := newMemoryEffects()
+	testTxStoreSemantics(t, mem, fx)
 }

@@ -106,7 +106,7 @@ func ExampleSQS_pollerSink() {
 		return handler.Page[invoice]{Items: []invoice{{ID: "i-1", Cents: 900}, {ID: "i-2", Cents: 150}}, Next: "2"}, nil
 	})
 	p, err := handler.NewPoller(feed, handler.PollConfig[invoice]{
-		Checkpoints: checkpoint.NewMemoryStore(nil),
+		Checkpoints: checkpoint.NewMemoryStore(checkpoint.MemoryConfig{}),
 		Name:        "invoices",
 		Sink: func(ctx context.Context, items []invoice) error {
 			_, err := queue.SendBatch(ctx, items)

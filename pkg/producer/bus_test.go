@@ -26,7 +26,7 @@ func newBus(t *testing.T, f *fakeEvents, w *waits) *producer.Bus[accepted] {
 	t.Helper()
 	b, err := producer.NewBus(f, producer.BusConfig[accepted]{
 		Source: "shop", DetailType: func(accepted) string { return "OrderAccepted" },
-		Retry: producer.RetryConfig{Wait: w.wait},
+		Retry: producer.RetryConfig{Sleep: w.wait},
 	})
 	if err != nil {
 		t.Fatal(err)

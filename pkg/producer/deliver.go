@@ -23,21 +23,25 @@ type RetryConfig struct {
 	// rather than retry.Backoff's, which are sized for SQS redeliveries
 	// (seconds to minutes), not for waiting inside one invocation.
 	Backoff retry.Backoff
-	// Wait waits d or until ctx ends. Nil waits on a timer. Tests inject
+	// Sleep waits d or until ctx ends. Nil waits on a timer. Tests inject
 	// one that records the delays and returns at once.
-	Wait func(ctx context.Context, d time.Duration) error
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Defaults of RetryConfig's zero fields.
+// Defaults of RetryConfig's zero fields. DefaultRetryMaxAttempts is 5
+// where handler.DefaultSQSMaxAttempts is 20 because they count different
+// things: these attempts are requests made within one invocation, a few
+// hundred milliseconds apart, while the SQS processor's are redeliveries
+// spread over hours.
 const (
-	DefaultMaxAttempts = 5
-	DefaultRetryBase   = 100 * time.Millisecond
-	DefaultRetryMax    = 5 * time.Second
+	DefaultRetryMaxAttempts = 5
+	DefaultRetryBase        = 100 * time.Millisecond
+	DefaultRetryMax         = 5 * time.Second
 )
 
 func (c RetryConfig) withDefaults() RetryConfig {
 	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = DefaultMaxAttempts
+		c.MaxAttempts = DefaultRetryMaxAttempts
 	}
 	if c.Backoff.Base <= 0 {
 		c.Backoff.Base = DefaultRetryBase
@@ -45,8 +49,8 @@ func (c RetryConfig) withDefaults() RetryConfig {
 	if c.Backoff.Max <= 0 {
 		c.Backoff.Max = DefaultRetryMax
 	}
-	if c.Wait == nil {
-		c.Wait = clock.Sleep
+	if c.Sleep == nil {
+		c.Sleep = clock.Sleep
 	}
 	return c
 }
@@ -192,7 +196,7 @@ func deliver[E any](ctx context.Context, rc RetryConfig, fifo bool, items []pend
 			items = retryItems
 			continue
 		}
-		if err := rc.Wait(ctx, rc.Backoff.Delay(lastErr, attempt)); err != nil {
+		if err := rc.Sleep(ctx, rc.Backoff.Delay(lastErr, attempt)); err != nil {
 			for _, it := range retryItems {
 				res[it.i].Err = notSent(err, res[it.i].Err)
 			}

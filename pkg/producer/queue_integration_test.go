@@ -190,7 +190,7 @@ func TestQueueFIFORetriesAndDeduplicatesOnTheEmulator(t *testing.T) {
 	w := &waits{}
 	pq := producer.MustNewQueue(c, q.URL, producer.QueueConfig[string]{
 		Encode: raw, GroupID: group, IdempotencyKey: func(s string) string { return "order-" + s },
-		Retry: producer.RetryConfig{Wait: w.wait},
+		Retry: producer.RetryConfig{Sleep: w.wait},
 	})
 	ctx := context.Background()
 	res, err := pq.SendBatch(ctx, values)

@@ -169,7 +169,7 @@ func TestQueueSendBatch(t *testing.T) {
 			t.Parallel()
 			fake := &fakeSQS{maxSize: "1048576", fail: tt.fail, callErr: tt.callErr}
 			w := &waits{}
-			cfg := producer.QueueConfig[string]{Encode: raw, MaxMessageSize: tt.maxSize, Retry: producer.RetryConfig{Wait: w.wait}}
+			cfg := producer.QueueConfig[string]{Encode: raw, MaxMessageSize: tt.maxSize, Retry: producer.RetryConfig{Sleep: w.wait}}
 			if strings.HasSuffix(tt.url, ".fifo") {
 				cfg.GroupID = group
 				cfg.IdempotencyKey = func(s string) string { return s }
@@ -334,7 +334,7 @@ func TestQueueContextEndsDuringBackoff(t *testing.T) {
 	fake := &fakeSQS{maxSize: "1024", fail: func(string, int) (string, bool) { return "ThrottlingException", false }}
 	ctx, cancel := context.WithCancel(context.Background())
 	q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw, Retry: producer.RetryConfig{
-		Wait: func(context.Context, time.Duration) error { cancel(); return context.Canceled },
+		Sleep: func(context.Context, time.Duration) error { cancel(); return context.Canceled },
 	}})
 	res, err := q.Send(ctx, "a")
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "ThrottlingException") {

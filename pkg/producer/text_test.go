@@ -32,7 +32,7 @@ func TestQueueRefusesTextSQSWouldAlter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			fake := &fakeSQS{maxSize: "262144"}
-			q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw, Retry: producer.RetryConfig{Wait: (&waits{}).wait}})
+			q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw, Retry: producer.RetryConfig{Sleep: (&waits{}).wait}})
 			res, err := q.SendBatch(context.Background(), []string{"ok 1", tc.bad, "ok 2 \t\r\n é 😀"})
 			if !errors.Is(err, producer.ErrNotSent) {
 				t.Fatalf("err %v; want ErrNotSent for the bad entry", err)
@@ -80,7 +80,7 @@ func TestQueueChecksumMismatchIsNotRetried(t *testing.T) {
 	fake := &fakeSQS{maxSize: "262144"}
 	fake.alter = func(body string) string { return strings.ReplaceAll(body, "é", "e") }
 	w := &waits{}
-	q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw, Retry: producer.RetryConfig{Wait: w.wait}})
+	q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw, Retry: producer.RetryConfig{Sleep: w.wait}})
 	for _, values := range [][]string{{"café"}, {"ok", "café", "ok too"}} {
 		fake.sent = nil
 		res, err := q.SendBatch(context.Background(), values)

@@ -15,9 +15,9 @@ import (
 // record come back in seconds instead of minutes.
 const (
 	// EnvBaseSeconds is Backoff.Base in seconds, fractions allowed.
-	EnvBaseSeconds = "RETRY_BASE_SECONDS"
+	EnvBaseSeconds = "LATCH_RETRY_BASE_SECONDS"
 	// EnvMaxSeconds is Backoff.Max in seconds, fractions allowed.
-	EnvMaxSeconds = "RETRY_MAX_SECONDS"
+	EnvMaxSeconds = "LATCH_RETRY_MAX_SECONDS"
 )
 
 // ErrBackoffEnv is what BackoffFromEnv's error matches: a variable holds

@@ -21,9 +21,9 @@ func TestBackoffFromEnv(t *testing.T) {
 		{name: "local", vars: map[string]string{retry.EnvBaseSeconds: "0.5", retry.EnvMaxSeconds: " 4 "}, want: retry.Backoff{Base: 500 * time.Millisecond, Max: 4 * time.Second}},
 		{name: "base only", vars: map[string]string{retry.EnvBaseSeconds: "1"}, want: retry.Backoff{Base: time.Second, Max: retry.DefaultMax}},
 		{name: "both bad, both named", vars: map[string]string{retry.EnvBaseSeconds: "soon", retry.EnvMaxSeconds: "-1"},
-			want: retry.Backoff{Base: retry.DefaultBase, Max: retry.DefaultMax}, wantErr: []string{`RETRY_BASE_SECONDS="soon"`, `RETRY_MAX_SECONDS="-1"`}},
+			want: retry.Backoff{Base: retry.DefaultBase, Max: retry.DefaultMax}, wantErr: []string{`LATCH_RETRY_BASE_SECONDS="soon"`, `LATCH_RETRY_MAX_SECONDS="-1"`}},
 		{name: "above the visibility limit", vars: map[string]string{retry.EnvMaxSeconds: "43201"},
-			want: retry.Backoff{Base: retry.DefaultBase, Max: retry.DefaultMax}, wantErr: []string{"RETRY_MAX_SECONDS"}},
+			want: retry.Backoff{Base: retry.DefaultBase, Max: retry.DefaultMax}, wantErr: []string{"LATCH_RETRY_MAX_SECONDS"}},
 		{name: "max below base", vars: map[string]string{retry.EnvBaseSeconds: "10", retry.EnvMaxSeconds: "2"},
 			want: retry.Backoff{Base: retry.DefaultBase, Max: retry.DefaultMax}, wantErr: []string{"is below"}},
 	}

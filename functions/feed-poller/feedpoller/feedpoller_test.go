@@ -67,13 +67,13 @@ func serveFeed(t *testing.T, n, size, crashAt int, fail503 string) *httptest.Ser
 func TestPollerCrashAndFailuresKeepEffectsSingle(t *testing.T) {
 	t.Parallel()
 	srv := serveFeed(t, 23, 5, 12, "15")
-	guard, err := idempotency.NewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(), Namespace: "feed-poller"})
+	guard, err := idempotency.NewGuard(idempotency.Config{Store: idempotency.NewMemoryStore(idempotency.MemoryConfig{}), Namespace: "feed-poller"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	db := &counter{n: map[string]int{}}
 	p, err := feedpoller.NewPoller(feedpoller.Config{
-		Source: feedpoller.HTTPSource{URL: srv.URL}, Checkpoints: checkpoint.NewMemoryStore(nil), Guard: guard,
+		Source: feedpoller.HTTPSource{URL: srv.URL}, Checkpoints: checkpoint.NewMemoryStore(checkpoint.MemoryConfig{}), Guard: guard,
 		DynamoDB: db, FeedTable: "feed", CrashInjection: true,
 		Crash: func() error { return errors.New("crashed") },
 	})

@@ -39,8 +39,8 @@ type Config struct {
 	Dimensions []Dimension
 	// Writer receives one blob per line. Default os.Stdout.
 	Writer io.Writer
-	// Clock stamps the blobs. Default time.Now.
-	Clock func() time.Time
+	// Now is the clock that stamps the blobs. Default time.Now.
+	Now func() time.Time
 }
 
 // Emitter writes EMF blobs: typically one Set per invocation, flushed
@@ -56,7 +56,7 @@ type Emitter struct {
 
 // New checks cfg, fills its defaults and returns the writer of
 // metric sets. It fails on a namespace or dimensions CloudWatch would
-// reject.
+// reject, with an error matching both ErrConfig and ErrInvalid.
 func New(cfg Config) (*Emitter, error) {
 	ns := cfg.Namespace
 	if ns == "" {
@@ -71,9 +71,9 @@ func New(cfg Config) (*Emitter, error) {
 	}
 	dims := append([]Dimension{{Name: DimensionService, Value: service}}, cfg.Dimensions...)
 	if _, err := NewSet(ns, dims...); err != nil {
-		return nil, fmt.Errorf("metrics: metrics config: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	m := &Emitter{namespace: ns, dims: dims, clock: cfg.Clock, w: cfg.Writer}
+	m := &Emitter{namespace: ns, dims: dims, clock: cfg.Now, w: cfg.Writer}
 	if m.clock == nil {
 		m.clock = time.Now
 	}

@@ -71,6 +71,12 @@ const (
 // CloudWatch would reject. The error text says which and why.
 var ErrInvalid = errors.New("metrics: invalid metric")
 
+// ErrConfig means the Config given to New is unusable (a namespace or
+// dimension CloudWatch would reject); the error also matches ErrInvalid,
+// which says what is wrong. It is the package's config error, as
+// handler.ErrConfig and producer.ErrConfig are theirs.
+var ErrConfig = errors.New("metrics: invalid config")
+
 // Dimension is a metric dimension: a name and its value.
 type Dimension struct {
 	Name  string

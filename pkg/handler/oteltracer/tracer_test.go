@@ -57,7 +57,7 @@ func fakeSQS(t *testing.T, tr handler.Tracer) (*sqs.Client, func() []string) {
 // SQS, the second is dead-lettered.
 func observed(t *testing.T, tr handler.Tracer, client *sqs.Client) handler.Func[int, int] {
 	t.Helper()
-	guard, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(idempotency.NewMemoryStore(), tr), Namespace: "t"})
+	guard, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(idempotency.NewMemoryStore(idempotency.MemoryConfig{}), tr), Namespace: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,8 +52,9 @@ type Config struct {
 	// bodies hold customer data, and logs are kept longer and read by more
 	// people than queues.
 	LogBodies bool
-	// Clock times the invocation. Default time.Now.
-	Clock func() time.Time
+	// Now is the clock that times the invocation and stamps the outcome
+	// lines. Default time.Now.
+	Now func() time.Time
 }
 
 // Telemetry is the Observer that answers, for every record, did it run,
@@ -67,14 +68,14 @@ type Telemetry struct {
 	tracer    handler.Tracer
 	service   string
 	logBodies bool
-	clock     func() time.Time
+	now       func() time.Time
 }
 
 var _ handler.Observer = (*Telemetry)(nil)
 
 // New fills cfg's defaults. It fails only when the default
 // metrics configuration from the environment is invalid (a namespace
-// starting with "AWS/", say).
+// starting with "AWS/", say), with an error matching metrics.ErrConfig.
 func New(cfg Config) (*Telemetry, error) {
 	t := &Telemetry{
 		log:       cfg.Logger,
@@ -82,7 +83,7 @@ func New(cfg Config) (*Telemetry, error) {
 		tracer:    cfg.Tracer,
 		service:   lambdaenv.Service(cfg.Service),
 		logBodies: cfg.LogBodies,
-		clock:     cfg.Clock,
+		now:       cfg.Now,
 	}
 	if t.log == nil {
 		t.log = logging.NewLogger(logging.Config{})
@@ -97,8 +98,8 @@ func New(cfg Config) (*Telemetry, error) {
 	if t.tracer == nil {
 		t.tracer = xray.Tracer{}
 	}
-	if t.clock == nil {
-		t.clock = time.Now
+	if t.now == nil {
+		t.now = time.Now
 	}
 	return t, nil
 }
@@ -142,11 +143,11 @@ func Observe[In, Out any](t *Telemetry, next handler.Func[In, Out]) handler.Func
 		if t.service != "" {
 			span.Annotate(handler.AnnotationService, t.service)
 		}
-		start := t.clock()
+		start := t.now()
 		defer func() {
 			p := recover()
 			// Names and units are latch's own and valid: no error.
-			_ = set.Put(MetricHandlerDuration, metrics.UnitMilliseconds, millis(t.clock().Sub(start)))
+			_ = set.Put(MetricHandlerDuration, metrics.UnitMilliseconds, millis(t.now().Sub(start)))
 			if inv.ColdStart {
 				_ = set.Add(MetricColdStart, metrics.UnitCount, 1)
 			}
@@ -291,6 +292,9 @@ func (t *Telemetry) logOutcome(ctx context.Context, inv handler.Invocation, r ha
 	if inv.RequestID != "" {
 		attrs = append(attrs, slog.String(logging.KeyRequestID, inv.RequestID))
 	}
+	if inv.TenantID != "" {
+		attrs = append(attrs, slog.String(logging.KeyTenantID, inv.TenantID))
+	}
 	if id := lambdaenv.TraceRoot(inv.TraceHeader); id != "" {
 		attrs = append(attrs, slog.String(logging.KeyTraceID, id))
 	}
@@ -302,7 +306,7 @@ func (t *Telemetry) logOutcome(ctx context.Context, inv handler.Invocation, r ha
 	// The record goes to the handler directly: the caller's source position
 	// (runtime.Callers, a tenth of the line's cost) would always be this
 	// function.
-	line := slog.NewRecord(time.Now(), level, OutcomeMessage, 0)
+	line := slog.NewRecord(t.now(), level, OutcomeMessage, 0)
 	line.AddAttrs(attrs...)
 	// A failed write has nowhere better to be reported than the log itself.
 	_ = t.log.Handler().Handle(logfields.Explicit(ctx), line)

@@ -39,11 +39,11 @@ var testEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newTelemetryWith(t *testing.T, l *slog.Logger, emf *bytes.Buffer, tr handler.Tracer, bodies bool) *telemetry.Telemetry {
 	t.Helper()
-	m, err := metrics.New(metrics.Config{Namespace: "test", Service: "svc", Writer: emf, Clock: fixedClock(testEpoch, 0)})
+	m, err := metrics.New(metrics.Config{Namespace: "test", Service: "svc", Writer: emf, Now: fixedClock(testEpoch, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel, err := telemetry.New(telemetry.Config{Logger: l, Metrics: m, Tracer: tr, Service: "svc", LogBodies: bodies, Clock: fixedClock(testEpoch, 5*time.Millisecond)})
+	tel, err := telemetry.New(telemetry.Config{Logger: l, Metrics: m, Tracer: tr, Service: "svc", LogBodies: bodies, Now: fixedClock(testEpoch, 5*time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -200,7 +200,7 @@ func TestXRayInLambda(t *testing.T) {
 	daemon.use(t)
 	tr := xray.Tracer{}
 	client, srv := xrayFakeSQS(t, nil)
-	guard, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(idempotency.NewMemoryStore(), tr), Namespace: "t"})
+	guard, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(idempotency.NewMemoryStore(idempotency.MemoryConfig{}), tr), Namespace: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}

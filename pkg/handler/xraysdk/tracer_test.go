@@ -123,7 +123,7 @@ func TestSubsegmentsInLambda(t *testing.T) {
 	d := newDaemon(t)
 	tr := xraysdk.Tracer{}
 	client, traceHeaders := fakeSQS(t, tr)
-	guard, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(idempotency.NewMemoryStore(), tr), Namespace: "t"})
+	guard, err := idempotency.NewGuard(idempotency.Config{Store: handler.TraceStore(idempotency.NewMemoryStore(idempotency.MemoryConfig{}), tr), Namespace: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}

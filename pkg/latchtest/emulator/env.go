@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/latchkit/latch/internal/sdkfix"
 )
 
 // Env holds SDK clients for the emulators (or whatever the environment's
@@ -65,6 +67,9 @@ func New(t testing.TB) *Env {
 	if err != nil {
 		t.Fatalf("emulator: load AWS config: %v", err)
 	}
+	// Emulators answer within a millisecond: without this, now and then
+	// one call is carried out twice (see sdkfix).
+	sdkfix.Apply(&cfg)
 	return &Env{
 		Cfg: cfg,
 		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
