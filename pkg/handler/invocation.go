@@ -32,6 +32,9 @@ type Invocation struct {
 	// TraceHeader is the X-Ray trace header Lambda passed with the request
 	// ("Root=1-...;Parent=...;Sampled=1"), empty when tracing is off.
 	TraceHeader string
+	// TenantID is the tenant the request was invoked for, on a function
+	// with tenant isolation (lambdacontext TenantID); empty otherwise.
+	TenantID string
 }
 
 type invocationKey struct{}
@@ -98,6 +101,7 @@ func newInvocation(ctx context.Context, cold bool) Invocation {
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		inv.RequestID = lc.AwsRequestID
 		inv.FunctionARN = lc.InvokedFunctionArn
+		inv.TenantID = lc.TenantID
 	}
 	if d, ok := ctx.Deadline(); ok {
 		inv.Deadline = d

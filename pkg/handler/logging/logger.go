@@ -26,6 +26,7 @@ const (
 	KeyFunctionVersion = "function_version"
 	KeyRequestID       = "request_id"
 	KeyColdStart       = "cold_start"
+	KeyTenantID        = "tenant_id"
 	KeyTraceID         = "xray_trace_id"
 	KeySource          = "source"
 	KeyMessageID       = "message_id"
@@ -219,6 +220,9 @@ func contextAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
 			attrs = append(attrs, slog.String(KeyRequestID, inv.RequestID))
 		}
 		attrs = append(attrs, slog.Bool(KeyColdStart, inv.ColdStart))
+		if inv.TenantID != "" {
+			attrs = append(attrs, slog.String(KeyTenantID, inv.TenantID))
+		}
 		if id := lambdaenv.TraceRoot(inv.TraceHeader); id != "" {
 			attrs = append(attrs, slog.String(KeyTraceID, id))
 		}

@@ -292,6 +292,9 @@ func (t *Telemetry) logOutcome(ctx context.Context, inv handler.Invocation, r ha
 	if inv.RequestID != "" {
 		attrs = append(attrs, slog.String(logging.KeyRequestID, inv.RequestID))
 	}
+	if inv.TenantID != "" {
+		attrs = append(attrs, slog.String(logging.KeyTenantID, inv.TenantID))
+	}
 	if id := lambdaenv.TraceRoot(inv.TraceHeader); id != "" {
 		attrs = append(attrs, slog.String(logging.KeyTraceID, id))
 	}
