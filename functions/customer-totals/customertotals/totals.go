@@ -28,7 +28,7 @@ type Order struct {
 // permanent.
 var ErrInvalidOrder = errors.New("invalid order")
 
-// ErrInjected is the failure Totals.FailEvery injects: retryable.
+// ErrInjected is the failure New's failEvery injects: retryable.
 var ErrInjected = errors.New("injected failure")
 
 // Totals keeps the running totals in its table.
