@@ -133,5 +133,5 @@ func runDemo(ctx context.Context, env *Env, tmpl, logPath string, faults, orders
 		Fire:     stack.Fire,
 		Outcomes: outcomes,
 	}
-	return demo.Run(ctx, target, demo.Config{Orders: orders, Feed: feed}, env.Stdout)
+	return demo.Run(ctx, target, demo.Config{Orders: orders, Feed: feed, Totals: true}, env.Stdout)
 }
