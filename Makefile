@@ -137,11 +137,14 @@ demo:
 chaos:
 	$(GO) run ./tools/chaos
 
-## lint: gofmt, go vet, staticcheck (pinned), then the template lint
+## lint: gofmt, go vet, staticcheck (pinned), the doc-comment check
+## (tools/doccheck: no doc comment names an identifier that does not
+## exist), then the template lint
 lint: $(STATICCHECK) lint-template
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(GO) run ./tools/doccheck . $(EXAMPLES)
 	$(GO) vet -tags "integration slow" ./cmd/latch/
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags integration ./...

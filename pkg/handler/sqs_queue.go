@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -40,27 +41,75 @@ type sqsQueues struct {
 	dlqURL      string
 	maxAttempts int
 
-	mu    sync.Mutex
-	known map[string]*sqsQueue
+	mu      sync.Mutex
+	known   map[string]*sqsQueue
+	loading map[string]*queueLoad // lookups in flight, by ARN
+}
+
+// queueLoad is one lookup in flight: the records that need the queue
+// meanwhile wait for it instead of each making their own calls.
+type queueLoad struct {
+	done chan struct{} // closed when q and err are set
+	q    *sqsQueue
+	err  error
 }
 
 func newSQSQueues(client SQSClient, dlqURL string, maxAttempts int) *sqsQueues {
-	return &sqsQueues{client: client, dlqURL: dlqURL, maxAttempts: maxAttempts, known: map[string]*sqsQueue{}}
+	return &sqsQueues{client: client, dlqURL: dlqURL, maxAttempts: maxAttempts, known: map[string]*sqsQueue{}, loading: map[string]*queueLoad{}}
 }
 
-// get returns the queue with the given ARN. Holding the lock across the
-// calls makes concurrent records of one batch wait for one lookup instead
-// of each making their own.
+// get returns the queue with the given ARN. Concurrent records of one
+// batch wait for one lookup instead of each making their own, but the lock
+// is not held across the AWS calls: the lookup runs with the context of
+// the record that started it, and if that context ends first (its record
+// was cancelled, say), a record still waiting does not inherit the
+// failure; it starts the lookup again with its own context. Any other
+// failure is shared by the records waiting for it: they would meet it too.
 //
 // A queue without a dead-letter queue is an error wrapping ErrNoDLQ and
 // ErrConfig, and is not kept: the policy may be added without a deploy,
 // and the next invocation should see it.
 func (qs *sqsQueues) get(ctx context.Context, queueARN string) (*sqsQueue, error) {
-	qs.mu.Lock()
-	defer qs.mu.Unlock()
-	if q, ok := qs.known[queueARN]; ok {
-		return q, nil
+	for {
+		qs.mu.Lock()
+		if q, ok := qs.known[queueARN]; ok {
+			qs.mu.Unlock()
+			return q, nil
+		}
+		l, inFlight := qs.loading[queueARN]
+		if !inFlight {
+			l = &queueLoad{done: make(chan struct{})}
+			qs.loading[queueARN] = l
+			qs.mu.Unlock()
+			l.q, l.err = qs.lookup(ctx, queueARN)
+			qs.mu.Lock()
+			delete(qs.loading, queueARN)
+			if l.err == nil {
+				qs.known[queueARN] = l.q
+			}
+			qs.mu.Unlock()
+			close(l.done)
+			return l.q, l.err
+		}
+		qs.mu.Unlock()
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("handler: look up queue %s: %w", queueARN, ctx.Err())
+		}
+		if l.err == nil {
+			return l.q, nil
+		}
+		if ctx.Err() == nil && (errors.Is(l.err, context.Canceled) || errors.Is(l.err, context.DeadlineExceeded)) {
+			continue // the first record's context ended, not ours: look it up again
+		}
+		return nil, l.err
 	}
+}
+
+// lookup reads the queue's URL and redrive policy and checks that failing
+// records have somewhere to go.
+func (qs *sqsQueues) lookup(ctx context.Context, queueARN string) (*sqsQueue, error) {
 	q, err := qs.load(ctx, queueARN)
 	if err != nil {
 		return nil, fmt.Errorf("handler: look up queue %s: %w", queueARN, err)
@@ -70,7 +119,6 @@ func (qs *sqsQueues) get(ctx context.Context, queueARN string) (*sqsQueue, error
 			"give the queue a RedrivePolicy or set DLQURL, or failing records would come back until the queue's retention drops them",
 			ErrConfig, ErrNoDLQ, queueARN)
 	}
-	qs.known[queueARN] = q
 	return q, nil
 }
 

@@ -80,7 +80,7 @@
 // and *ResultTooLargeError are Permanent; a missing key (ErrNoKey) is
 // permanent too; *StoreError wraps the SDK's error, or the context's when it
 // was done before the first call, and is retryable. Key.Display names a key
-// in errors and Result.Key ("order o-17"); the table keeps only its hash. A
+// in errors and Result.KeyDisplay ("order o-17"); the table keeps only its hash. A
 // result too large for an item leaves the record COMPLETED without data,
 // because the side effect happened and must not happen again.
 //

@@ -1,6 +1,6 @@
 // Package feedpoller is the logic of the feed-poller Lambda: a feed that
 // cannot push (a partner's paged HTTP API) read on a schedule with
-// handler.Poll.
+// handler.Poller (its Poll method, run by handler.NewPollSchedule).
 //
 // Each tick takes the feed's checkpoint under a lease (pkg/checkpoint, in
 // the idempotency table), fetches pages from the cursor, handles each item
