@@ -34,7 +34,7 @@ WITH_STACK := localstack/with-stack.sh
 
 .PHONY: test test-slow unit integration integration-localstack integration-ministack emulators-check examples demo bench bench-integration bench-transact lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos \
-	lint-template sam-build deploy deploy-local deploy-local-invoices fuzz new-check
+	lint-template sam-build deploy deploy-local deploy-local-invoices chaos-deployed fuzz new-check
 
 ## test: the quick stage, the README's test command: unit tests (race), the
 ## integration suite on the default backend, the example module, sam build
@@ -49,7 +49,7 @@ test:
 
 ## test-slow: the slow stage, which .ci/run runs after make test: every check
 ## too slow for the quick stage. A helper adding a slow check lists it here.
-SLOW_CHECKS := integration-localstack integration-ministack emulators-check chaos new-check deploy-local
+SLOW_CHECKS := integration-localstack integration-ministack emulators-check chaos new-check deploy-local deploy-local-invoices chaos-deployed
 test-slow: $(SLOW_CHECKS)
 
 ## unit: unit tests with the race detector; nothing needs to run
@@ -137,6 +137,12 @@ demo:
 chaos:
 	$(GO) run ./tools/chaos
 
+## chaos-deployed: the same message mix and invariants against the stack that
+## sam deploy put on MiniStack: its event source mappings, not latch's runner,
+## drive the functions, and 8 of its busy function processes are SIGKILLed
+chaos-deployed: $(SAM_VENV)/.ok
+	$(GO) run ./tools/chaos -deployed $(SAM_VENV)/bin/sam
+
 ## lint: gofmt, go vet, staticcheck (pinned), the doc-comment check
 ## (tools/doccheck: no doc comment names an identifier that does not
 ## exist), then the template lint
@@ -180,12 +186,15 @@ sam-build: $(SAM_VENV)/.ok
 ## update), checks the deployed resources against the template, times cold
 ## and warm invokes through MiniStack and latch's local runner, runs the
 ## demo's order scenario through MiniStack's own mappings and rules, and
-## runs sam delete. Then the same for examples/invoices from its own
+## runs sam delete; first, the tests of MiniStack's gaps it works around.
+## deploy-local-invoices: the same for examples/invoices from its own
 ## directory, under the latch its go.mod pins.
 DEPLOY_LOCAL_WORK := $(CURDIR)/.run/deploy-local
 deploy-local: $(SAM_VENV)/.ok
 	mkdir -p $(DEPLOY_LOCAL_WORK)
 	$(GO) build -o $(DEPLOY_LOCAL_WORK)/deploylocal ./tools/deploylocal
+	$(GO) run ./cmd/latch emulators exec --backend ministack -- \
+	  $(GO) test -count=1 -tags integration -run '^TestGap' ./internal/localcloud/
 	$(GO) run ./cmd/latch emulators exec --backend ministack -- \
 	  $(DEPLOY_LOCAL_WORK)/deploylocal -sam $(SAM_VENV)/bin/sam -dir infra -scenario orders -stack latch-local -work $(DEPLOY_LOCAL_WORK)/orders
 

@@ -27,47 +27,56 @@ type alarm struct {
 // protocol, signed as the SDK signs.
 //
 // aws-sdk-go-v2's CloudWatch client speaks Smithy RPC v2 CBOR, and it
-// cannot decode MiniStack 1.5.33's CBOR answer to DescribeAlarms ("slice
+// cannot decode MiniStack 1.5.33's CBOR answers (DescribeAlarms, PutMetricAlarm) ("slice
 // len … greater than remaining buf len"); its query-protocol (XML) answer
 // leaves out the alarm actions. The JSON protocol, which CloudWatch also
 // serves, carries the whole alarm. A gap of the emulator, listed in
 // docs/DESIGN.md's fidelity table.
 func describeAlarms(ctx context.Context, cfg aws.Config, names ...string) ([]alarm, error) {
-	body, err := json.Marshal(map[string]any{"AlarmNames": names})
+	var out struct{ MetricAlarms []alarm }
+	err := cloudWatchJSON(ctx, cfg, "DescribeAlarms", map[string]any{"AlarmNames": names}, &out)
+	return out.MetricAlarms, err
+}
+
+// cloudWatchJSON calls a CloudWatch operation with the JSON 1.0 protocol.
+func cloudWatchJSON(ctx context.Context, cfg aws.Config, op string, in, out any) error {
+	body, err := json.Marshal(in)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cloudWatchEndpoint(cfg), bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	req.Header.Set("X-Amz-Target", "GraniteServiceVersion20100801.DescribeAlarms")
+	req.Header.Set("X-Amz-Target", "GraniteServiceVersion20100801."+op)
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sum := sha256.Sum256(body)
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "monitoring", cfg.Region, time.Now()); err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("localcloud: DescribeAlarms: %w", err)
+		return fmt.Errorf("localcloud: CloudWatch %s: %w", op, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("localcloud: DescribeAlarms: %s: %s", resp.Status, b)
+		return fmt.Errorf("localcloud: CloudWatch %s: %s: %s", op, resp.Status, b)
 	}
-	var out struct{ MetricAlarms []alarm }
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("localcloud: DescribeAlarms answer: %w", err)
+	if out == nil || len(bytes.TrimSpace(b)) == 0 {
+		return nil
 	}
-	return out.MetricAlarms, nil
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("localcloud: CloudWatch %s answer: %w", op, err)
+	}
+	return nil
 }
 
 // cloudWatchEndpoint is where the SDK would send CloudWatch calls: the

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -76,23 +75,24 @@ func TestGapCFNTableTTL(t *testing.T) {
 	}
 }
 
-// An alarm with an action reads back through CloudWatch's JSON protocol
-// with its action; the SDK's own client (CBOR) fails on the answer.
+// An alarm with an action, put and read back through CloudWatch's JSON
+// protocol, has its action; the SDK's own client (CBOR) fails on the
+// answer.
 func TestGapAlarmsCBOR(t *testing.T) {
 	cfg := onMiniStack(t, GapAlarmsCBOR)
 	ctx := context.Background()
 	cw := cloudwatch.NewFromConfig(cfg)
 	name := emulator.UniqueName(t, "alarm")
 	action := "arn:aws:sns:us-east-1:000000000000:" + name
-	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
-		AlarmName: aws.String(name), Namespace: aws.String("AWS/SQS"), MetricName: aws.String("ApproximateNumberOfMessagesVisible"),
-		Statistic: cwtypes.StatisticMaximum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(0),
-		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, AlarmActions: []string{action},
-	}); err != nil {
+	if err := cloudWatchJSON(ctx, cfg, "PutMetricAlarm", map[string]any{
+		"AlarmName": name, "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+		"Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 0,
+		"ComparisonOperator": "GreaterThanThreshold", "AlarmActions": []string{action},
+	}, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_, _ = cw.DeleteAlarms(context.Background(), &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{name}})
+		_ = cloudWatchJSON(context.Background(), cfg, "DeleteAlarms", map[string]any{"AlarmNames": []string{name}}, nil)
 	})
 	alarms, err := describeAlarms(ctx, cfg, name)
 	if err != nil {

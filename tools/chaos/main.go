@@ -25,6 +25,7 @@ func main() {
 	flag.IntVar(&cfg.Orders, "orders", 0, "distinct valid orders (0: 700)")
 	flag.IntVar(&cfg.Kills, "kills", 0, "function processes to kill (0: 8)")
 	flag.Uint64Var(&cfg.Seed, "seed", 0, "seed of the message stream and the faults (0: 1)")
+	sam := flag.String("deployed", "", "run against the stack deployed with this sam executable to MiniStack (MiniStack's mappings, not latch's runner)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -36,7 +37,13 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	if err := chaos.Run(ctx, cfg, chaos.Options{Template: *tmpl, WorkDir: dir}); err != nil {
+	run := func() error { return chaos.Run(ctx, cfg, chaos.Options{Template: *tmpl, WorkDir: dir}) }
+	if *sam != "" {
+		run = func() error {
+			return chaos.RunDeployed(ctx, cfg, chaos.DeployedOptions{Options: chaos.Options{Template: *tmpl, WorkDir: dir}, SAM: *sam})
+		}
+	}
+	if err := run(); err != nil {
 		fmt.Fprintf(os.Stderr, "%v\nchaos: files kept in %s\n", err, dir)
 		os.Exit(1)
 	}
