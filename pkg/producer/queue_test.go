@@ -398,7 +398,7 @@ func TestQueueMissingMaxSizeNamesTheFix(t *testing.T) {
 func TestFairQueueGroup(t *testing.T) {
 	t.Parallel()
 	fake := &fakeSQS{maxSize: "1048576"}
-	q, err := producer.NewQueue(fake, stdURL, producer.QueueConfig[string]{GroupID: func(s string) string { return "tenant-" + s[:1] }})
+	q, err := producer.NewQueue(fake, producer.QueueConfig[string]{URL: stdURL, GroupID: func(s string) string { return "tenant-" + s[:1] }})
 	if err != nil {
 		t.Fatal(err)
 	}
