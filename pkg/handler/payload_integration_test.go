@@ -59,7 +59,7 @@ func TestIntegrationOneMiBThroughProducerProcessorDLQ(t *testing.T) {
 	// producer adds and the six latch adds to the dead-letter copy.
 	pad := func(id string) string { return strings.Repeat("p", sqsMaxMessage-4096-len(id)-40) }
 	orders := []bigOrder{{ID: "ok", Pad: pad("ok")}, {ID: "no", Refuse: true, Pad: pad("no")}}
-	out := producer.MustNewQueue(env.SQS, q.URL, producer.QueueConfig[bigOrder]{})
+	out := producer.MustNewQueue(env.SQS, producer.QueueConfig[bigOrder]{URL: q.URL})
 	if _, err := out.SendBatch(context.Background(), orders); err != nil {
 		t.Fatalf("send two messages near 1 MiB: %v", err)
 	}

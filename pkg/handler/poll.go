@@ -118,6 +118,16 @@ type Poller[T any] struct {
 	log *slog.Logger
 }
 
+// MustNewPoller is NewPoller that panics on a config error, for
+// package-level wiring at cold start.
+func MustNewPoller[T any](src Source[T], cfg PollConfig[T]) *Poller[T] {
+	p, err := NewPoller(src, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
 // NewPoller checks cfg and returns a Poller. Errors wrap ErrConfig.
 func NewPoller[T any](src Source[T], cfg PollConfig[T]) (*Poller[T], error) {
 	bad := func(why string) (*Poller[T], error) { return nil, configError("%s", why) }

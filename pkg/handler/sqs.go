@@ -137,9 +137,10 @@ type SQSConfig struct {
 	Now func() time.Time
 }
 
-// Validate reports whether the config can be used, without calling AWS.
-// NewSQS calls it.
-func (c SQSConfig) Validate() error {
+// validate reports what is wrong with the config, without calling AWS.
+// It is not exported: like every other config of latch, an SQSConfig is
+// checked by its constructor, which fails the cold start.
+func (c SQSConfig) validate() error {
 	switch {
 	case c.Client == nil:
 		return configError("SQSConfig.Client is nil: pass an *sqs.Client (or the SQSClient subset)")
@@ -235,7 +236,7 @@ func MustNewSQS[T any](fn func(ctx context.Context, m Message[T]) error, cfg SQS
 // newSQSProcessor returns a processor on cfg without its record function;
 // fnNil says whether the one the caller was given is nil.
 func newSQSProcessor[T any](cfg SQSConfig, fnNil bool) (*sqsProcessor[T], error) {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	if fnNil {

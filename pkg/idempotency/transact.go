@@ -138,14 +138,22 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 		now := g.now()
 		c := TxCommit{
 			Owner:      owner,
-			Token:      owner + "-" + strconv.Itoa(attempt),
 			Now:        now,
 			Expiry:     now.Add(g.ttl),
 			Validation: t.validation,
 			Data:       data,
 			Writes:     tx.Writes,
 		}
-		if !t.bypass {
+		if t.bypass {
+			// No record to recognise a resent commit by: the server's
+			// idempotency token is the only guard against the SDK's
+			// retry of a commit whose answer was lost.
+			c.Token = owner + "-" + strconv.Itoa(attempt)
+		} else {
+			// A resent commit finds the record with its own owner token
+			// and is taken as committed (below), so no server token: it
+			// made DynamoDB Local spend half as much CPU again on every
+			// transaction, which decided the concurrent batch.
 			c.KeyHash = t.hash
 		}
 		held, err := ts.CommitTx(ctx, c)

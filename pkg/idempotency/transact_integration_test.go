@@ -75,6 +75,25 @@ func TestDynamoDBStoreTxSemantics(t *testing.T) {
 		}
 	})
 
+	t.Run("a request sent again without a token finds its own record", func(t *testing.T) {
+		t.Parallel()
+		// What the SDK's retryer does when a committed request's answer is
+		// lost, as Transact sends it when a record is in the transaction:
+		// no token. The second send is cancelled on the record, and the
+		// record it returns is the first's, by its owner token.
+		c := idempotency.TxCommit{
+			KeyHash: "ns#owner-retry", Owner: "A",
+			Now: time.Now(), Expiry: time.Now().Add(time.Hour), Data: []byte(`1`),
+			Writes: []types.TransactWriteItem{put(fx, "owner-retry")},
+		}
+		if held, err := store.CommitTx(context.Background(), c); held != nil || err != nil {
+			t.Fatalf("first send = %+v, %v; want committed", held, err)
+		}
+		if held, err := store.CommitTx(context.Background(), c); err != nil || held == nil || held.Owner != "A" || string(held.Data) != "1" {
+			t.Fatalf("second send = %+v, %v; want the record held by owner A", held, err)
+		}
+	})
+
 	t.Run("a write on the record's own item is refused before the call", func(t *testing.T) {
 		t.Parallel()
 		s, calls := dynamoStore(t, stack, idempotency.DynamoDBConfig{})

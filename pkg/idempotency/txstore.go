@@ -46,8 +46,10 @@ type TxCommit struct {
 	// Owner is the fresh random token of this call, kept in the record so
 	// that a retried commit recognises its own earlier success.
 	Owner string
-	// Token makes retries of this one request idempotent on the server
-	// (DynamoDB's ClientRequestToken, at most 36 characters).
+	// Token, optional, makes retries of this one request idempotent on
+	// the server (DynamoDB's ClientRequestToken, at most 36 characters).
+	// Transact sets it only for a commit without a record: with one, a
+	// resent commit finds the record with its own Owner instead.
 	Token string
 	// Now is the time the condition is judged at (the Guard's clock).
 	Now time.Time

@@ -25,7 +25,7 @@ func TestSQSBacksAProducer(t *testing.T) {
 	t.Parallel()
 	client := latchtest.NewSQS()
 	url := client.AddQueue("invoices", 3)
-	q := producer.MustNewQueue(client, url, producer.QueueConfig[invoice]{})
+	q := producer.MustNewQueue(client, producer.QueueConfig[invoice]{URL: url})
 	var values []invoice
 	for i := range 12 {
 		values = append(values, invoice{ID: "i-" + strconv.Itoa(i), Cents: 100 + i})
@@ -81,7 +81,7 @@ func TestSQSBatchChecks(t *testing.T) {
 func ExampleSQS_producer() {
 	client := latchtest.NewSQS()
 	url := client.AddQueue("ledger", 0)
-	q := producer.MustNewQueue(client, url, producer.QueueConfig[invoice]{})
+	q := producer.MustNewQueue(client, producer.QueueConfig[invoice]{URL: url})
 	if _, err := q.SendBatch(context.Background(), []invoice{{ID: "i-1", Cents: 900}, {ID: "i-2", Cents: 150}}); err != nil {
 		panic(err)
 	}
@@ -98,7 +98,7 @@ func ExampleSQS_producer() {
 func ExampleSQS_pollerSink() {
 	client := latchtest.NewSQS()
 	url := client.AddQueue("invoices", 3)
-	queue := producer.MustNewQueue(client, url, producer.QueueConfig[invoice]{})
+	queue := producer.MustNewQueue(client, producer.QueueConfig[invoice]{URL: url})
 	feed := handler.SourceFunc[invoice](func(_ context.Context, cursor string) (handler.Page[invoice], error) {
 		if cursor != "" {
 			return handler.Page[invoice]{Next: cursor}, nil // caught up

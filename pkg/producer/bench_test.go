@@ -34,7 +34,7 @@ func BenchmarkQueueRequestsPerMessage(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			fake := &fakeSQS{maxSize: "1048576"}
-			q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw})
+			q := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: stdURL, Encode: raw})
 			ctx := context.Background()
 			msgs, requests := 0, 0
 			b.ReportAllocs()

@@ -64,6 +64,16 @@ type Bus[T any] struct {
 	cfg    BusConfig[T]
 }
 
+// MustNewBus is NewBus that panics on a config error, for package-level
+// wiring at cold start.
+func MustNewBus[T any](client EventsClient, cfg BusConfig[T]) *Bus[T] {
+	b, err := NewBus(client, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 // NewBus returns a Bus putting events through client (usually an
 // *eventbridge.Client). It fails, wrapping ErrConfig, when client, Source
 // or DetailType is missing.

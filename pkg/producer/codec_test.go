@@ -18,7 +18,7 @@ import (
 func roundTrip[T any](t *testing.T, v T) (body string, got T) {
 	t.Helper()
 	fake := &fakeSQS{maxSize: "262144"}
-	if _, err := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[T]{}).Send(context.Background(), v); err != nil {
+	if _, err := producer.MustNewQueue(fake, producer.QueueConfig[T]{URL: stdURL}).Send(context.Background(), v); err != nil {
 		t.Fatal(err)
 	}
 	body = aws.ToString(fake.sent[0].MessageBody)

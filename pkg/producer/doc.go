@@ -3,7 +3,7 @@
 // handler, so the consumer on the other end — a latch SQS or EventBridge
 // handler — gets typed, correlated, traceable messages.
 //
-//	orders := producer.MustNewQueue(sqsClient, ledgerQueueURL, producer.QueueConfig[LedgerEntry]{
+//	orders := producer.MustNewQueue(sqsClient, producer.QueueConfig[LedgerEntry]{URL: ledgerQueueURL,
 //		GroupID:        func(e LedgerEntry) string { return e.CustomerID },
 //		IdempotencyKey: func(e LedgerEntry) string { return e.OrderID },
 //	})

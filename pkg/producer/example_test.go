@@ -14,7 +14,7 @@ type ledgerEntry struct {
 
 func ExampleQueue_SendBatch() {
 	client := &fakeSQS{maxSize: "262144"} // an *sqs.Client in a function
-	q, err := producer.NewQueue(client, "https://sqs.eu-west-1.amazonaws.com/123456789012/ledger.fifo", producer.QueueConfig[ledgerEntry]{
+	q, err := producer.NewQueue(client, producer.QueueConfig[ledgerEntry]{URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/ledger.fifo",
 		GroupID:        func(e ledgerEntry) string { return e.CustomerID },
 		IdempotencyKey: func(e ledgerEntry) string { return e.OrderID },
 	})

@@ -39,6 +39,11 @@ const TraceHeaderAttribute = "AWSTraceHeader"
 // QueueConfig configures a Queue. The zero value sends JSON bodies to a
 // standard queue with no delay and no attributes of the caller's own.
 type QueueConfig[T any] struct {
+	// URL is the queue's URL, as SQS's CreateQueue or GetQueueUrl returns
+	// it. Required; a URL ending in ".fifo" is a FIFO queue. It is in the
+	// config, like BusConfig.BusName, because it says where the queue
+	// sends; the client, what it sends through, is NewQueue's argument.
+	URL string
 	// Encode turns a value into the message body. Default: a string or
 	// []byte as it is, anything else json.Marshal — the rule
 	// handler.Message[T] decodes by, so a Queue[T] and a consumer of
@@ -91,19 +96,20 @@ type Queue[T any] struct {
 	maxSize int // 0 until known
 }
 
-// NewQueue returns a Queue sending to the queue at url through client
-// (usually a *sqs.Client). It fails, wrapping ErrConfig, when client or url
-// is missing or cfg does not fit the queue's kind.
-func NewQueue[T any](client SQSClient, url string, cfg QueueConfig[T]) (*Queue[T], error) {
+// NewQueue returns a Queue sending to the queue at cfg.URL through client
+// (usually a *sqs.Client). It fails, wrapping ErrConfig, when client or
+// the URL is missing or cfg does not fit the queue's kind.
+func NewQueue[T any](client SQSClient, cfg QueueConfig[T]) (*Queue[T], error) {
+	url := cfg.URL
 	bad := func(why string) (*Queue[T], error) {
-		return nil, fmt.Errorf("%w: NewQueue(%q): %s", ErrConfig, url, why)
+		return nil, fmt.Errorf("%w: QueueConfig (URL %q): %s", ErrConfig, url, why)
 	}
 	fifo := strings.HasSuffix(url, ".fifo")
 	switch {
 	case client == nil:
-		return bad("nil client")
+		return bad("the client given to NewQueue is nil: pass an *sqs.Client")
 	case url == "":
-		return bad("empty queue URL")
+		return bad("URL is empty: give the queue's URL")
 	case fifo && cfg.GroupID == nil:
 		return bad("a FIFO queue needs GroupID")
 	case fifo && cfg.Delay != nil:
@@ -139,8 +145,8 @@ func encodeBody[T any](v T) ([]byte, error) {
 
 // MustNewQueue is NewQueue that panics on a config error, for package-level
 // wiring at cold start.
-func MustNewQueue[T any](client SQSClient, url string, cfg QueueConfig[T]) *Queue[T] {
-	q, err := NewQueue(client, url, cfg)
+func MustNewQueue[T any](client SQSClient, cfg QueueConfig[T]) *Queue[T] {
+	q, err := NewQueue(client, cfg)
 	if err != nil {
 		panic(err)
 	}

@@ -140,7 +140,7 @@ func TestQueueBatchesBySizeOnTheEmulator(t *testing.T) {
 	}
 
 	c := &countingSQS{Client: env.SQS}
-	pq := producer.MustNewQueue(c, q.URL, producer.QueueConfig[string]{Encode: raw})
+	pq := producer.MustNewQueue(c, producer.QueueConfig[string]{URL: q.URL, Encode: raw})
 	res, err := pq.SendBatch(ctx, values)
 	if err != nil {
 		t.Fatalf("SendBatch: %v", err)
@@ -164,7 +164,7 @@ func TestQueueBatchesBySizeOnTheEmulator(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	small := producer.MustNewQueue(c, q.URL, producer.QueueConfig[string]{Encode: raw})
+	small := producer.MustNewQueue(c, producer.QueueConfig[string]{URL: q.URL, Encode: raw})
 	before := c.requests
 	_, err = small.Send(ctx, strings.Repeat("z", 1025))
 	if !errors.Is(err, producer.ErrTooLarge) || !strings.Contains(err.Error(), "1024") {
@@ -188,7 +188,7 @@ func TestQueueFIFORetriesAndDeduplicatesOnTheEmulator(t *testing.T) {
 	}
 	c := &countingSQS{Client: env.SQS, refuse: map[string]bool{"c1/0": true, "c2/3": true}}
 	w := &waits{}
-	pq := producer.MustNewQueue(c, q.URL, producer.QueueConfig[string]{
+	pq := producer.MustNewQueue(c, producer.QueueConfig[string]{URL: q.URL,
 		Encode: raw, GroupID: group, IdempotencyKey: func(s string) string { return "order-" + s },
 		Retry: producer.RetryConfig{Sleep: w.wait},
 	})
@@ -234,7 +234,7 @@ func TestQueueCorrelationReachesTheConsumer(t *testing.T) {
 	q := env.Queue(t, emulator.QueueSpec{})
 	const trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 	ctx := handler.ContextWithInvocation(context.Background(), handler.Invocation{RequestID: "producer-req-1", TraceHeader: trace})
-	pq := producer.MustNewQueue(env.SQS, q.URL, producer.QueueConfig[map[string]string]{})
+	pq := producer.MustNewQueue(env.SQS, producer.QueueConfig[map[string]string]{URL: q.URL})
 	if _, err := pq.Send(ctx, map[string]string{"order": "o-1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestQueueInvalidTextOnTheEmulator(t *testing.T) {
 	env := emulator.New(t)
 	q := env.Queue(t, emulator.QueueSpec{})
 	ctx := context.Background()
-	pq := producer.MustNewQueue(env.SQS, q.URL, producer.QueueConfig[string]{Encode: raw})
+	pq := producer.MustNewQueue(env.SQS, producer.QueueConfig[string]{URL: q.URL, Encode: raw})
 	res, err := pq.SendBatch(ctx, []string{"ok 1", "bad \xff body", "ok 2"})
 	if !errors.Is(err, producer.ErrNotSent) || !errors.Is(res[1].Err, producer.ErrInvalidText) || res[0].Err != nil || res[2].Err != nil {
 		t.Fatalf("err %v, results %+v; want entry 1 refused, the others sent", err, res)

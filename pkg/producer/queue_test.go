@@ -174,7 +174,8 @@ func TestQueueSendBatch(t *testing.T) {
 				cfg.GroupID = group
 				cfg.IdempotencyKey = func(s string) string { return s }
 			}
-			q, err := producer.NewQueue(fake, tt.url, cfg)
+			cfg.URL = tt.url
+			q, err := producer.NewQueue(fake, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +237,7 @@ func TestQueueSendBatch(t *testing.T) {
 func TestQueueReadsMaxMessageSizeOnce(t *testing.T) {
 	t.Parallel()
 	fake := &fakeSQS{maxSize: "100"}
-	q, err := producer.NewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw})
+	q, err := producer.NewQueue(fake, producer.QueueConfig[string]{URL: stdURL, Encode: raw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func TestQueuePropagatesCorrelationAndTrace(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			fake := &fakeSQS{maxSize: "1024"}
-			q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw})
+			q := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: stdURL, Encode: raw})
 			if _, err := q.Send(tt.ctx, "x"); err != nil {
 				t.Fatal(err)
 			}
@@ -294,7 +295,7 @@ func TestQueuePropagatesCorrelationAndTrace(t *testing.T) {
 func TestQueueFIFOEntry(t *testing.T) {
 	t.Parallel()
 	fake := &fakeSQS{maxSize: "1024"}
-	q := producer.MustNewQueue(fake, fifoURL, producer.QueueConfig[string]{
+	q := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: fifoURL,
 		Encode: raw, GroupID: group, IdempotencyKey: func(s string) string { return "order-" + s },
 	})
 	if _, err := q.Send(context.Background(), "cust-7/1"); err != nil {
@@ -312,7 +313,7 @@ func TestQueueFIFOEntry(t *testing.T) {
 func TestQueueDelay(t *testing.T) {
 	t.Parallel()
 	fake := &fakeSQS{maxSize: "1024"}
-	q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{
+	q := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: stdURL,
 		Encode: raw, Delay: func(s string) time.Duration {
 			if s == "late" {
 				return 16 * time.Minute
@@ -333,7 +334,7 @@ func TestQueueContextEndsDuringBackoff(t *testing.T) {
 	t.Parallel()
 	fake := &fakeSQS{maxSize: "1024", fail: func(string, int) (string, bool) { return "ThrottlingException", false }}
 	ctx, cancel := context.WithCancel(context.Background())
-	q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw, Retry: producer.RetryConfig{
+	q := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: stdURL, Encode: raw, Retry: producer.RetryConfig{
 		Sleep: func(context.Context, time.Duration) error { cancel(); return context.Canceled },
 	}})
 	res, err := q.Send(ctx, "a")
@@ -363,12 +364,14 @@ func TestNewQueueConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := producer.NewQueue(fake, tt.url, tt.cfg); !errors.Is(err, producer.ErrConfig) {
+			cfg := tt.cfg
+			cfg.URL = tt.url
+			if _, err := producer.NewQueue(fake, cfg); !errors.Is(err, producer.ErrConfig) {
 				t.Errorf("NewQueue err = %v, want ErrConfig", err)
 			}
 		})
 	}
-	if _, err := producer.NewQueue[string](nil, stdURL, producer.QueueConfig[string]{}); !errors.Is(err, producer.ErrConfig) {
+	if _, err := producer.NewQueue[string](nil, producer.QueueConfig[string]{URL: stdURL}); !errors.Is(err, producer.ErrConfig) {
 		t.Errorf("nil client: err = %v, want ErrConfig", err)
 	}
 }
@@ -379,11 +382,11 @@ func TestNewQueueConfigErrors(t *testing.T) {
 func TestQueueMissingMaxSizeNamesTheFix(t *testing.T) {
 	t.Parallel()
 	fake := &fakeSQS{maxSize: ""}
-	_, err := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{}).Send(context.Background(), "v")
+	_, err := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: stdURL}).Send(context.Background(), "v")
 	if err == nil || !strings.Contains(err.Error(), "QueueConfig.MaxMessageSize") {
 		t.Errorf("err %v; want it to name QueueConfig.MaxMessageSize", err)
 	}
-	if _, err := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{MaxMessageSize: 1024}).Send(context.Background(), "v"); err != nil || fake.attrGets != 1 {
+	if _, err := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: stdURL, MaxMessageSize: 1024}).Send(context.Background(), "v"); err != nil || fake.attrGets != 1 {
 		t.Errorf("with MaxMessageSize set: err %v after %d reads; want sent, no second read", err, fake.attrGets)
 	}
 }

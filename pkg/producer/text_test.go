@@ -32,7 +32,7 @@ func TestQueueRefusesTextSQSWouldAlter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			fake := &fakeSQS{maxSize: "262144"}
-			q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw, Retry: producer.RetryConfig{Sleep: (&waits{}).wait}})
+			q := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: stdURL, Encode: raw, Retry: producer.RetryConfig{Sleep: (&waits{}).wait}})
 			res, err := q.SendBatch(context.Background(), []string{"ok 1", tc.bad, "ok 2 \t\r\n é 😀"})
 			if !errors.Is(err, producer.ErrNotSent) {
 				t.Fatalf("err %v; want ErrNotSent for the bad entry", err)
@@ -59,7 +59,7 @@ func TestQueueRefusesTextSQSWouldAlter(t *testing.T) {
 func TestQueueRefusesAttributeTextSQSWouldAlter(t *testing.T) {
 	t.Parallel()
 	fake := &fakeSQS{maxSize: "262144"}
-	q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw,
+	q := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: stdURL, Encode: raw,
 		Attributes: func(s string) map[string]types.MessageAttributeValue {
 			return map[string]types.MessageAttributeValue{"tenant": {DataType: aws.String("String"), StringValue: aws.String(s + "\xfe")}}
 		}})
@@ -80,7 +80,7 @@ func TestQueueChecksumMismatchIsNotRetried(t *testing.T) {
 	fake := &fakeSQS{maxSize: "262144"}
 	fake.alter = func(body string) string { return strings.ReplaceAll(body, "é", "e") }
 	w := &waits{}
-	q := producer.MustNewQueue(fake, stdURL, producer.QueueConfig[string]{Encode: raw, Retry: producer.RetryConfig{Sleep: w.wait}})
+	q := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: stdURL, Encode: raw, Retry: producer.RetryConfig{Sleep: w.wait}})
 	for _, values := range [][]string{{"café"}, {"ok", "café", "ok too"}} {
 		fake.sent = nil
 		res, err := q.SendBatch(context.Background(), values)

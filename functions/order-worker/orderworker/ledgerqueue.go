@@ -28,7 +28,7 @@ var _ LedgerQueue = (*producer.Queue[OrderAccepted])(nil)
 // The body is the OrderAccepted event as EventBridge would deliver it,
 // which the ledger consumes either way.
 func NewLedgerQueue(client producer.SQSClient, url string) (*producer.Queue[OrderAccepted], error) {
-	return producer.NewQueue(client, url, producer.QueueConfig[OrderAccepted]{
+	return producer.NewQueue(client, producer.QueueConfig[OrderAccepted]{URL: url,
 		GroupID:        func(a OrderAccepted) string { return a.CustomerID },
 		IdempotencyKey: func(a OrderAccepted) string { return a.OrderID },
 		Encode:         encodeEvent,

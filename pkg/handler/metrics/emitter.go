@@ -54,6 +54,16 @@ type Emitter struct {
 	w  io.Writer
 }
 
+// MustNew is New that panics on a config error, for package-level wiring
+// at cold start.
+func MustNew(cfg Config) *Emitter {
+	m, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
 // New checks cfg, fills its defaults and returns the writer of
 // metric sets. It fails on a namespace or dimensions CloudWatch would
 // reject, with an error matching both ErrConfig and ErrInvalid.

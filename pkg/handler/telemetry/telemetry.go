@@ -73,6 +73,16 @@ type Telemetry struct {
 
 var _ handler.Observer = (*Telemetry)(nil)
 
+// MustNew is New that panics on a config error, for package-level wiring
+// at cold start.
+func MustNew(cfg Config) *Telemetry {
+	t, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
 // New fills cfg's defaults. It fails only when the default
 // metrics configuration from the environment is invalid (a namespace
 // starting with "AWS/", say), with an error matching metrics.ErrConfig.
