@@ -58,9 +58,11 @@ type QueueConfig[T any] struct {
 	// most 15 minutes). Default none: the queue's own delay. FIFO queues
 	// take no per-message delay, so setting it for one is a config error.
 	Delay func(T) time.Duration
-	// GroupID returns a value's FIFO message group: messages of one group
-	// are delivered in order, groups in parallel. Required for a FIFO queue
-	// (its URL ends in ".fifo"); a config error for a standard one.
+	// GroupID returns a value's message group. On a FIFO queue (its URL
+	// ends in ".fifo"), where it is required, messages of one group are
+	// delivered in order, groups in parallel. On a standard queue it names
+	// the tenant of an SQS fair queue, so that one noisy tenant does not
+	// hold up the others' messages; it orders nothing there. Default none.
 	GroupID func(T) string
 	// IdempotencyKey returns the key a FIFO message's deduplication id is
 	// derived from (DeduplicationID), so a handler that runs again after it
@@ -114,8 +116,8 @@ func NewQueue[T any](client SQSClient, cfg QueueConfig[T]) (*Queue[T], error) {
 		return bad("a FIFO queue needs GroupID")
 	case fifo && cfg.Delay != nil:
 		return bad("a FIFO queue takes no per-message Delay")
-	case !fifo && (cfg.GroupID != nil || cfg.IdempotencyKey != nil || cfg.DeduplicationID != nil):
-		return bad("GroupID, IdempotencyKey and DeduplicationID are for FIFO queues")
+	case !fifo && (cfg.IdempotencyKey != nil || cfg.DeduplicationID != nil):
+		return bad("IdempotencyKey and DeduplicationID are for FIFO queues")
 	case cfg.IdempotencyKey != nil && cfg.DeduplicationID != nil:
 		return bad("set IdempotencyKey or DeduplicationID, not both")
 	case cfg.MaxMessageSize < 0:
@@ -191,10 +193,13 @@ func (q *Queue[T]) SendBatch(ctx context.Context, vs []T) ([]Result, error) {
 	dead := map[string]int{} // FIFO groups with an entry refused here
 	for i, v := range vs {
 		var group string
-		if q.fifo {
+		if q.cfg.GroupID != nil {
 			group = q.cfg.GroupID(v)
 		}
 		e, err := q.entry(i, v, group, corr, trace)
+		if !q.fifo {
+			group = "" // a fair queue's tenant: nothing waits behind a failure
+		}
 		if err == nil {
 			if n := batch.SQSEntrySize(e); n > maxSize {
 				err = &TooLargeError{Size: n, Max: maxSize, Limit: "MaximumMessageSize of the queue"}
@@ -259,6 +264,9 @@ func (q *Queue[T]) entry(i int, v T, group, corr, trace string) (types.SendMessa
 			return e, &permanentError{fmt.Errorf("producer: delay %v is outside SQS's 0 to 15 minutes", d)}
 		}
 		e.DelaySeconds = int32(d / time.Second)
+	}
+	if !q.fifo && group != "" {
+		e.MessageGroupId = aws.String(group)
 	}
 	if q.fifo {
 		if group == "" {

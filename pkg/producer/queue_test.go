@@ -357,7 +357,7 @@ func TestNewQueueConfigErrors(t *testing.T) {
 		{name: "no url", url: ""},
 		{name: "FIFO without group", url: fifoURL},
 		{name: "FIFO with delay", url: fifoURL, cfg: producer.QueueConfig[string]{GroupID: group, Delay: func(string) time.Duration { return 0 }}},
-		{name: "group on a standard queue", url: stdURL, cfg: producer.QueueConfig[string]{GroupID: group}},
+		{name: "deduplication on a standard queue", url: stdURL, cfg: producer.QueueConfig[string]{IdempotencyKey: group}},
 		{name: "both dedup sources", url: fifoURL, cfg: producer.QueueConfig[string]{GroupID: group, IdempotencyKey: group, DeduplicationID: group}},
 		{name: "negative size", url: stdURL, cfg: producer.QueueConfig[string]{MaxMessageSize: -1}},
 	}
@@ -388,5 +388,33 @@ func TestQueueMissingMaxSizeNamesTheFix(t *testing.T) {
 	}
 	if _, err := producer.MustNewQueue(fake, producer.QueueConfig[string]{URL: stdURL, MaxMessageSize: 1024}).Send(context.Background(), "v"); err != nil || fake.attrGets != 1 {
 		t.Errorf("with MaxMessageSize set: err %v after %d reads; want sent, no second read", err, fake.attrGets)
+	}
+}
+
+// TestFairQueueGroup: on a standard queue GroupID is the tenant of an SQS
+// fair queue: each message carries it as MessageGroupId, with no
+// deduplication id, and nothing waits behind a refused message of its
+// group as on FIFO.
+func TestFairQueueGroup(t *testing.T) {
+	t.Parallel()
+	fake := &fakeSQS{maxSize: "1048576"}
+	q, err := producer.NewQueue(fake, producer.QueueConfig[string]{URL: stdURL, GroupID: func(s string) string { return "tenant-" + s[:1] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.SendBatch(context.Background(), []string{"a1", "a2", "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	var groups []string
+	for _, c := range fake.calls {
+		for _, e := range c.Entries {
+			if e.MessageDeduplicationId != nil {
+				t.Errorf("entry %s has a deduplication id on a standard queue", aws.ToString(e.MessageBody))
+			}
+			groups = append(groups, aws.ToString(e.MessageGroupId))
+		}
+	}
+	if diff := cmp.Diff([]string{"tenant-a", "tenant-a", "tenant-b"}, groups); diff != "" {
+		t.Errorf("message groups (-want +got):\n%s", diff)
 	}
 }
