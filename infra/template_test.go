@@ -355,7 +355,10 @@ func TestFunctions(t *testing.T) {
 				want any
 			}{
 				{name: "Runtime", got: prop(fn, "Runtime"), want: "provided.al2023"},
-				{name: "Architectures", got: prop(fn, "Architectures"), want: []any{"arm64"}},
+				// The Architecture parameter, whose default (what a real
+				// deploy builds) is arm64; deploy-local passes the host's.
+				{name: "Architectures", got: fmt.Sprint(prop(fn, "Architectures")), want: "[!Ref Architecture]"},
+				{name: "Architecture default", got: tpl.Parameters["Architecture"].Default, want: "arm64"},
 				{name: "Handler", got: prop(fn, "Handler"), want: "bootstrap"},
 				{name: "Tracing", got: prop(fn, "Tracing"), want: "Active"},
 				{name: "Metadata.BuildMethod", got: fn.Metadata["BuildMethod"], want: "go1.x"},

@@ -71,9 +71,10 @@ func (c *coldStart) take() bool {
 	return first && !c.provisioned
 }
 
-// environmentColdStart is the only package-level state in latch, and it is
-// state Lambda itself defines: one execution environment runs one process,
-// and its first request is the cold one.
+// environmentColdStart is package-level state, like package xray's daemon
+// connection, because it is state Lambda itself defines per process: one
+// execution environment runs one process, and its first request is the
+// cold one.
 var environmentColdStart = &coldStart{
 	provisioned: os.Getenv("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency",
 }

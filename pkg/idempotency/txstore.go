@@ -59,6 +59,8 @@ type TxCommit struct {
 	Validation string
 	// Data is the JSON result.
 	Data []byte
-	// Writes are the function's own writes, checked by checkWrites already.
+	// Writes are the function's own writes, already checked against
+	// DynamoDB's transaction limits (MaxTxItems, one write per item) by
+	// Transact, so a store need not check them again.
 	Writes []types.TransactWriteItem
 }
