@@ -40,8 +40,11 @@ type EventBridgeConfig[T any] struct {
 	// Key derives an event's idempotency key. Default: the event id, with
 	// the raw detail as the payload that must match on a replay. Use a key
 	// from the detail (an order id) when the same business event can be put
-	// on the bus more than once under different ids.
-	Key func(Event[T]) idempotency.Key
+	// on the bus more than once under different ids. It has the shape of
+	// every key function of latch (KeyFunc, StreamConfig.Key,
+	// idempotency.Wrap's): an error fails the event and is classified like
+	// any other (retry.Permanent for a detail that will never have a key).
+	Key func(Event[T]) (idempotency.Key, error)
 	// CorrelationID derives the record's correlation id. Default: the
 	// detail's top-level "correlation_id" string (CorrelationIDAttribute;
 	// what producer.Bus sends), else the event id.
@@ -196,7 +199,7 @@ func KeyEventID(m events.SQSMessage) (idempotency.Key, error) {
 // KeyEvent returns an SQSConfig.Key for records that carry EventBridge
 // events: the body decoded into an Event[T] (a failure is permanent) and
 // keyed by key, typically a business id from the detail.
-func KeyEvent[T any](key func(Event[T]) idempotency.Key) KeyFunc {
+func KeyEvent[T any](key func(Event[T]) (idempotency.Key, error)) KeyFunc {
 	return func(m events.SQSMessage) (idempotency.Key, error) {
 		ev, err := eventOfRecord(m)
 		if err != nil {
@@ -206,7 +209,7 @@ func KeyEvent[T any](key func(Event[T]) idempotency.Key) KeyFunc {
 		if err != nil {
 			return idempotency.Key{}, err
 		}
-		return key(e), nil
+		return key(e)
 	}
 }
 
@@ -234,7 +237,10 @@ func runEvent[T any](ctx context.Context, fn func(context.Context, Event[T]) err
 	}
 	key := eventIDKey(e.Raw)
 	if cfg.Key != nil {
-		key = cfg.Key(e)
+		var err error
+		if key, err = cfg.Key(e); err != nil {
+			return false, "", err
+		}
 	}
 	res, err := idempotency.Do(ctx, cfg.Idempotency, key,
 		func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, e) })

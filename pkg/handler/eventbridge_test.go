@@ -99,7 +99,9 @@ func TestEventBridgeOutcomes(t *testing.T) {
 			deliveries: []events.EventBridgeEvent{good, orderEvent("ev-2", `{"order_id":"o-1","items":3}`)},
 			cfg: func(c *handler.EventBridgeConfig[shipment]) {
 				c.Idempotency = memoryGuard(t)
-				c.Key = func(e handler.Event[shipment]) idempotency.Key { return idempotency.Key{ID: e.Detail.OrderID} }
+				c.Key = func(e handler.Event[shipment]) (idempotency.Key, error) {
+					return idempotency.Key{ID: e.Detail.OrderID}, nil
+				}
 			},
 			wantRuns: 1, want: []handler.Outcome{handler.Succeeded, handler.Duplicate}, wantErr: []bool{false, false},
 		},
@@ -313,8 +315,8 @@ func TestEventKeys(t *testing.T) {
 		b, _ := json.Marshal(ev)
 		return events.SQSMessage{MessageId: "m", Body: string(b)}
 	}
-	byOrder := handler.KeyEvent(func(e handler.Event[shipment]) idempotency.Key {
-		return idempotency.Key{ID: "order:" + e.Detail.OrderID}
+	byOrder := handler.KeyEvent(func(e handler.Event[shipment]) (idempotency.Key, error) {
+		return idempotency.Key{ID: "order:" + e.Detail.OrderID}, nil
 	})
 	tests := []struct {
 		name     string

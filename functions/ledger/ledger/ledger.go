@@ -58,9 +58,9 @@ func (o OrderAccepted) Validate() error {
 // published twice (two event ids) is appended once. The payload that must
 // match is what the entry holds besides its time: the same order id for
 // another customer or amount is a producer bug, and goes to the DLQ.
-func Key(e handler.Event[OrderAccepted]) idempotency.Key {
+func Key(e handler.Event[OrderAccepted]) (idempotency.Key, error) {
 	d := e.Detail
-	return idempotency.Key{ID: d.OrderID, Payload: fmt.Appendf(nil, "%s/%d/%s", d.CustomerID, d.AmountCents, d.Currency)}
+	return idempotency.Key{ID: d.OrderID, Payload: fmt.Appendf(nil, "%s/%d/%s", d.CustomerID, d.AmountCents, d.Currency)}, nil
 }
 
 // Attribute names of a ledger entry.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchkit/latch/functions/ledger/ledger"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/idempotency"
 )
 
 func TestValidate(t *testing.T) {
@@ -50,7 +51,8 @@ func TestKey(t *testing.T) {
 	ev := func(id, at string, amount int64) handler.Event[ledger.OrderAccepted] {
 		return handler.Event[ledger.OrderAccepted]{ID: id, Detail: ledger.OrderAccepted{OrderID: "o-1", CustomerID: "c-1", AmountCents: amount, Currency: "EUR", AcceptedAt: at}}
 	}
-	a, b, c := ledger.Key(ev("e1", "2026-11-22T10:15:01Z", 5)), ledger.Key(ev("e2", "2026-11-22T10:15:04Z", 5)), ledger.Key(ev("e3", "2026-11-22T10:15:01Z", 6))
+	key := func(e handler.Event[ledger.OrderAccepted]) idempotency.Key { k, _ := ledger.Key(e); return k }
+	a, b, c := key(ev("e1", "2026-11-22T10:15:01Z", 5)), key(ev("e2", "2026-11-22T10:15:04Z", 5)), key(ev("e3", "2026-11-22T10:15:01Z", 6))
 	if a.ID != "o-1" || b.ID != a.ID || !bytes.Equal(a.Payload, b.Payload) {
 		t.Errorf("republished order: keys %+v and %+v differ", a, b)
 	}

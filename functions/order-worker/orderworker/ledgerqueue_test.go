@@ -64,7 +64,7 @@ func TestLedgerQueueMessage(t *testing.T) {
 	if err := e.Detail.Validate(); err != nil {
 		t.Errorf("the ledger refuses the event: %v", err)
 	}
-	if k := ledger.Key(e); k.ID != "o-9" {
+	if k, _ := ledger.Key(e); k.ID != "o-9" {
 		t.Errorf("ledger key %q, want the order id", k.ID)
 	}
 	if e.ID != orderworker.LedgerEventID("o-9") || e.Source != orderworker.EventSource || e.DetailType != orderworker.EventDetailType {
