@@ -57,16 +57,25 @@ type Report struct {
 	Duration time.Duration
 }
 
+// LoggerObserver is an Observer that lends its logger to the triggers, for
+// the lines only they can write (a recovered panic with its stack, a failed
+// dead-letter send) when their config names no Logger: those lines then
+// reach the same JSON log as the outcome lines. *telemetry.Telemetry is
+// one. It is declared so that a reader of Observer finds the optional
+// method here, rather than in a type assertion.
+type LoggerObserver interface {
+	Observer
+	Logger() *slog.Logger
+}
+
 // Observer is told about every record: logs, metrics and traces plug in
 // here (package telemetry has the full implementation). RecordStarted
 // returns the context the record runs in (a trace span, say);
 // RecordFinished gets that context back with the report. Implementations
 // must be safe for concurrent use: records run in parallel.
 //
-// An Observer that also has a method Logger() *slog.Logger lends that
-// logger to the triggers, for the lines only they can write (a recovered
-// panic with its stack, a failed dead-letter send), when their config names
-// no Logger: those lines then reach the same JSON log as the outcome lines.
+// An Observer that also has a Logger method (a LoggerObserver) lends
+// that logger to the triggers.
 type Observer interface {
 	RecordStarted(ctx context.Context, r Delivery) context.Context
 	RecordFinished(ctx context.Context, r Report)
@@ -89,7 +98,7 @@ func loggerOf(configured *slog.Logger, obs Observer) *slog.Logger {
 	if configured != nil {
 		return configured
 	}
-	if l, ok := obs.(interface{ Logger() *slog.Logger }); ok {
+	if l, ok := obs.(LoggerObserver); ok {
 		if lg := l.Logger(); lg != nil {
 			return lg
 		}

@@ -98,6 +98,7 @@ func TestIntegrationOneMiBThroughProducerProcessorDLQ(t *testing.T) {
 // handler inside the SQS processor, decoded whole.
 func TestIntegrationOneMBEventThroughBus(t *testing.T) {
 	t.Parallel()
+	emulator.SkipOnGap(t, emulator.GapEventBridge256KiB)
 	env := emulator.New(t)
 	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3})
 	raiseMessageSize(t, env, q.URL, q.DLQ.URL)

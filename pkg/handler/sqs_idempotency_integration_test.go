@@ -119,10 +119,18 @@ func TestIntegrationIdempotentSideEffects(t *testing.T) {
 	// More duplicates are right, not a flake: SQS delivers at least once
 	// (and moto resurrects a message when two deletes overlap), and every
 	// extra delivery of a done order must end as a duplicate.
-	if s, d := log.count(handler.Succeeded), log.count(handler.Duplicate); s != orders || d < orders*(copies-1) {
-		t.Errorf("%d succeeded, %d duplicates; want %d and at least %d", s, d, orders, orders*(copies-1))
+	// A success can be reported as a retry instead: the record was
+	// completed, but the answer to the completing write came after the
+	// record's deadline (a loaded machine, a 3 s timeout less the
+	// processor's margin), so latch could not know it landed; the next
+	// delivery finds it completed and ends as a duplicate. The side effect
+	// still ran once (checked above); what must never happen is a second
+	// success or a success missing without a retry to account for it.
+	s, d, r := log.count(handler.Succeeded), log.count(handler.Duplicate), log.count(handler.RetryScheduled)
+	if s > orders || s+r < orders || d < orders*(copies-1) {
+		t.Errorf("%d succeeded, %d duplicates, %d retries; want %d successes (less at most the retries) and at least %d duplicates", s, d, r, orders, orders*(copies-1))
 	}
-	t.Logf("%d records came back once on a live lock (ErrInProgress)", log.count(handler.RetryScheduled))
+	t.Logf("%d records came back once on a live lock (ErrInProgress) or an unanswered completion", r)
 	if n := log.count(handler.Failed) + log.count(handler.DeadLettered); n != 0 {
 		t.Errorf("%d records failed or were dead-lettered", n)
 	}

@@ -47,7 +47,7 @@ func (s *DynamoDBStore) CommitTx(ctx context.Context, c TxCommit) (*Record, erro
 	}
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
-		return nil, &StoreError{Op: "transact", Err: err}
+		return nil, &StoreError{Op: "commit_tx", Err: err}
 	}
 	code := func(i int) string {
 		if i < len(tce.CancellationReasons) {
@@ -59,11 +59,11 @@ func (s *DynamoDBStore) CommitTx(ctx context.Context, c TxCommit) (*Record, erro
 		item := tce.CancellationReasons[0].Item
 		if len(item) == 0 {
 			// As in Claim: only an emulator that ignores ALL_OLD gets here.
-			return nil, &StoreError{Op: "transact", Err: fmt.Errorf("record %s is held but the table returned no item: %w", c.KeyHash, err)}
+			return nil, &StoreError{Op: "commit_tx", Err: fmt.Errorf("record %s is held but the table returned no item: %w", c.KeyHash, err)}
 		}
 		r, derr := s.decode(item)
 		if derr != nil {
-			return nil, &StoreError{Op: "transact", Err: derr}
+			return nil, &StoreError{Op: "commit_tx", Err: derr}
 		}
 		return &r, nil
 	}
@@ -74,10 +74,10 @@ func (s *DynamoDBStore) CommitTx(ctx context.Context, c TxCommit) (*Record, erro
 	}
 	for i := range items {
 		if code(i) == reasonConflict {
-			return nil, &StoreError{Op: "transact", Err: fmt.Errorf("%w: %w", ErrTransactionConflict, err)}
+			return nil, &StoreError{Op: "commit_tx", Err: fmt.Errorf("%w: %w", ErrTransactionConflict, err)}
 		}
 	}
-	return nil, &StoreError{Op: "transact", Err: err}
+	return nil, &StoreError{Op: "commit_tx", Err: err}
 }
 
 // recordPut is the record of c as a conditional Put.

@@ -122,7 +122,7 @@ func (e *ResultTooLargeError) Permanent() bool { return true }
 // missing table). It wraps the underlying (SDK) error, so error classifiers
 // see it; it is retryable unless the wrapped error says otherwise.
 type StoreError struct {
-	// Op is the store operation: "claim", "complete", "release", "transact"
+	// Op is the store operation: "claim", "complete", "release", "commit_tx"
 	// or "get".
 	Op string
 	// Err is the underlying error.

@@ -177,7 +177,7 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 			return replay[T](t)
 		case errors.Is(err, ErrTransactionConflict) && attempt+1 < txAttempts:
 			if err := wait(ctx, attempt); err != nil {
-				return res, &StoreError{Op: "transact", Err: err}
+				return res, &StoreError{Op: "commit_tx", Err: err}
 			}
 		default:
 			var cf *ConditionFailedError
@@ -240,7 +240,7 @@ func (g *Guard) beginTx(ctx context.Context, key Key) (ticket, error) {
 // commit it prevents is the first store call.
 func ctxErr(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return &StoreError{Op: "transact", Err: err}
+		return &StoreError{Op: "commit_tx", Err: err}
 	}
 	return nil
 }

@@ -460,7 +460,7 @@ func TestTransactInvalid(t *testing.T) {
 func TestTransactConflicts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conflict := &idempotency.StoreError{Op: "transact", Err: fmt.Errorf("%w: cancelled", idempotency.ErrTransactionConflict)}
+	conflict := &idempotency.StoreError{Op: "commit_tx", Err: fmt.Errorf("%w: cancelled", idempotency.ErrTransactionConflict)}
 	tests := []struct {
 		name      string
 		conflicts int

@@ -71,7 +71,7 @@ type Telemetry struct {
 	now       func() time.Time
 }
 
-var _ handler.Observer = (*Telemetry)(nil)
+var _ handler.LoggerObserver = (*Telemetry)(nil)
 
 // MustNew is New that panics on a config error, for package-level wiring
 // at cold start.

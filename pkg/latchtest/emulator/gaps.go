@@ -57,6 +57,13 @@ var (
 		Name: "GapKinesisSequenceNumbers", Backend: "default",
 		What: "moto 5.2's Kinesis sequence numbers are short counters, not 56-digit numbers",
 	}
+	// GapEventBridge256KiB: LocalStack 4.14 refuses a PutEvents request
+	// over 256 KiB (ValidationException), EventBridge's limit before it
+	// rose to 1 MiB on 2026-01-29.
+	GapEventBridge256KiB = Gap{
+		Name: "GapEventBridge256KiB", Backend: "localstack",
+		What: "LocalStack 4.14 refuses PutEvents entries over 256 KiB; EventBridge takes 1 MiB",
+	}
 )
 
 // Present reports whether the environment's backend has the gap.

@@ -4,10 +4,13 @@ package emulator_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/latchkit/latch/pkg/latchtest/emulator"
@@ -57,5 +60,26 @@ func TestGapFIFOInFlight(t *testing.T) {
 		t.Errorf("the %s backend no longer has %s (%s): remove the gap and its skips", g.Backend, g.Name, g.What)
 	case !g.Present() && leaked:
 		t.Errorf("a receive while m1 is in flight gave %q of the same group; SQS gives nothing", aws.ToString(second.Messages[0].Body))
+	}
+}
+
+func TestGapEventBridge256KiB(t *testing.T) {
+	t.Parallel()
+	env := emulator.New(t)
+	bus := env.Bus(t)
+	// 300 KB: over the old limit, well under the new one.
+	detail := `{"pad":"` + strings.Repeat("p", 300_000) + `"}`
+	out, err := env.EventBridge.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		EventBusName: aws.String(bus.Name), Source: aws.String("latch.gap"), DetailType: aws.String("Big"), Detail: aws.String(detail),
+	}}})
+	refused := err != nil || out.FailedEntryCount != 0
+	if emulator.GapEventBridge256KiB.Present() {
+		if !refused {
+			t.Fatal("LocalStack took a 300 KB event: GapEventBridge256KiB is fixed; remove it and its skips")
+		}
+		return
+	}
+	if refused {
+		t.Fatalf("a 300 KB event was refused (%v), but EventBridge takes 1 MiB", err)
 	}
 }
