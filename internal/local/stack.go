@@ -104,6 +104,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			return nil, fmt.Errorf("local: load AWS config: %w", err)
 		}
 	}
+	QuietCancelled(&awsCfg)
 	t, err := template.Load(cfg.Template)
 	if err != nil {
 		return nil, err
