@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -45,6 +46,9 @@ func ChargeFromEnv(ctx context.Context) (handler.Func[events.SQSEvent, events.SQ
 	if err != nil {
 		return nil, err
 	}
+	// The service's own slog lines as JSON with the invocation's fields,
+	// in the stream latch's own lines are in.
+	slog.SetDefault(tel.Logger())
 	db := dynamodb.NewFromConfig(cfg)
 	guard, err := newGuard(db, idem)
 	if err != nil {
@@ -78,6 +82,9 @@ func NightlyFromEnv(ctx context.Context) (handler.Func[json.RawMessage, struct{}
 	if err != nil {
 		return nil, err
 	}
+	// The service's own slog lines as JSON with the invocation's fields,
+	// in the stream latch's own lines are in.
+	slog.SetDefault(tel.Logger())
 	db := dynamodb.NewFromConfig(cfg)
 	// One guard for both: ScheduleConfig.TTL defaults to 48 hours for
 	// ticks, past Lambda's async retries, whatever the guard's TTL.

@@ -45,7 +45,7 @@ func newStack(t *testing.T) stack {
 		published: e.Queue(t, emulator.QueueSpec{}),
 	}
 	bus := e.Bus(t)
-	e.RuleToQueue(t, bus.Name, `{"source":["latch.orders"],"detail-type":["OrderAccepted"]}`, s.published, "")
+	e.RuleToQueue(t, bus.Name, `{"source":["latch.orders"],"detail-type":["OrderAccepted"]}`, s.published.ARN, "")
 	s.vars = map[string]string{
 		env.IdempotencyTable:                 e.Table(t),
 		env.IdempotencyNamespace:             "order-worker",
