@@ -32,9 +32,9 @@ BACKEND ?= default
 # WITH_STACK runs a command against a stack of its own ('latch emulators exec').
 WITH_STACK := localstack/with-stack.sh
 
-.PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration lint build \
+.PHONY: test test-slow unit integration integration-localstack emulators-check examples demo bench bench-integration bench-transact lint build \
 	emulators-install emulators-up emulators-down test-localstack-docker clean chaos chaos-large \
-	lint-template sam-build deploy fuzz
+	lint-template sam-build deploy fuzz new-check
 
 ## test: the quick stage, the README's test command: unit tests (race), the
 ## integration suite on the default backend, the example module, sam build
@@ -49,7 +49,7 @@ test:
 
 ## test-slow: the slow stage, which .ci/run runs after make test: every check
 ## too slow for the quick stage. A helper adding a slow check lists it here.
-SLOW_CHECKS := integration-localstack emulators-check chaos
+SLOW_CHECKS := integration-localstack emulators-check chaos new-check
 test-slow: $(SLOW_CHECKS)
 
 ## unit: unit tests with the race detector; nothing needs to run
@@ -63,6 +63,12 @@ integration:
 
 integration-localstack:
 	LATCH_BACKEND=localstack $(WITH_STACK) $(GO) test $(GOTEST_FLAGS) -tags integration ./...
+
+## new-check: `latch new` as a user runs it: a module with a function of
+## every trigger kind, its vet and tests, then `latch local` on its template
+## with each function triggered (cmd/latch/new_integration_test.go)
+new-check:
+	LATCH_BACKEND=default LATCH_REQUIRE_EMULATORS=1 $(WITH_STACK) $(GO) test -count=1 -tags 'integration slow' -run TestNewModuleRunsUnderLatchLocal -v ./cmd/latch/
 
 ## emulators-check: a built latch, from an empty directory, starts each
 ## backend, reaches a queue and a table through 'latch emulators env', stops
@@ -92,6 +98,16 @@ bench:
 
 bench-integration:
 	LATCH_BACKEND=$(BACKEND) $(WITH_STACK) $(GO) test -tags integration $(BENCH_FLAGS) ./pkg/... | tee bench-integration.txt
+
+## bench-transact: the DynamoDB benchmarks of both idempotency forms (Do,
+## Transact; the SQS processor as NewSQS and NewSQSTx; the poller) behind
+## the latency proxy of internal/latency at one-way delays of 0, 2 and 5 ms,
+## on emulators of their own, into bench-transact.txt; then the medians and
+## the Transact ÷ Do ratios that docs/transact.md shows. About 10 minutes.
+BENCH_TRANSACT_FLAGS ?= -run '^$$' -bench 'BenchmarkRecord|BenchmarkSQSDynamoDB|BenchmarkPollDynamoDB' -benchmem -count 6
+bench-transact:
+	LATCH_BACKEND=default $(WITH_STACK) $(GO) test -p 1 -tags integration $(BENCH_TRANSACT_FLAGS) ./pkg/idempotency/ ./pkg/handler/ | tee bench-transact.txt
+	$(GO) run ./tools/benchratio bench-transact.txt
 
 ## fuzz: every Fuzz target of the module (found with go test -list), each for
 ## FUZZTIME (default 10s); a failing input lands in the package's testdata/fuzz
@@ -130,6 +146,7 @@ lint: $(STATICCHECK) lint-template
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(GO) vet -tags "integration slow" ./cmd/latch/
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags integration ./...
 

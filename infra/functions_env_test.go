@@ -1,19 +1,32 @@
 package infra_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/latchkit/latch/functions/daily-report/dailyreport"
 	"github.com/latchkit/latch/functions/feed-poller/feedpoller"
 	"github.com/latchkit/latch/functions/ledger/ledger"
 	"github.com/latchkit/latch/functions/order-worker/orderworker"
 	"github.com/latchkit/latch/internal/template"
+	"github.com/latchkit/latch/pkg/function"
 )
 
+// prepare builds a function as its cold start would, with the environment
+// read through get and no AWS call made, and returns what it reports.
+func prepare[In, Out any](build function.Build[In, Out]) func(get func(string) string) error {
+	return func(get func(string) string) error {
+		_, _, err := function.Prepare(context.Background(), function.Options{Getenv: get, AWS: &aws.Config{Region: "us-east-1"}}, build)
+		return err
+	}
+}
+
 // TestFunctionEnvironment: each function's Environment in the template,
-// resolved with the parameters' defaults, is a configuration its package
-// accepts. A variable renamed on one side only fails here, not at the first
+// resolved with the parameters' defaults (Globals included), is a
+// configuration its package's Build accepts. A variable renamed on one side only fails here, not at the first
 // cold start after a deploy.
 func TestFunctionEnvironment(t *testing.T) {
 	t.Parallel()
@@ -22,21 +35,27 @@ func TestFunctionEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for id := range tpl.Resources {
-		r.Set(id, template.Physical{Ref: "ref-" + id, Attrs: map[string]string{
+	for id, res := range tpl.Resources {
+		// A queue's Ref is its URL: a FIFO queue's ends in .fifo, which the
+		// producers check at construction.
+		ref := "ref-" + id
+		if fifo, _ := res.Properties["FifoQueue"].(bool); fifo {
+			ref += ".fifo"
+		}
+		r.Set(id, template.Physical{Ref: ref, Attrs: map[string]string{
 			"Arn": "arn:aws:test:us-east-1:123456789012:" + id, "QueueName": "q-" + id,
 		}})
 	}
 	loaders := map[string]func(func(string) string) error{
-		"OrderWorkerFunction": func(get func(string) string) error { _, err := orderworker.LoadEnv(get); return err },
-		"LedgerFunction":      func(get func(string) string) error { _, err := ledger.LoadEnv(get); return err },
-		"DailyReportFunction": func(get func(string) string) error { _, err := dailyreport.LoadEnv(get); return err },
-		"FeedPollerFunction":  func(get func(string) string) error { _, err := feedpoller.LoadEnv(get); return err },
+		"OrderWorkerFunction": prepare(orderworker.Build),
+		"LedgerFunction":      prepare(ledger.Build),
+		"DailyReportFunction": prepare(dailyreport.Build),
+		"FeedPollerFunction":  prepare(feedpoller.Build),
 	}
 	for _, fn := range tpl.Functions() {
 		load, ok := loaders[fn.LogicalID]
 		if !ok {
-			t.Errorf("%s: no LoadEnv to check its Environment against", fn.LogicalID)
+			t.Errorf("%s: no Build to check its Environment against", fn.LogicalID)
 			continue
 		}
 		v, err := r.Resolve(fn.LogicalID+".Environment", prop(fn, "Environment", "Variables"))

@@ -69,6 +69,13 @@ backend, rules with SQS targets fire by themselves (LocalStack delivers
 them); latch fires only function targets, which the emulator never sees,
 so no tick is delivered twice.
 
+A function with a CapacityProviderConfig (Lambda Managed Instances) runs as
+there: one process serves PerExecutionEnvironmentMaxConcurrency invocations
+at once (AWS_LAMBDA_MAX_CONCURRENCY), and an invocation past its timeout
+fails but its process is not killed. --per-environment N runs every
+function that way; --kill-on-timeout kills the process at a timeout also
+on a capacity provider, as for a classic function.
+
 Subcommands:
   latch local fire RULE [--time T]   fire a schedule rule once, now
 
@@ -87,7 +94,12 @@ functions on the project's stack for the one fire, then stops them.`,
 			at := fs.String("time", "", "with fire: the tick's scheduled time, RFC 3339; default now")
 			allowAWS := awsFlag(fs)
 			backend := backendFlag(fs)
+			perEnv := fs.Int("per-environment", 0, "invocations at once per function process, as on Lambda Managed Instances, for every function (default: the template's CapacityProviderConfig, else 1)")
+			kill := fs.Bool("kill-on-timeout", false, "kill a function's process when an invocation times out also on a capacity provider, where Lambda lets it run on")
 			return func(ctx context.Context, env *Env, args []string) error {
+				if *perEnv < 0 || *perEnv > 1600 {
+					return usagef("--per-environment: %d is not from 1 to 1600, Lambda's range", *perEnv)
+				}
 				if len(args) > 0 && args[0] == "fire" {
 					return fireCommand(ctx, env, *tmpl, *prefix, params, *at, *allowAWS, *backend, args[1:])
 				}
@@ -130,7 +142,10 @@ functions on the project's stack for the one fire, then stops them.`,
 					return err
 				}
 				log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-				stack, err := local.Start(ctx, local.Config{Template: *tmpl, StackName: *prefix, Params: params, Output: env.Stderr, Logger: log, AWS: &awsCfg})
+				stack, err := local.Start(ctx, local.Config{
+					Template: *tmpl, StackName: *prefix, Params: params, Output: env.Stderr, Logger: log, AWS: &awsCfg,
+					PerEnvironment: *perEnv, KillOverrun: *kill,
+				})
 				if err != nil {
 					return err
 				}

@@ -4,19 +4,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
 	"github.com/latchkit/latch/functions/daily-report/dailyreport"
-	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/function"
 )
 
-func main() {
-	h, err := dailyreport.FromEnv(context.Background())
-	if err != nil {
-		slog.Error("daily-report: cannot start", "error", err)
-		os.Exit(1)
-	}
-	handler.Start(h)
-}
+func main() { function.Main(dailyreport.Build) }

@@ -4,19 +4,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
 	"github.com/latchkit/latch/functions/feed-poller/feedpoller"
-	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/function"
 )
 
-func main() {
-	h, err := feedpoller.FromEnv(context.Background())
-	if err != nil {
-		slog.Error("feed-poller: cannot start", "error", err)
-		os.Exit(1)
-	}
-	handler.Start(h)
-}
+func main() { function.Main(feedpoller.Build) }

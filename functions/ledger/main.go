@@ -4,19 +4,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
 	"github.com/latchkit/latch/functions/ledger/ledger"
-	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/function"
 )
 
-func main() {
-	h, err := ledger.FromEnv(context.Background())
-	if err != nil {
-		slog.Error("ledger: cannot start", "error", err)
-		os.Exit(1)
-	}
-	handler.Start(h)
-}
+func main() { function.Main(ledger.Build) }

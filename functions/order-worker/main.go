@@ -4,19 +4,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
 	"github.com/latchkit/latch/functions/order-worker/orderworker"
-	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/function"
 )
 
-func main() {
-	h, err := orderworker.FromEnv(context.Background())
-	if err != nil {
-		slog.Error("order-worker: cannot start", "error", err)
-		os.Exit(1)
-	}
-	handler.Start(h)
-}
+func main() { function.Main(orderworker.Build) }

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/latchkit/latch/functions/feed-poller/feedpoller"
+	"github.com/latchkit/latch/pkg/checkpoint"
 	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/idempotency"
 )
 
 // Logical ids of infra/template.yaml the feed phase uses.
@@ -21,10 +23,32 @@ const (
 	FeedPollerSchedule = "FeedPollerSchedule"
 )
 
-// feedNamespace is FeedPollerFunction's IDEMPOTENCY_NAMESPACE in the
+// feedNamespace is FeedPollerFunction's LATCH_IDEMPOTENCY_NAMESPACE in the
 // template: the demo's own poller must share the function's item records
 // to be the same poller.
 const feedNamespace = "feed-poller"
+
+// localPoller is the feed's poller as the function builds it, on the same
+// checkpoint and item records (the function's namespace), observed quietly.
+func localPoller(t Target, names map[string]string, feed *Feed) (*handler.Poller[feedpoller.Item], error) {
+	table := names[IdempotencyTable]
+	cps, err := checkpoint.NewDynamoDBStore(t.DynamoDB, checkpoint.DynamoDBConfig{Table: table})
+	if err != nil {
+		return nil, err
+	}
+	store, err := idempotency.NewDynamoDBStore(t.DynamoDB, idempotency.DynamoDBConfig{Table: table})
+	if err != nil {
+		return nil, err
+	}
+	guard, err := idempotency.NewGuard(idempotency.Config{Store: store, Namespace: feedNamespace})
+	if err != nil {
+		return nil, err
+	}
+	return feedpoller.NewPoller(feedpoller.Config{
+		Source: feedpoller.HTTPSource{URL: feed.URL()}, Checkpoints: cps, Guard: guard,
+		DynamoDB: t.DynamoDB, FeedTable: names[FeedTable], Observer: quietObserver{},
+	})
+}
 
 // feedStats is what the feed phase did.
 type feedStats struct {
@@ -41,10 +65,7 @@ type feedStats struct {
 func runFeed(ctx context.Context, t Target, names map[string]string, feed *Feed, w io.Writer) (feedStats, error) {
 	var st feedStats
 	started := time.Now()
-	local, err := feedpoller.Poller(t.DynamoDB, feedpoller.Env{
-		IdempotencyTable: names[IdempotencyTable], IdempotencyNamespace: feedNamespace,
-		FeedURL: feed.URL(), FeedTable: names[FeedTable],
-	}, quietObserver{}, nil)
+	local, err := localPoller(t, names, feed)
 	if err != nil {
 		return st, err
 	}

@@ -67,8 +67,11 @@ func (defaultBackend) start(ctx context.Context, c Config, st *State) error {
 	}
 	st.Env = append([]Var{
 		{"AWS_ENDPOINT_URL_DYNAMODB", ddbURL},
+		// DynamoDB Local serves a table's stream on its own port.
+		{"AWS_ENDPOINT_URL_DYNAMODB_STREAMS", ddbURL},
 		{"AWS_ENDPOINT_URL_SQS", motoURL},
 		{"AWS_ENDPOINT_URL_EVENTBRIDGE", motoURL},
+		{"AWS_ENDPOINT_URL_KINESIS", motoURL},
 		{"LATCH_MOTO_URL", motoURL},
 	}, commonEnv(Default)...)
 	return nil

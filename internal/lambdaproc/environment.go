@@ -37,6 +37,9 @@ type environment struct {
 	reaped atomic.Bool
 	// invoking counts invocations under way on the environment.
 	invoking atomic.Int32
+	// assigned counts the invocations the pool gave the environment and
+	// that have not come back; guarded by the Function's mu.
+	assigned int
 }
 
 // start launches a new environment. A process that cannot even be started
@@ -49,6 +52,9 @@ func (f *Function) start(id int) (*environment, error) {
 		Handler:      f.cfg.Handler,
 		Timeout:      f.cfg.Timeout,
 		InitTimeout:  f.cfg.InitTimeout,
+		// The server and the runtime's loops agree on the concurrency.
+		MaxConcurrency: f.cfg.PerEnvironment,
+		KeepOverrun:    f.cfg.KeepOverrun,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lambdaproc: %s: %w", f.cfg.Name, err)
@@ -138,7 +144,7 @@ var reservedEnv = []string{
 	"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION",
 	"AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
 	"AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
-	"AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+	"AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_MAX_CONCURRENCY",
 	"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 }
 
@@ -171,6 +177,9 @@ func (f *Function) environ(runtimeAPI string) []string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		env = append(env, k+"="+f.cfg.Env[k])
+	}
+	if f.cfg.PerEnvironment > 1 {
+		env = append(env, "AWS_LAMBDA_MAX_CONCURRENCY="+strconv.Itoa(f.cfg.PerEnvironment))
 	}
 	var stream [16]byte
 	_, _ = rand.Read(stream[:])

@@ -73,6 +73,18 @@ type Config struct {
 	// run invocations at once, like a reserved concurrency or an SQS
 	// mapping's MaximumConcurrency. Zero: 1.
 	MaxConcurrency int
+	// PerEnvironment is how many invocations one environment serves at
+	// once: a function on a capacity provider (Lambda Managed Instances)
+	// has its PerExecutionEnvironmentMaxConcurrency, and its process gets
+	// AWS_LAMBDA_MAX_CONCURRENCY, from which aws-lambda-go runs that many
+	// invoke loops. Zero: 1, a classic function.
+	PerEnvironment int
+	// KeepOverrun keeps a process whose invocation passed its timeout, as
+	// Lambda Managed Instances do: the invocation fails with the timeout,
+	// its code runs on, and the process serves other invocations
+	// meanwhile (see runtimeapi.Config.KeepOverrun). Zero (false): the
+	// classic Lambda behaviour, the process is killed at the timeout.
+	KeepOverrun bool
 	// Output receives the function's stdout and stderr, line by line,
 	// each line prefixed with "[<Name> <environment number>] ". Zero:
 	// os.Stderr.
@@ -91,7 +103,7 @@ type Config struct {
 
 // Function runs a function as real processes behind local Runtime APIs: a
 // pool of up to MaxConcurrency execution environments, each a process that
-// serves one invocation at a time. Environments start on demand, like
+// serves PerEnvironment invocations at a time (one, classically). Environments start on demand, like
 // Lambda's cold starts, and are reused while they live; one whose process
 // exited, timed out or failed its init is discarded and the next
 // invocation gets a fresh process.
@@ -103,10 +115,12 @@ type Function struct {
 	stopOnce sync.Once
 	outMu    sync.Mutex // shared by every environment's output
 
-	mu     sync.Mutex
-	idle   []*environment
-	all    map[*environment]struct{}
-	nextID int
+	mu       sync.Mutex
+	roomy    *sync.Cond // on mu: an environment has room, or fewer live
+	idle     []*environment
+	all      map[*environment]struct{}
+	nextID   int
+	starting int // environments being started
 }
 
 // New checks cfg and returns a Function; no process starts until Warm or
@@ -169,6 +183,9 @@ func New(cfg Config) (*Function, error) {
 	if cfg.MaxConcurrency <= 0 {
 		cfg.MaxConcurrency = 1
 	}
+	if cfg.PerEnvironment <= 0 {
+		cfg.PerEnvironment = 1
+	}
 	if cfg.Output == nil {
 		cfg.Output = os.Stderr
 	}
@@ -178,12 +195,14 @@ func New(cfg Config) (*Function, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Function{
+	f := &Function{
 		cfg:     cfg,
-		slots:   make(chan struct{}, cfg.MaxConcurrency),
+		slots:   make(chan struct{}, cfg.MaxConcurrency*cfg.PerEnvironment),
 		stopped: make(chan struct{}),
 		all:     make(map[*environment]struct{}),
-	}, nil
+	}
+	f.roomy = sync.NewCond(&f.mu)
+	return f, nil
 }
 
 // Name is the function's name.
@@ -316,6 +335,7 @@ func isExit(err error) bool {
 func (f *Function) Stop() error {
 	f.stopOnce.Do(func() { close(f.stopped) })
 	f.mu.Lock()
+	f.roomy.Broadcast()
 	envs := make([]*environment, 0, len(f.all))
 	for e := range f.all {
 		envs = append(envs, e)
@@ -359,24 +379,43 @@ func (f *Function) takeSlot(ctx context.Context) error {
 
 func (f *Function) freeSlot() { <-f.slots }
 
-// acquire returns the most recently used live environment, or a new one.
-// The caller holds a slot, so live environments never outnumber
-// MaxConcurrency.
+// acquire returns the most recently used live environment with room for
+// one more invocation, or a new one. The caller holds a slot, and idle
+// holds every live environment with room, so live environments never
+// outnumber MaxConcurrency.
 func (f *Function) acquire() (*environment, error) {
 	f.mu.Lock()
-	for len(f.idle) > 0 {
-		e := f.idle[len(f.idle)-1]
-		f.idle = f.idle[:len(f.idle)-1]
-		if e.alive() {
-			f.mu.Unlock()
-			return e, nil
+	for {
+		for len(f.idle) > 0 {
+			e := f.idle[len(f.idle)-1]
+			f.idle = f.idle[:len(f.idle)-1]
+			if e.alive() {
+				e.assigned++
+				if e.assigned < f.cfg.PerEnvironment {
+					f.idle = append(f.idle, e) // room for more
+				}
+				f.mu.Unlock()
+				return e, nil
+			}
 		}
+		// With several invocations per environment, callers that arrive
+		// together would each start one: the first starts it, the others
+		// wait for its room.
+		if f.isStopped() || f.liveLocked()+f.starting < f.cfg.MaxConcurrency {
+			break
+		}
+		f.roomy.Wait()
 	}
 	f.nextID++
 	id := f.nextID
+	f.starting++
 	f.mu.Unlock()
 
 	e, err := f.start(id)
+	f.mu.Lock()
+	f.starting--
+	f.roomy.Broadcast()
+	f.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -387,23 +426,44 @@ func (f *Function) acquire() (*environment, error) {
 		return nil, ErrStopped
 	}
 	f.all[e] = struct{}{}
+	e.assigned = 1
+	if f.cfg.PerEnvironment > 1 {
+		f.idle = append(f.idle, e)
+		f.roomy.Broadcast()
+	}
 	f.mu.Unlock()
 	go func() {
 		<-e.exited
 		f.mu.Lock()
 		delete(f.all, e)
+		f.roomy.Broadcast()
 		f.mu.Unlock()
 		f.logUnexpectedExit(e)
 	}()
 	return e, nil
 }
 
-// release puts a live environment back in the pool; a dead one is dropped
-// (its process is being killed and reaped).
+// release gives back an environment's place: one that was full goes back
+// in the pool; a dead one is dropped (its process is being killed and
+// reaped) when acquire next meets it.
 func (f *Function) release(e *environment) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if e.alive() && !f.isStopped() {
+	e.assigned--
+	if e.assigned == f.cfg.PerEnvironment-1 && e.alive() && !f.isStopped() {
 		f.idle = append(f.idle, e)
 	}
+	f.roomy.Broadcast()
+}
+
+// liveLocked counts the environments that can still take invocations;
+// the caller holds mu.
+func (f *Function) liveLocked() int {
+	n := 0
+	for e := range f.all {
+		if e.alive() {
+			n++
+		}
+	}
+	return n
 }

@@ -385,19 +385,25 @@ func TestConcurrentEnvironments(t *testing.T) {
 	tests := []struct {
 		name        string
 		concurrency int
+		// perEnv is Config.PerEnvironment: invocations per process.
+		perEnv      int
 		invocations int
 		// barrierAt: the barrier opens when this many are inside at once;
 		// 0 opens it from the test once all were seen.
 		barrierAt int
 		wantMax   int
+		wantProcs int
 	}{
-		{name: "three run in parallel", concurrency: 3, invocations: 3, barrierAt: 3, wantMax: 3},
-		{name: "never more than the maximum", concurrency: 2, invocations: 5, wantMax: 2},
+		{name: "three run in parallel", concurrency: 3, invocations: 3, barrierAt: 3, wantMax: 3, wantProcs: 3},
+		{name: "never more than the maximum", concurrency: 2, invocations: 5, wantMax: 2, wantProcs: 2},
+		{name: "managed instances: four in one process", concurrency: 1, perEnv: 4, invocations: 4, barrierAt: 4, wantMax: 4, wantProcs: 1},
+		{name: "managed instances: two processes of three", concurrency: 2, perEnv: 3, invocations: 6, barrierAt: 6, wantMax: 6, wantProcs: 2},
+		{name: "managed instances: never more than environments × per environment", concurrency: 1, perEnv: 2, invocations: 5, wantMax: 2, wantProcs: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fn, _ := newFunction(t, lambdaproc.Config{Name: "parallel", MaxConcurrency: tt.concurrency})
+			fn, _ := newFunction(t, lambdaproc.Config{Name: "parallel", MaxConcurrency: tt.concurrency, PerEnvironment: tt.perEnv})
 			n := tt.barrierAt
 			if n == 0 {
 				n = 1000 // opened by the test
@@ -422,7 +428,7 @@ func TestConcurrentEnvironments(t *testing.T) {
 			if tt.barrierAt == 0 {
 				// Let the first wave in, check none beyond the maximum
 				// got through the pool, then open the gate.
-				for range tt.concurrency {
+				for range tt.wantMax {
 					<-b.arrived
 				}
 				select {
@@ -445,8 +451,8 @@ func TestConcurrentEnvironments(t *testing.T) {
 				}
 				pids[r.PID] = true
 			}
-			if b.max != tt.wantMax || len(pids) != tt.wantMax {
-				t.Errorf("max inside %d over %d processes, want %d", b.max, len(pids), tt.wantMax)
+			if b.max != tt.wantMax || len(pids) != tt.wantProcs {
+				t.Errorf("max inside %d over %d processes, want %d over %d", b.max, len(pids), tt.wantMax, tt.wantProcs)
 			}
 		})
 	}
@@ -624,5 +630,45 @@ func TestKilledIdleProcessIsLogged(t *testing.T) {
 	_ = fn.Stop()
 	if n := strings.Count(logs.String(), "exited unexpectedly"); n != before {
 		t.Errorf("Stop logged %d unexpected exits", n-before)
+	}
+}
+
+// TestOverrun: an invocation past its timeout fails either way; with
+// KeepOverrun (Lambda Managed Instances) its process lives on and serves
+// the next, classically it is killed and the next gets a fresh one.
+func TestOverrun(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		keep     bool
+		wantSame bool
+	}{
+		{name: "managed instances keep the process", keep: true, wantSame: true},
+		{name: "classic kills the process", keep: false, wantSame: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fn, _ := newFunction(t, lambdaproc.Config{Name: "overrun", Timeout: time.Second, PerEnvironment: 2, KeepOverrun: tt.keep})
+			before := mustInvoke(t, fn, `{}`)
+			_, err := invoke(t, fn, `{"action":"sleep","sleepMs":1500}`)
+			if fe := functionError(t, err); fe.Type != runtimeapi.ErrorTypeTimeout {
+				t.Fatalf("overrun: type %q, want %q", fe.Type, runtimeapi.ErrorTypeTimeout)
+			}
+			after := mustInvoke(t, fn, `{}`)
+			if same := after.PID == before.PID; same != tt.wantSame {
+				t.Errorf("process %d before the overrun, %d after; want the same: %v", before.PID, after.PID, tt.wantSame)
+			}
+			if tt.keep {
+				// The overrun answers late; the process must take that
+				// in its stride and go on serving.
+				time.Sleep(time.Second) //nolint:forbidigo // lets the overrun's 1.5 s run out; nothing to poll
+				if again := mustInvoke(t, fn, `{}`); again.PID != before.PID {
+					t.Errorf("after the overrun's late answer the process changed: %d → %d", before.PID, again.PID)
+				}
+			} else if !processGone(before.PID) {
+				t.Errorf("process %d still runs after its invocation timed out", before.PID)
+			}
+		})
 	}
 }

@@ -23,6 +23,12 @@ const DefaultMappingConcurrency = 2
 // function has no EventInvokeConfig.
 const DefaultMaxRetryAttempts = 2
 
+// DefaultPerEnvironment is the invocations per process of a function on a
+// capacity provider whose CapacityProviderConfig does not state
+// PerExecutionEnvironmentMaxConcurrency. Lambda picks a number from the
+// instance's vCPUs then; locally a fixed number keeps runs repeatable.
+const DefaultPerEnvironment = 8
+
 // function is one running function of the template.
 type function struct {
 	id   string // logical id
@@ -172,6 +178,10 @@ func (s *Stack) startFunction(ctx context.Context, dir string, res *template.Res
 		}
 	}
 
+	per, onCapacity, err := s.readCapacityProvider(res)
+	if err != nil {
+		return err
+	}
 	if err := s.readEvents(res, f); err != nil {
 		return err
 	}
@@ -194,6 +204,8 @@ func (s *Stack) startFunction(ctx context.Context, dir string, res *template.Res
 		}
 	}
 	conc = max(conc, 1)
+	// On a capacity provider one process takes several of them.
+	envs := (conc + per - 1) / per
 
 	s.log.Info("building function", "function", res.LogicalID, "code", codeDir)
 	bin, err := lambdaproc.Build(ctx, lambdaproc.BuildConfig{Package: ".", Dir: codeDir, Name: res.LogicalID, CacheDir: s.cfg.BuildCacheDir})
@@ -205,10 +217,39 @@ func (s *Stack) startFunction(ctx context.Context, dir string, res *template.Res
 		// deployment package in Lambda: a relative path in a template
 		// variable is read from there, not from wherever latch runs.
 		Name: f.name, Binary: bin, TaskRoot: codeDir, Env: env, CleanEnv: true, Timeout: timeout, MemorySize: memory,
-		Region: r.Pseudo().Region, LogGroup: logGroup, MaxConcurrency: conc, Output: s.cfg.Output,
-		Logger: s.log,
+		Region: r.Pseudo().Region, LogGroup: logGroup, MaxConcurrency: envs, Output: s.cfg.Output,
+		Logger: s.log, PerEnvironment: per, KeepOverrun: onCapacity && !s.cfg.KillOverrun,
 	})
 	return err
+}
+
+// readCapacityProvider reads how many invocations one process of the
+// function serves at once: Config.PerEnvironment when set, else SAM's
+// CapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency (or
+// DefaultPerEnvironment without it), else one. onCapacity says whether the
+// function runs as on Lambda Managed Instances. The provider's Arn is not
+// resolved: the capacity provider is not made locally.
+func (s *Stack) readCapacityProvider(res *template.Resource) (per int, onCapacity bool, err error) {
+	if s.cfg.PerEnvironment > 0 {
+		return s.cfg.PerEnvironment, true, nil
+	}
+	if _, ok := res.Properties["CapacityProviderConfig"]; !ok {
+		return 1, false, nil
+	}
+	path := "Resources." + res.LogicalID + ".Properties.CapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency"
+	v, ok := res.Property("CapacityProviderConfig", "PerExecutionEnvironmentMaxConcurrency")
+	if !ok {
+		return DefaultPerEnvironment, true, nil
+	}
+	rv, err := s.res.Resolver.Resolve(path, v)
+	if err != nil {
+		return 0, false, err
+	}
+	// Lambda's range for the setting.
+	if per, ok = template.AsInt(rv); !ok || per < 1 || per > 1600 {
+		return 0, false, fmt.Errorf("%s must be a number from 1 to 1600 (got %v)", path, rv)
+	}
+	return per, true, nil
 }
 
 // passThrough gives a function the runner's AWS_* variables that are not

@@ -138,3 +138,57 @@ func TestCodeDirOf(t *testing.T) {
 		}
 	}
 }
+
+func TestReadCapacityProvider(t *testing.T) {
+	t.Parallel()
+	const head = `
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  PerEnv: {Type: Number, Default: 6}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn
+`
+	tests := []struct {
+		name    string
+		props   string
+		flag    int // Config.PerEnvironment
+		wantPer int
+		wantOn  bool
+		wantErr string
+	}{
+		{name: "classic", wantPer: 1},
+		{name: "stated", props: "      CapacityProviderConfig: {Arn: !GetAtt Cap.Arn, PerExecutionEnvironmentMaxConcurrency: 4}", wantPer: 4, wantOn: true},
+		{name: "from a parameter", props: "      CapacityProviderConfig: {Arn: x, PerExecutionEnvironmentMaxConcurrency: !Ref PerEnv}", wantPer: 6, wantOn: true},
+		{name: "not stated", props: "      CapacityProviderConfig: {Arn: x}", wantPer: DefaultPerEnvironment, wantOn: true},
+		{name: "the flag wins", props: "      CapacityProviderConfig: {Arn: x, PerExecutionEnvironmentMaxConcurrency: 4}", flag: 64, wantPer: 64, wantOn: true},
+		{name: "the flag on a classic function", flag: 8, wantPer: 8, wantOn: true},
+		{name: "out of Lambda's range", props: "      CapacityProviderConfig: {Arn: x, PerExecutionEnvironmentMaxConcurrency: 1601}", wantErr: "from 1 to 1600"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tmpl, err := template.Parse([]byte(head + tt.props + "\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := template.NewResolver(tmpl, template.Pseudo{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &Stack{cfg: Config{PerEnvironment: tt.flag}, res: &provision.Result{Resolver: r}}
+			per, on, err := s.readCapacityProvider(tmpl.Resource("Fn"))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || per != tt.wantPer || on != tt.wantOn {
+				t.Errorf("per environment %d, on a capacity provider %v, err %v; want %d, %v", per, on, err, tt.wantPer, tt.wantOn)
+			}
+		})
+	}
+}

@@ -61,16 +61,21 @@ func (s *syncBuffer) lines(key string) []json.RawMessage {
 
 func startStack(t *testing.T) (*local.Stack, *syncBuffer, *emulator.Env) {
 	t.Helper()
+	return startStackWith(t, local.Config{Template: "testdata/template.yaml"})
+}
+
+// startStackWith starts cfg's template on the emulators under a fresh
+// prefix, its output captured.
+func startStackWith(t *testing.T, cfg local.Config) (*local.Stack, *syncBuffer, *emulator.Env) {
+	t.Helper()
 	env := emulator.New(t)
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	out := &syncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	stack, err := local.Start(ctx, local.Config{
-		Template: "testdata/template.yaml", StackName: "lt" + hex.EncodeToString(b[:]),
-		Output: out, AWS: &env.Cfg, BuildCacheDir: t.TempDir(),
-	})
+	cfg.StackName, cfg.Output, cfg.AWS, cfg.BuildCacheDir = "lt"+hex.EncodeToString(b[:]), out, &env.Cfg, t.TempDir()
+	stack, err := local.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

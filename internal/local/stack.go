@@ -56,6 +56,16 @@ type Config struct {
 	// CacheDir). Zero: lambdaproc's default, $LATCH_CACHE/functions or the
 	// user cache directory.
 	BuildCacheDir string
+	// PerEnvironment runs every function as on Lambda Managed Instances,
+	// with this many invocations at once per process, whatever its
+	// template says. Zero: each function's CapacityProviderConfig
+	// (PerExecutionEnvironmentMaxConcurrency), else one per process.
+	PerEnvironment int
+	// KillOverrun kills the process of an invocation past its timeout
+	// also for a function on a capacity provider, where Lambda lets it run
+	// on. Zero (false): as Lambda does, classic functions' processes are
+	// killed, capacity-provider functions' run on.
+	KillOverrun bool
 }
 
 // Stack is a running local stack: the provisioned resources and the

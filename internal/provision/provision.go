@@ -161,6 +161,8 @@ var notProvisioned = map[string]string{
 	"AWS::Serverless::HttpApi":            "no API Gateway locally",
 	"AWS::Serverless::LayerVersion":       "layers are built into the function locally",
 	"AWS::Serverless::Application":        "nested applications are not run locally",
+	"AWS::Serverless::CapacityProvider":   "latch local runs the processes of a function on a capacity provider itself",
+	"AWS::Lambda::CapacityProvider":       "latch local runs the processes of a function on a capacity provider itself",
 	"AWS::CloudFormation::WaitCondition":  "no CloudFormation locally",
 	"AWS::CloudFormation::CustomResource": "custom resources are not run locally",
 }

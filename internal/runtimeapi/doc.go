@@ -20,8 +20,13 @@
 // is over (Done), for the supervisor (package lambdaproc) to kill the process
 // and start a fresh one, as Lambda does.
 //
-// One invocation at a time per Server, as in a Lambda execution environment;
-// concurrency comes from more environments, not from one.
+// One invocation at a time per Server, as in a classic Lambda execution
+// environment, unless Config.MaxConcurrency says more: on Lambda Managed
+// Instances one environment serves several at once (the runtime reads
+// AWS_LAMBDA_MAX_CONCURRENCY and polls with that many loops), and with
+// Config.KeepOverrun an invocation past its timeout fails for its caller
+// but is not stopped, and the environment lives on, as there. Each
+// invocation may carry a tenant id (Lambda-Runtime-Aws-Tenant-Id).
 //
 //	srv, err := runtimeapi.NewServer(runtimeapi.Config{FunctionName: "orders", Timeout: 30 * time.Second})
 //	// start the function with AWS_LAMBDA_RUNTIME_API=srv.Addr(); when it exits: srv.RuntimeExited(waitErr)

@@ -22,6 +22,9 @@ type Request struct {
 	// CognitoIdentity is the JSON Cognito identity of a mobile-SDK invoke;
 	// sent only when set.
 	CognitoIdentity []byte
+	// TenantID is the tenant of an invoke of a function with tenant
+	// isolation (lambdacontext.LambdaContext.TenantID); sent only when set.
+	TenantID string
 }
 
 // invocation is a request on its way through the runtime.
@@ -33,6 +36,21 @@ type invocation struct {
 	done     chan struct{}
 	response []byte
 	err      error
+
+	answerOnce sync.Once
+	answered   chan struct{} // closed when the runtime posted its answer
+}
+
+// answer records that the runtime answered (in time or late).
+func (inv *invocation) answer() { inv.answerOnce.Do(func() { close(inv.answered) }) }
+
+func (inv *invocation) isAnswered() bool {
+	select {
+	case <-inv.answered:
+		return true
+	default:
+		return false
+	}
 }
 
 // finish settles the invocation once; it reports whether this call did.
@@ -57,8 +75,8 @@ func (s *Server) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 }
 
 // InvokeRequest hands req to the runtime when it next asks for work and
-// waits for the outcome. Invocations are served one at a time; a second
-// caller waits for the first.
+// waits for the outcome. Up to Config.MaxConcurrency invocations are
+// served at a time; a caller past that waits for one to end.
 //
 // A failure inside the environment is a *FunctionError: the handler's
 // error, a crash (ErrorTypeExit), a timeout (ErrorTypeTimeout, after which
@@ -118,9 +136,9 @@ func (s *Server) InvokeRequest(ctx context.Context, req Request) ([]byte, error)
 		return nil, s.undelivered(id)
 	}
 
-	inv := &invocation{req: req, deadline: time.Now().Add(s.cfg.Timeout), done: make(chan struct{})}
+	inv := &invocation{req: req, deadline: time.Now().Add(s.cfg.Timeout), done: make(chan struct{}), answered: make(chan struct{})}
 	s.mu.Lock()
-	s.inflight = inv
+	s.inflight[id] = inv
 	s.mu.Unlock()
 	poller <- inv
 	delivered = true
@@ -135,7 +153,9 @@ func (s *Server) InvokeRequest(ctx context.Context, req Request) ([]byte, error)
 }
 
 // watch waits for a delivered invocation's end: an answer, the deadline, or
-// the end of the environment. It then frees the environment for the next.
+// the end of the environment. It then frees its place for the next; an
+// overrun kept past its deadline keeps its place until the runtime answers
+// or the environment ends, as the runtime's invoke loop is busy with it.
 func (s *Server) watch(inv *invocation) {
 	defer func() { <-s.busy }()
 	timer := time.NewTimer(time.Until(inv.deadline))
@@ -148,6 +168,15 @@ func (s *Server) watch(inv *invocation) {
 	case <-timer.C:
 		fe := lambdaError(id, ErrorTypeTimeout,
 			fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", id, s.cfg.Timeout.Seconds()))
+		if s.cfg.KeepOverrun {
+			s.finishThen(inv, nil, fe, nil)
+			select {
+			case <-inv.answered:
+			case <-s.ended:
+			}
+			s.forget(inv)
+			return
+		}
 		// The environment ends before the caller hears of the timeout, so
 		// whoever sees the error also sees Done.
 		s.finishThen(inv, nil, fe, func() {

@@ -16,7 +16,7 @@ import (
 // APIVersion is the Runtime API version in every runtime path.
 const APIVersion = "2018-06-01"
 
-// Headers of the Runtime API. The first six go to the runtime with each
+// Headers of the Runtime API. The first seven go to the runtime with each
 // invocation (GET .../invocation/next); the last two come from the runtime
 // with an error, as a header on the error endpoints or as HTTP trailers on a
 // streamed response that failed midway.
@@ -27,6 +27,7 @@ const (
 	HeaderTraceID         = "Lambda-Runtime-Trace-Id"
 	HeaderClientContext   = "Lambda-Runtime-Client-Context"
 	HeaderCognitoIdentity = "Lambda-Runtime-Cognito-Identity"
+	HeaderTenantID        = "Lambda-Runtime-Aws-Tenant-Id"
 	HeaderErrorType       = "Lambda-Runtime-Function-Error-Type"
 	HeaderErrorBody       = "Lambda-Runtime-Function-Error-Body"
 )
@@ -75,6 +76,21 @@ type Config struct {
 	// InitTimeout bounds how long Invoke waits for the runtime to ask for
 	// an invocation (its init phase). Zero: 10s, Lambda's init limit.
 	InitTimeout time.Duration
+	// MaxConcurrency is how many invocations the environment serves at
+	// once: 1 for a classic function, the capacity provider's
+	// PerExecutionEnvironmentMaxConcurrency on Lambda Managed Instances,
+	// where the runtime (aws-lambda-go, reading AWS_LAMBDA_MAX_CONCURRENCY)
+	// polls for that many at a time. Zero: 1.
+	MaxConcurrency int
+	// KeepOverrun keeps the environment when an invocation passes its
+	// timeout, as Lambda Managed Instances do: the caller gets the timeout
+	// error at the deadline, the invocation's code goes on running and
+	// holds its place among MaxConcurrency until the runtime answers, and
+	// that late answer is taken (202) and dropped. A refused late answer
+	// would end the whole process: aws-lambda-go v1.55.1 stops every
+	// invoke loop when one POST is refused. Zero (false): the classic
+	// behaviour, the environment ends at the timeout and its process goes.
+	KeepOverrun bool
 }
 
 func (c Config) withDefaults() Config {
@@ -96,12 +112,15 @@ func (c Config) withDefaults() Config {
 	if c.InitTimeout <= 0 {
 		c.InitTimeout = DefaultInitTimeout
 	}
+	if c.MaxConcurrency <= 0 {
+		c.MaxConcurrency = 1
+	}
 	return c
 }
 
 // Server is the Runtime API of one execution environment: one runtime
-// process talks to it over its lifetime, and it hands that runtime one
-// invocation at a time. When the runtime is gone (it exited, failed its
+// process talks to it over its lifetime, and it hands that runtime up to
+// Config.MaxConcurrency invocations at a time (one, classically). When the runtime is gone (it exited, failed its
 // init, or timed out) the server ends for good; a supervisor starts a new
 // process with a new Server, as Lambda starts a new execution environment.
 //
@@ -113,8 +132,9 @@ type Server struct {
 	ln   net.Listener
 	http *http.Server
 
-	// busy holds a token while an invocation is owed to the runtime: one at
-	// a time, as in a Lambda execution environment.
+	// busy holds a token while an invocation is owed to the runtime, up to
+	// MaxConcurrency at a time; an overrun kept past its timeout holds its
+	// token until the runtime answers.
 	busy chan struct{}
 	// pollers carries a channel from each waiting /next request to Invoke.
 	pollers chan chan *invocation
@@ -127,8 +147,8 @@ type Server struct {
 
 	mu           sync.Mutex
 	ending       ending
-	inflight     *invocation
-	extensions   []string // names, in registration order
+	inflight     map[string]*invocation // by request id
+	extensions   []string               // names, in registration order
 	extensionIDs []string
 }
 
@@ -148,13 +168,15 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtimeapi: listen: %w", err)
 	}
+	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:     cfg.withDefaults(),
-		ln:      ln,
-		busy:    make(chan struct{}, 1),
-		pollers: make(chan chan *invocation),
-		ready:   make(chan struct{}),
-		ended:   make(chan struct{}),
+		cfg:      cfg,
+		ln:       ln,
+		busy:     make(chan struct{}, cfg.MaxConcurrency),
+		inflight: make(map[string]*invocation),
+		pollers:  make(chan chan *invocation),
+		ready:    make(chan struct{}),
+		ended:    make(chan struct{}),
 	}
 	mux := http.NewServeMux()
 	base := "/" + APIVersion + "/runtime/"
@@ -312,6 +334,9 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 	if len(inv.req.CognitoIdentity) > 0 {
 		h.Set(HeaderCognitoIdentity, string(inv.req.CognitoIdentity))
 	}
+	if inv.req.TenantID != "" {
+		h.Set(HeaderTenantID, inv.req.TenantID)
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(inv.req.Payload)))
 	w.WriteHeader(http.StatusOK)
@@ -400,9 +425,9 @@ func (s *Server) handleInitError(w http.ResponseWriter, r *http.Request) {
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*invocation, bool) {
 	id := r.PathValue("id")
 	s.mu.Lock()
-	inv := s.inflight
+	inv := s.inflight[id]
 	s.mu.Unlock()
-	if inv == nil || inv.req.RequestID != id {
+	if inv == nil {
 		writeAPIError(w, http.StatusBadRequest, "InvalidRequestID", "no invocation in flight with request id "+id)
 		return nil, false
 	}
@@ -411,9 +436,10 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*invocation, bo
 
 // accepted answers a runtime's POST: 202 if it settled the invocation, and
 // the same error as for an unknown id if the invocation had already ended
-// (it timed out a moment before).
+// (it timed out a moment before), unless the environment keeps overruns:
+// then the late answer is taken and dropped.
 func (s *Server) accepted(w http.ResponseWriter, id string, won bool) {
-	if !won {
+	if !won && !s.cfg.KeepOverrun {
 		writeAPIError(w, http.StatusBadRequest, "InvalidRequestID", "invocation "+id+" has already ended")
 		return
 	}
@@ -421,8 +447,10 @@ func (s *Server) accepted(w http.ResponseWriter, id string, won bool) {
 	_, _ = io.WriteString(w, `{"status":"OK"}`)
 }
 
-// finish settles an invocation and clears it from flight.
+// finish settles an invocation with the runtime's answer and clears it
+// from flight.
 func (s *Server) finish(inv *invocation, response []byte, err error) bool {
+	inv.answer()
 	return s.finishThen(inv, response, err, nil)
 }
 
@@ -430,12 +458,20 @@ func (s *Server) finish(inv *invocation, response []byte, err error) bool {
 // invocation, before the invoker sees the outcome.
 func (s *Server) finishThen(inv *invocation, response []byte, err error, first func()) bool {
 	won := inv.finish(response, err, first)
+	if !s.cfg.KeepOverrun || inv.isAnswered() {
+		s.forget(inv)
+	}
+	return won
+}
+
+// forget clears an invocation from flight: the runtime can no longer
+// answer it.
+func (s *Server) forget(inv *invocation) {
 	s.mu.Lock()
-	if s.inflight == inv {
-		s.inflight = nil
+	if s.inflight[inv.req.RequestID] == inv {
+		delete(s.inflight, inv.req.RequestID)
 	}
 	s.mu.Unlock()
-	return won
 }
 
 func writeAPIError(w http.ResponseWriter, status int, errorType, message string) {

@@ -29,6 +29,7 @@ type result struct {
 	PID           int               `json:"pid"`
 	FunctionName  string            `json:"functionName"`
 	MemoryLimitMB int               `json:"memoryLimitMb"`
+	TenantID      string            `json:"tenantId,omitempty"`
 }
 
 func decode(t *testing.T, b []byte) result {

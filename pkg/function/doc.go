@@ -25,6 +25,7 @@
 //	LATCH_IDEMPOTENCY_NAMESPACE   key namespace (default: the function name)
 //	LATCH_IDEMPOTENCY_TTL         how long a completed record answers duplicates, a Go duration (default 1h)
 //	LATCH_IDEMPOTENCY_CACHE_SIZE  completed records kept in memory (default 0)
+//	LATCH_CHECKPOINT_TABLE        pollers' checkpoints (default: the idempotency table)
 //	LATCH_DLQ_URL                 SQS dead-letter queue (default: the source queue's RedrivePolicy)
 //	LATCH_FAILURE_QUEUE_URL       failure queue of schedule and EventBridge handlers (default none)
 //	LATCH_TRACER                  xray or none (default xray)
@@ -34,5 +35,7 @@
 //
 // Every missing or malformed variable, the convention's and the function's
 // own read through Vars, is reported in one error at cold start, so a bad
-// deploy says everything that is wrong in one log line.
+// deploy says everything that is wrong in one log line. A Build that asks
+// for the shared pieces (SQSConfig, Guard) before anything that can fail
+// gets the most complete report.
 package function

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/latchkit/latch/pkg/checkpoint"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/telemetry"
 	"github.com/latchkit/latch/pkg/idempotency"
@@ -27,6 +28,7 @@ const (
 	EnvIdempotencyNamespace = "LATCH_IDEMPOTENCY_NAMESPACE"
 	EnvIdempotencyTTL       = "LATCH_IDEMPOTENCY_TTL"
 	EnvIdempotencyCacheSize = "LATCH_IDEMPOTENCY_CACHE_SIZE"
+	EnvCheckpointTable      = "LATCH_CHECKPOINT_TABLE"
 	EnvDLQURL               = "LATCH_DLQ_URL"
 	EnvFailureQueueURL      = "LATCH_FAILURE_QUEUE_URL"
 	EnvTracer               = "LATCH_TRACER"
@@ -81,8 +83,10 @@ type Function struct {
 	DLQURL          string
 	FailureQueueURL string
 
-	idem  idempotencyEnv
-	guard *idempotency.Guard
+	idem            idempotencyEnv
+	guard           *idempotency.Guard
+	checkpointTable string
+	checkpoints     checkpoint.Store
 }
 
 // idempotencyEnv is the guard's part of the convention, read by New and
@@ -117,6 +121,7 @@ func New(ctx context.Context, opts Options) (*Function, error) {
 			cacheSize: v.Int(EnvIdempotencyCacheSize, 0, 0, maxCacheSize),
 		},
 	}
+	f.checkpointTable = v.Optional(EnvCheckpointTable, f.idem.table)
 	tracer := v.OneOf(EnvTracer, TracerXRay, TracerXRay, TracerNone)
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -125,7 +130,7 @@ func New(ctx context.Context, opts Options) (*Function, error) {
 	if f.Telemetry == nil {
 		tc := telemetry.Config{Service: v.Optional(EnvService, "")}
 		if tracer == TracerNone {
-			tc.Tracer = nopTracer{}
+			tc.Tracer = handler.NopTracer{}
 		}
 		tel, err := telemetry.New(tc)
 		if err != nil {
@@ -177,6 +182,28 @@ func (f *Function) Guard() *idempotency.Guard {
 		f.Vars.fail("idempotency: %v", err)
 	}
 	return f.guard
+}
+
+// Checkpoints returns the pollers' checkpoint store on
+// LATCH_CHECKPOINT_TABLE, by default the idempotency table (the two kinds
+// of item share its key schema without clashing), built on first use.
+// Without either table it records the missing variable (see Err) and
+// returns nil.
+func (f *Function) Checkpoints() checkpoint.Store {
+	if f.checkpoints != nil {
+		return f.checkpoints
+	}
+	if f.checkpointTable == "" {
+		f.Vars.fail("%s (or %s) is not set", EnvCheckpointTable, EnvIdempotencyTable)
+		return nil
+	}
+	store, err := checkpoint.NewDynamoDBStore(f.DynamoDB, checkpoint.DynamoDBConfig{Table: f.checkpointTable})
+	if err != nil {
+		f.Vars.fail("checkpoint: %v", err)
+		return nil
+	}
+	f.checkpoints = store
+	return store
 }
 
 // SQSConfig returns c with its unset fields from the function: the SQS

@@ -15,15 +15,18 @@ import (
 type Build[In, Out any] func(ctx context.Context, fn *Function) (handler.Func[In, Out], error)
 
 // Main is a function's whole main: New from the process environment,
-// build, then Start. A configuration or build error is logged as one JSON
-// line naming every problem, and the process exits 1, so the cold start
-// fails with the reason in the function's logs.
+// build, then Start. The telemetry's logger becomes slog's default, so the
+// function's own log lines are JSON with Lambda's fields beside latch's. A
+// configuration or build error is logged as one JSON line naming every
+// problem, and the process exits 1, so the cold start fails with the reason
+// in the function's logs.
 func Main[In, Out any](build Build[In, Out]) {
-	h, _, err := Prepare(context.Background(), Options{}, build)
+	h, fn, err := Prepare(context.Background(), Options{}, build)
 	if err != nil {
 		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("function: cannot start", "error", err.Error())
 		os.Exit(1)
 	}
+	slog.SetDefault(fn.Telemetry.Logger())
 	handler.Start(h)
 }
 

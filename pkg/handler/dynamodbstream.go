@@ -83,7 +83,7 @@ func NewDynamoDBStreamTx[T, R any](fn func(ctx context.Context, c Change[T]) (id
 	if err := txGuardError(ErrStreamConfig, cfg.Idempotency); err != nil {
 		return nil, err
 	}
-	p.guarded.tx = txRecord(cfg.Idempotency, p.runner.log, fn, then, func(Change[T]) bool { return true })
+	p.guarded.tx = txRecord(cfg.Idempotency, p.runner.log, fn, then, func(Change[T]) bool { return true }, nil)
 	return dynamoDBHandler(p), nil
 }
 

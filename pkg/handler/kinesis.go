@@ -89,7 +89,7 @@ func NewKinesisTx[T, R any](fn func(ctx context.Context, r KinesisRecord[T]) (id
 	if err := txGuardError(ErrStreamConfig, cfg.Idempotency); err != nil {
 		return nil, err
 	}
-	p.guarded.tx = txRecord(cfg.Idempotency, p.runner.log, fn, then, func(KinesisRecord[T]) bool { return true })
+	p.guarded.tx = txRecord(cfg.Idempotency, p.runner.log, fn, then, func(KinesisRecord[T]) bool { return true }, nil)
 	return kinesisHandler(p), nil
 }
 

@@ -52,12 +52,21 @@ func (g recordGuard[M]) run(ctx context.Context, rep *Report, m M, key func() (i
 // idempotency.Transact, then then (optional) runs with the committed value
 // after a fresh commit, and after a replay when again says the record is
 // being delivered again (so an effect whose first run failed is retried,
-// at least once and never lost to a commit that went through).
-func txRecord[M, R any](g *idempotency.Guard, log *slog.Logger, fn func(context.Context, M) (idempotency.Tx[R], error), then func(context.Context, M, R) error, again func(M) bool) func(context.Context, *Report, M, idempotency.Key) (bool, error) {
+// at least once and never lost to a commit that went through). expect,
+// when not nil, says a record is likely a duplicate (an SQS redelivery):
+// Transact then reads its idempotency record before computing
+// (idempotency.ExpectDuplicate). Stream sources pass nil: their retries
+// cannot be told from first deliveries, and reading first on every record
+// would add a call to every first one.
+func txRecord[M, R any](g *idempotency.Guard, log *slog.Logger, fn func(context.Context, M) (idempotency.Tx[R], error), then func(context.Context, M, R) error, again, expect func(M) bool) func(context.Context, *Report, M, idempotency.Key) (bool, error) {
 	return func(ctx context.Context, rep *Report, m M, key idempotency.Key) (bool, error) {
 		var res idempotency.Result[R]
+		tctx := ctx
+		if expect != nil && expect(m) {
+			tctx = idempotency.ExpectDuplicate(ctx)
+		}
 		err := recoverPanic(ctx, log, rep.ID, func() (err error) {
-			res, err = idempotency.Transact(ctx, g, key, func(ctx context.Context) (idempotency.Tx[R], error) {
+			res, err = idempotency.Transact(tctx, g, key, func(ctx context.Context) (idempotency.Tx[R], error) {
 				return fn(ctx, m)
 			})
 			return err

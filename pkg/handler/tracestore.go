@@ -35,6 +35,7 @@ const (
 	StoreOpComplete = "complete"
 	StoreOpRelease  = "release"
 	StoreOpCommitTx = "commit_tx"
+	StoreOpGet      = "get"
 )
 
 type tracedStore struct {
@@ -88,4 +89,14 @@ func (s tracedTxStore) CommitTx(ctx context.Context, c idempotency.TxCommit) (*i
 	}
 	span.End(err)
 	return rec, err
+}
+
+func (s tracedTxStore) Get(ctx context.Context, keyHash string) (idempotency.Record, bool, error) {
+	ctx, span := s.span(ctx, StoreOpGet)
+	rec, ok, err := s.store.(idempotency.TxStore).Get(ctx, keyHash)
+	if ok {
+		span.Annotate(AnnotationHeldBy, string(rec.Status))
+	}
+	span.End(err)
+	return rec, ok, err
 }

@@ -64,11 +64,11 @@ func TestTraceStoreTransact(t *testing.T) {
 	if _, ok := store.(idempotency.TxStore); !ok {
 		t.Fatal("TraceStore hid TxStore")
 	}
-	guard, err := idempotency.NewGuard(idempotency.Config{Store: store, Namespace: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
+	// here commits, then answers its duplicate with a read; elsewhere, a
+	// guard that has not seen the key, gets it from a cancelled commit.
+	here := idempotency.MustNewGuard(idempotency.Config{Store: store, Namespace: "t"})
+	elsewhere := idempotency.MustNewGuard(idempotency.Config{Store: store, Namespace: "t"})
+	for _, guard := range []*idempotency.Guard{here, elsewhere, here} {
 		if _, err := idempotency.Transact(context.Background(), guard, idempotency.Key{ID: "a"}, func(context.Context) (idempotency.Tx[int], error) {
 			return idempotency.Tx[int]{Value: 1}, nil
 		}); err != nil {
@@ -80,7 +80,7 @@ func TestTraceStoreTransact(t *testing.T) {
 		held, _ := s.Annotations[handler.AnnotationHeldBy].(string)
 		got = append(got, s.Name+"/"+held)
 	}
-	want := []string{"## idempotency.commit_tx/", "## idempotency.commit_tx/COMPLETED"}
+	want := []string{"## idempotency.commit_tx/", "## idempotency.commit_tx/COMPLETED", "## idempotency.get/COMPLETED"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("spans (-want +got):\n%s", diff)
 	}

@@ -17,8 +17,11 @@ import (
 // (idempotency.Transact). The effect is then never visible without its
 // record nor twice, and a first delivery costs one round trip.
 //
-// fn runs on duplicates too (their own transaction is cancelled and the
-// stored value returned), so it must only read and compute.
+// fn may run on duplicates too (their own transaction is cancelled and the
+// stored value returned), so it must only read and compute. It does not
+// when the duplicate is predicted: a redelivery (Attempt > 1, marked with
+// idempotency.ExpectDuplicate) or a key this process's guard has seen held
+// is answered by one consistent read of the record first.
 //
 // then, optional, is the place for an effect that is not a DynamoDB write,
 // such as publishing an event: it runs with the committed value after a
@@ -43,7 +46,11 @@ func NewSQSTx[T, R any](fn func(ctx context.Context, m Message[T]) (idempotency.
 	if err := txGuardError(ErrSQSConfig, cfg.Idempotency); err != nil {
 		return nil, err
 	}
-	p.guarded.tx = txRecord(cfg.Idempotency, p.log, fn, then, func(m Message[T]) bool { return m.Attempt > 1 })
+	// A redelivery (ApproximateReceiveCount > 1) runs then again after a
+	// replay, and is likely a duplicate: its first delivery may well have
+	// committed, so Transact reads the record first.
+	redelivered := func(m Message[T]) bool { return m.Attempt > 1 }
+	p.guarded.tx = txRecord(cfg.Idempotency, p.log, fn, then, redelivered, redelivered)
 	return p.handle, nil
 }
 

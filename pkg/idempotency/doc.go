@@ -45,20 +45,25 @@
 // Put, Update, Delete, ConditionCheck, on any tables) and its result
 // without performing them, and latch commits them in one TransactWriteItems
 // with the record written COMPLETED under the claim's condition. A first
-// call costs one round trip; a duplicate one too, because the cancelled
-// transaction hands back the stored record; a cached duplicate none. The
-// function runs on every call the cache does not answer, so it must only
-// read and compute. Concurrent first calls all compute and one commits; the
-// others return its result.
+// call costs one round trip; a duplicate one too: a predicted one (a
+// context marked with ExpectDuplicate, as handler.NewSQSTx marks
+// redeliveries, or a key the guard committed or found held before) is
+// answered by one consistent read of the record, without running the
+// function; an unpredicted one by its cancelled transaction, which hands
+// back the stored record. A cached duplicate costs none. The function may
+// run on any call the cache or that read does not answer, so it must only
+// read and compute. Concurrent first calls all compute and one commits;
+// the others return its result.
 //
 // The price is write capacity: transactional writes cost twice the WCU of
 // plain ones. Per record with one effect item of at most 1 KB:
 //
-//	                  Do: calls  WCU   Transact: calls  WCU
-//	first call              3      3                 1    4
-//	duplicate               1      1                 1   ≤4
-//	cached duplicate        0      0                 0    0
-//	function fails          2      2                 0    0
+//	                        Do: calls  units   Transact: calls  units
+//	first call                    3    3 WCU                 1  4 WCU
+//	duplicate, predicted          1    1 WCU                 1  1 RCU
+//	duplicate, unpredicted        1    1 WCU                 1  ≤4 WCU
+//	cached duplicate              0    0                     0  0
+//	function fails                2    2 WCU                 0  0
 //
 // A failed condition of the function's own writes commits nothing and is a
 // *ConditionFailedError, retryable unless Tx.ConditionFailed says otherwise;

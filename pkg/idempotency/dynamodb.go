@@ -299,8 +299,10 @@ func (s *DynamoDBStore) Release(ctx context.Context, keyHash, owner string) erro
 }
 
 // Get reads the record stored under key (the stored id, as in
-// Result.KeyHash) with a consistent read, expired or not. The protocol never
-// calls it; it is for tests, tools and inspection.
+// Result.KeyHash) with a consistent read, expired or not: one GetItem, one
+// read capacity unit for a record up to 4 KB. Transact calls it first when
+// a duplicate is likely (see ExpectDuplicate); tests, tools and inspection
+// may call it too.
 func (s *DynamoDBStore) Get(ctx context.Context, key string) (Record, bool, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.cfg.Table),

@@ -94,6 +94,7 @@ type Guard struct {
 	maxLock      time.Duration
 	noDeadline   time.Duration
 	cache        *lru.Cache[string, Record]
+	seen         *lru.Cache[string, struct{}] // see expects
 	allowMissing bool
 	now          func() time.Time
 }
@@ -115,6 +116,7 @@ func NewGuard(cfg Config) (*Guard, error) {
 		noDeadline:   cfg.LockWithoutDeadline,
 		allowMissing: cfg.AllowMissingKey,
 		now:          cfg.Now,
+		seen:         newSeen(),
 	}
 	if g.namespace == "" {
 		g.namespace = os.Getenv("AWS_LAMBDA_FUNCTION_NAME")

@@ -41,7 +41,13 @@ var (
 type countingStore struct {
 	idempotency.Store
 	claims, completes, releases atomic.Int64
-	commits                     atomic.Int64
+	commits, gets               atomic.Int64
+}
+
+// Get counts and forwards, as CommitTx.
+func (s *countingStore) Get(ctx context.Context, key string) (idempotency.Record, bool, error) {
+	s.gets.Add(1)
+	return s.Store.(idempotency.TxStore).Get(ctx, key)
 }
 
 // CommitTx counts and forwards: a decorator keeps Transact working by
@@ -79,6 +85,14 @@ type faultyStore struct {
 	claimErr, completeErr, releaseErr error
 	// commitErrs fail the next CommitTx calls, one each, in order.
 	commitErrs []error
+	getErr     error
+}
+
+func (s *faultyStore) Get(ctx context.Context, key string) (idempotency.Record, bool, error) {
+	if s.getErr != nil {
+		return idempotency.Record{}, false, &idempotency.StoreError{Op: "get", Err: s.getErr}
+	}
+	return s.Store.(idempotency.TxStore).Get(ctx, key)
 }
 
 func (s *faultyStore) CommitTx(ctx context.Context, c idempotency.TxCommit) (*idempotency.Record, error) {

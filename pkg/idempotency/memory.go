@@ -145,7 +145,8 @@ func (s *MemoryStore) Release(_ context.Context, keyHash, owner string) error {
 }
 
 // Get returns the record stored under keyHash (the stored id, as in
-// Result.KeyHash), expired or not, for tests and inspection.
+// Result.KeyHash), expired or not: Transact's read when a duplicate is
+// likely, and a test's inspection.
 func (s *MemoryStore) Get(_ context.Context, keyHash string) (Record, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

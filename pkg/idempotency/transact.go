@@ -76,6 +76,10 @@ const txBackoff = 10 * time.Millisecond
 //
 // The protocol, in store calls:
 //   - a COMPLETED record in the local cache answers at once (no call);
+//   - when a duplicate is likely (ctx marked by ExpectDuplicate, or a key
+//     this guard committed or found held before), one consistent read of
+//     the record comes first, and a live record answers from it as below,
+//     without running fn or sending a transaction;
 //   - fn runs with no lock held, so concurrent first calls may each run
 //     it; only one transaction commits, and the others get the record it
 //     wrote back from their own cancelled transaction (Replayed), so a
@@ -107,6 +111,15 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 	ts, ok := g.store.(TxStore)
 	if !ok {
 		return res, &permanentError{err: ErrNoTxStore}
+	}
+	if !t.bypass && g.expects(ctx, t.hash) {
+		answered, err := g.readFirst(ctx, ts, &t)
+		if err != nil {
+			return res, err
+		}
+		if answered {
+			return replay[T](t)
+		}
 	}
 	tx, err := fn(ctx)
 	if err != nil {
@@ -140,12 +153,16 @@ func Transact[T any](ctx context.Context, g *Guard, key Key, fn func(context.Con
 		case err == nil && (held == nil || held.Owner == owner):
 			// Committed; a held record of our own is an earlier attempt of
 			// this call that committed although its answer was lost.
+			if !t.bypass {
+				g.seen.Add(t.hash, struct{}{})
+			}
 			if g.cache != nil && !t.bypass {
 				g.cache.Add(t.hash, Record{KeyHash: t.hash, Status: StatusCompleted, Expiry: time.Unix(c.Expiry.Unix(), 0), Owner: owner, Validation: t.validation, Data: data})
 			}
 			res.Value = tx.Value
 			return res, nil
 		case err == nil:
+			g.seen.Add(t.hash, struct{}{})
 			if err := g.answer(&t, held); err != nil {
 				return res, err
 			}

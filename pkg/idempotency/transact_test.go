@@ -45,23 +45,36 @@ func TestTransact(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newTxEnv(t, idempotency.Config{})
+	// elsewhere is another process's guard on the same store: it has not
+	// seen the key, so it predicts nothing.
+	elsewhere := func() *idempotency.Guard {
+		return idempotency.MustNewGuard(idempotency.Config{Store: e.count, Namespace: "test", Now: e.clock.Now})
+	}
 	k := idempotency.Key{ID: "order-1", Payload: []byte("p")}
+	other := idempotency.Key{ID: "order-1", Payload: []byte("q")}
 	steps := []struct {
-		name       string
-		key        idempotency.Key
-		value, id  string
-		want       idempotency.Result[string]
-		wantErr    error
-		wantRan    bool
-		wantEffect bool // the step's effect item exists after it
-		commits    int64
+		name          string
+		g             *idempotency.Guard
+		key           idempotency.Key
+		value, id     string
+		want          idempotency.Result[string]
+		wantErr       error
+		wantRan       bool
+		wantEffect    bool // the step's effect item exists after it
+		commits, gets int64
 	}{
-		{name: "first call commits effect and record in one call", key: k, value: "v1", id: "e1", want: idempotency.Result[string]{Value: "v1"}, wantRan: true, wantEffect: true, commits: 1},
-		{name: "duplicate computes, commits nothing, replays in one call", key: k, value: "v2", id: "e2", want: idempotency.Result[string]{Value: "v1", Replayed: true}, wantRan: true, commits: 2},
-		{name: "duplicate with another payload is refused", key: idempotency.Key{ID: "order-1", Payload: []byte("q")}, value: "v3", id: "e3", wantErr: idempotency.ErrPayloadMismatch, wantRan: true, commits: 3},
+		{name: "first call commits effect and record in one call", g: e.guard, key: k, value: "v1", id: "e1", want: idempotency.Result[string]{Value: "v1"}, wantRan: true, wantEffect: true, commits: 1},
+		{name: "unpredicted duplicate computes, commits nothing, replays in one call", g: elsewhere(), key: k, value: "v2", id: "e2", want: idempotency.Result[string]{Value: "v1", Replayed: true}, wantRan: true, commits: 2},
+		{name: "duplicate of a key this guard committed is one read and does not compute", g: e.guard, key: k, value: "v2", id: "e2", want: idempotency.Result[string]{Value: "v1", Replayed: true}, commits: 2, gets: 1},
+		{name: "predicted duplicate with another payload is refused after the read", g: e.guard, key: other, value: "v3", id: "e3", wantErr: idempotency.ErrPayloadMismatch, commits: 2, gets: 2},
+		{name: "unpredicted duplicate with another payload is refused", g: elsewhere(), key: other, value: "v3", id: "e3", wantErr: idempotency.ErrPayloadMismatch, wantRan: true, commits: 3, gets: 2},
 	}
 	for _, st := range steps {
-		res, ran, err := e.transact(ctx, st.key, st.value, st.id)
+		ran := false
+		res, err := idempotency.Transact(ctx, st.g, st.key, func(context.Context) (idempotency.Tx[string], error) {
+			ran = true
+			return idempotency.Tx[string]{Value: st.value, Writes: []types.TransactWriteItem{put(e.fx, st.id)}}, nil
+		})
 		if !errors.Is(err, st.wantErr) || (st.wantErr == nil && err != nil) {
 			t.Fatalf("%s: error %v, want %v", st.name, err, st.wantErr)
 		}
@@ -72,8 +85,8 @@ func TestTransact(t *testing.T) {
 		if ran != st.wantRan || e.fx.has(t, st.id) != st.wantEffect {
 			t.Errorf("%s: ran %t, effect %t; want %t, %t", st.name, ran, e.fx.has(t, st.id), st.wantRan, st.wantEffect)
 		}
-		if got := e.count.commits.Load(); got != st.commits {
-			t.Errorf("%s: %d commits, want %d", st.name, got, st.commits)
+		if c, g := e.count.commits.Load(), e.count.gets.Load(); c != st.commits || g != st.gets {
+			t.Errorf("%s: %d commits, %d reads; want %d, %d", st.name, c, g, st.commits, st.gets)
 		}
 	}
 	if got := e.count.counts(); got != (callCounts{}) {
@@ -175,6 +188,113 @@ func TestTransact(t *testing.T) {
 			t.Errorf("error %v, ran %t; want permanent ErrNoTxStore before running", err, ran)
 		}
 	})
+}
+
+// TestTransactPredicted: a call predicted to be a duplicate (a context
+// marked with ExpectDuplicate, or a key its guard has seen held) reads the
+// record first; what each outcome of that read costs and returns.
+func TestTransactPredicted(t *testing.T) {
+	t.Parallel()
+	expect := idempotency.ExpectDuplicate(context.Background())
+	k := idempotency.Key{ID: "order-1", Payload: []byte("p")}
+	tests := []struct {
+		name          string
+		setup         func(t *testing.T, e *txEnv) // before the call, through other guards
+		ctx           context.Context
+		key           idempotency.Key
+		want          idempotency.Result[string]
+		wantErr       error
+		wantRan       bool
+		commits, gets int64
+	}{
+		{
+			name: "a marked redelivery of a committed key is one read, no run",
+			setup: func(t *testing.T, e *txEnv) {
+				commitElsewhere(t, e, k, "v1")
+			},
+			ctx: expect, key: k, want: idempotency.Result[string]{Value: "v1", Replayed: true}, commits: 1, gets: 1,
+		},
+		{
+			name: "a marked call of a new key pays the read, then commits",
+			ctx:  expect, key: k, want: idempotency.Result[string]{Value: "mine"}, wantRan: true, commits: 1, gets: 1,
+		},
+		{
+			name: "a marked call of a key held by Do is in progress after the read",
+			setup: func(t *testing.T, e *txEnv) {
+				claimSeed(t, e.store, e.guard.KeyHash(k.ID), t0.Add(time.Minute), "")
+			},
+			ctx: expect, key: k, wantErr: idempotency.ErrInProgress, gets: 1,
+		},
+		{
+			name: "a marked call whose record expired reads, then commits over it",
+			setup: func(t *testing.T, e *txEnv) {
+				commitElsewhere(t, e, k, "old")
+				e.clock.Advance(2 * time.Hour)
+			},
+			ctx: expect, key: k, want: idempotency.Result[string]{Value: "mine"}, wantRan: true, commits: 2, gets: 1,
+		},
+		{
+			name: "a marked call with another payload is refused after the read",
+			setup: func(t *testing.T, e *txEnv) {
+				commitElsewhere(t, e, k, "v1")
+			},
+			ctx: expect, key: idempotency.Key{ID: "order-1", Payload: []byte("q")}, wantErr: idempotency.ErrPayloadMismatch, commits: 1, gets: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newTxEnv(t, idempotency.Config{})
+			if tt.setup != nil {
+				tt.setup(t, e)
+			}
+			ran := false
+			res, err := idempotency.Transact(tt.ctx, e.guard, tt.key, func(context.Context) (idempotency.Tx[string], error) {
+				ran = true
+				return idempotency.Tx[string]{Value: "mine", Writes: []types.TransactWriteItem{put(e.fx, "mine")}}, nil
+			})
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("error %v, want %v", err, tt.wantErr)
+			}
+			res.KeyHash = ""
+			if diff := cmp.Diff(tt.want, res); diff != "" {
+				t.Errorf("result (-want +got):\n%s", diff)
+			}
+			if ran != tt.wantRan || e.fx.has(t, "mine") != (tt.want.Value == "mine") {
+				t.Errorf("ran %t, effect %t; want ran %t, effect only with our own result", ran, e.fx.has(t, "mine"), tt.wantRan)
+			}
+			if c, g := e.count.commits.Load(), e.count.gets.Load(); c != tt.commits || g != tt.gets {
+				t.Errorf("%d commits, %d reads; want %d, %d", c, g, tt.commits, tt.gets)
+			}
+		})
+	}
+
+	t.Run("a failed read is a store error, and nothing runs", func(t *testing.T) {
+		t.Parallel()
+		down := errors.New("connection reset")
+		e := newEnv(t, idempotency.Config{Store: &faultyStore{Store: idempotency.NewMemoryStore(), getErr: down}})
+		ran := false
+		_, err := idempotency.Transact(expect, e.guard, k, func(context.Context) (idempotency.Tx[string], error) {
+			ran = true
+			return idempotency.Tx[string]{}, nil
+		})
+		var se *idempotency.StoreError
+		if !errors.As(err, &se) || !errors.Is(err, down) || ran {
+			t.Errorf("error %v, ran %t; want a *StoreError with the read's error, before running", err, ran)
+		}
+	})
+}
+
+// commitElsewhere commits key with value through a guard of its own on e's
+// store (counted as one commit), as another container would.
+func commitElsewhere(t *testing.T, e *txEnv, key idempotency.Key, value string) {
+	t.Helper()
+	g := idempotency.MustNewGuard(idempotency.Config{Store: e.count, Namespace: "test", Now: e.clock.Now})
+	if _, err := idempotency.Transact(context.Background(), g, key, func(context.Context) (idempotency.Tx[string], error) {
+		return idempotency.Tx[string]{Value: value}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestTransactConditionFailed: a failed condition of the user's own writes

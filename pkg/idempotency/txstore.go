@@ -11,7 +11,7 @@ import (
 // one atomic step: what Transact needs. DynamoDBStore implements it with one
 // TransactWriteItems call, MemoryStore under its lock. It is a separate
 // interface so that Store stays three methods; a decorator that wants to
-// keep Transact working forwards CommitTx too.
+// keep Transact working forwards CommitTx and Get too.
 type TxStore interface {
 	Store
 
@@ -31,6 +31,12 @@ type TxStore interface {
 	// An empty c.KeyHash writes c.Writes alone, with no record: the form
 	// Config.AllowMissingKey needs.
 	CommitTx(ctx context.Context, c TxCommit) (*Record, error)
+
+	// Get reads the record stored under keyHash, expired or not, with a read
+	// that sees every commit made before it (DynamoDB: a consistent
+	// GetItem). Transact calls it before computing when a duplicate is
+	// likely, so that a held key is answered by the cheapest call there is.
+	Get(ctx context.Context, keyHash string) (Record, bool, error)
 }
 
 // TxCommit is a request to commit writes together with a COMPLETED record.

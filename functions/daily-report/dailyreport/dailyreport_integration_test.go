@@ -17,8 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/latchkit/latch/functions/daily-report/dailyreport"
-	"github.com/latchkit/latch/functions/internal/env"
 	"github.com/latchkit/latch/functions/internal/functest"
+	"github.com/latchkit/latch/pkg/function"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
@@ -103,20 +103,12 @@ func TestSampleTick(t *testing.T) {
 	putOrder(t, e, orders, "o-0999", "c-1", 700, "EUR", "2026-11-21T23:59:59Z") // the day before
 	putOrder(t, e, orders, "o-1010", "c-1", 900, "EUR", "2026-11-23T00:00:00Z") // the tick's own day
 
-	cfg, err := dailyreport.LoadEnv(functest.Lookup(map[string]string{
-		env.IdempotencyTable:        e.Table(t),
-		env.IdempotencyNamespace:    "daily-report",
-		dailyreport.EnvOrdersTable:  orders,
-		dailyreport.EnvReportsTable: reportsTable,
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, log := functest.Telemetry(t)
-	h, err := dailyreport.Handler(context.Background(), cfg, tel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, log := functest.Build(t, dailyreport.Build, map[string]string{
+		function.EnvIdempotencyTable:     e.Table(t),
+		function.EnvIdempotencyNamespace: "daily-report",
+		dailyreport.EnvOrdersTable:       orders,
+		dailyreport.EnvReportsTable:      reportsTable,
+	})
 	payload, err := os.ReadFile("../../../events/schedule-daily-report.json")
 	if err != nil {
 		t.Fatal(err)
@@ -162,20 +154,12 @@ func TestSampleTick(t *testing.T) {
 func TestNotATick(t *testing.T) {
 	e := emulator.New(t)
 	q := e.Queue(t, emulator.QueueSpec{})
-	cfg, err := dailyreport.LoadEnv(functest.Lookup(map[string]string{
-		env.IdempotencyTable:           e.Table(t),
-		dailyreport.EnvOrdersTable:     "unused",
-		dailyreport.EnvReportsTable:    "unused",
-		dailyreport.EnvFailureQueueURL: q.URL,
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, log := functest.Telemetry(t)
-	h, err := dailyreport.Handler(context.Background(), cfg, tel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, log := functest.Build(t, dailyreport.Build, map[string]string{
+		function.EnvIdempotencyTable: e.Table(t),
+		dailyreport.EnvOrdersTable:   "unused",
+		dailyreport.EnvReportsTable:  "unused",
+		function.EnvFailureQueueURL:  q.URL,
+	})
 	if _, err := h(context.Background(), json.RawMessage(`{"hello":"world"}`)); err != nil {
 		t.Fatalf("a permanent failure with a failure queue should succeed: %v", err)
 	}

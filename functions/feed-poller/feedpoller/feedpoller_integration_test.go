@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/latchkit/latch/functions/feed-poller/feedpoller"
-	"github.com/latchkit/latch/functions/internal/env"
 	"github.com/latchkit/latch/functions/internal/functest"
 	"github.com/latchkit/latch/pkg/checkpoint"
+	"github.com/latchkit/latch/pkg/function"
 	"github.com/latchkit/latch/pkg/latchtest/emulator"
 )
 
@@ -23,20 +23,12 @@ func TestSampleTick(t *testing.T) {
 	srv := serveFeed(t, 17, 5, -1, "no-such-cursor")
 	idem := e.Table(t)
 	feedTable := e.TableWith(t, emulator.TableSpec{TTLAttribute: "-"})
-	cfg, err := feedpoller.LoadEnv(functest.Lookup(map[string]string{
-		env.IdempotencyTable:     idem,
-		env.IdempotencyNamespace: "feed-poller",
-		feedpoller.EnvFeedURL:    srv.URL,
-		feedpoller.EnvFeedTable:  feedTable,
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, log := functest.Telemetry(t)
-	h, err := feedpoller.Handler(context.Background(), cfg, tel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, log := functest.Build(t, feedpoller.Build, map[string]string{
+		function.EnvIdempotencyTable:     idem,
+		function.EnvIdempotencyNamespace: "feed-poller",
+		feedpoller.EnvFeedURL:            srv.URL,
+		feedpoller.EnvFeedTable:          feedTable,
+	})
 	payload, err := os.ReadFile("../../../events/schedule-feed-poller.json")
 	if err != nil {
 		t.Fatal(err)

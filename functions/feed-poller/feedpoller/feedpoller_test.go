@@ -8,14 +8,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/latchkit/latch/functions/feed-poller/feedpoller"
 	"github.com/latchkit/latch/pkg/checkpoint"
+	"github.com/latchkit/latch/pkg/function"
 	"github.com/latchkit/latch/pkg/idempotency"
 	"github.com/latchkit/latch/pkg/retry"
 )
@@ -127,14 +130,20 @@ func TestHTTPSourceClassifiesAnswers(t *testing.T) {
 	}
 }
 
-func TestLoadEnv(t *testing.T) {
+// TestBuildNamesEveryProblem: a cold start with nothing set names every
+// required variable in one error; with them set it builds.
+func TestBuildNamesEveryProblem(t *testing.T) {
 	t.Parallel()
-	vars := map[string]string{"IDEMPOTENCY_TABLE": "idem", "FEED_URL": "http://feed", "FEED_TABLE": "feed", "TRANSIENT_FAULT_PERCENT": "10"}
-	e, err := feedpoller.LoadEnv(func(k string) string { return vars[k] })
-	if err != nil || !e.CrashInjection || e.FeedURL != "http://feed" {
-		t.Errorf("LoadEnv = %+v, %v", e, err)
+	opts := function.Options{AWS: &aws.Config{Region: "us-east-1"}, Getenv: func(string) string { return "" }}
+	_, _, err := function.Prepare(context.Background(), opts, feedpoller.Build)
+	for _, want := range []string{"LATCH_CHECKPOINT_TABLE (or LATCH_IDEMPOTENCY_TABLE) is not set", "FEED_URL is not set", "FEED_TABLE is not set"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Build with nothing set: %v; want it to say %q", err, want)
+		}
 	}
-	if _, err := feedpoller.LoadEnv(func(string) string { return "" }); err == nil {
-		t.Error("LoadEnv with nothing set: no error")
+	vars := map[string]string{"LATCH_IDEMPOTENCY_TABLE": "idem", "FEED_URL": "http://feed", "FEED_TABLE": "feed", "TRANSIENT_FAULT_PERCENT": "10"}
+	opts.Getenv = func(k string) string { return vars[k] }
+	if _, _, err := function.Prepare(context.Background(), opts, feedpoller.Build); err != nil {
+		t.Errorf("Build with every variable set: %v", err)
 	}
 }

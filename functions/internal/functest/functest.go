@@ -8,6 +8,7 @@ package functest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/latchkit/latch/pkg/function"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/handler/logging"
 	"github.com/latchkit/latch/pkg/handler/metrics"
@@ -115,7 +117,21 @@ func Telemetry(t testing.TB) (*telemetry.Telemetry, *Log) {
 	return tel, l
 }
 
-// Lookup returns a getenv over vars, for LoadEnv.
+// Lookup returns a getenv over vars.
 func Lookup(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
+}
+
+// Build builds a function as its cold start does (function.Prepare), with
+// vars as its whole environment besides the emulators' endpoints, which the
+// AWS configuration reads from the process, and telemetry that logs into
+// the returned Log. The handler is observed, as Lambda runs it.
+func Build[In, Out any](t testing.TB, build function.Build[In, Out], vars map[string]string) (handler.Func[In, Out], *Log) {
+	t.Helper()
+	tel, log := Telemetry(t)
+	h, _, err := function.Prepare(context.Background(), function.Options{Getenv: Lookup(vars), Telemetry: tel}, build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, log
 }

@@ -15,11 +15,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/latchkit/latch/functions/internal/env"
 	"github.com/latchkit/latch/functions/internal/functest"
 	"github.com/latchkit/latch/functions/ledger/ledger"
+	"github.com/latchkit/latch/pkg/function"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/latchtest/emulator"
+	"github.com/latchkit/latch/pkg/retry"
 )
 
 // ledgerTable creates a table shaped as LedgerTable in infra/template.yaml
@@ -78,21 +79,13 @@ func TestSampleBatch(t *testing.T) {
 	table := ledgerTable(t, e)
 	q := e.Queue(t, emulator.QueueSpec{FIFO: true, ContentBasedDeduplication: true, MaxReceiveCount: 5})
 	vars := map[string]string{
-		env.IdempotencyTable:         e.Table(t),
-		env.IdempotencyNamespace:     "ledger",
-		ledger.EnvLedgerTable:        table,
-		ledger.EnvDeadLetterQueueURL: q.DLQ.URL,
-		env.RetryBaseSeconds:         "1",
+		function.EnvIdempotencyTable:     e.Table(t),
+		function.EnvIdempotencyNamespace: "ledger",
+		ledger.EnvLedgerTable:            table,
+		function.EnvDLQURL:               q.DLQ.URL,
+		retry.EnvBaseSeconds:             "1",
 	}
-	cfg, err := ledger.LoadEnv(functest.Lookup(vars))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, log := functest.Telemetry(t)
-	h, err := ledger.Handler(context.Background(), cfg, tel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, log := functest.Build(t, ledger.Build, vars)
 	ev := functest.Event[events.SQSEvent](t, "sqs-ledger-fifo.json")
 	for i := range ev.Records {
 		ev.Records[i].EventSourceARN = q.ARN
@@ -136,18 +129,10 @@ func TestInvalidEvent(t *testing.T) {
 	e := emulator.New(t)
 	table := ledgerTable(t, e)
 	q := e.Queue(t, emulator.QueueSpec{FIFO: true, ContentBasedDeduplication: true, MaxReceiveCount: 5})
-	cfg, err := ledger.LoadEnv(functest.Lookup(map[string]string{
-		env.IdempotencyTable:  e.Table(t),
-		ledger.EnvLedgerTable: table,
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, _ := functest.Telemetry(t)
-	h, err := ledger.Handler(context.Background(), cfg, tel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _ := functest.Build(t, ledger.Build, map[string]string{
+		function.EnvIdempotencyTable: e.Table(t),
+		ledger.EnvLedgerTable:        table,
+	})
 	ev := functest.Event[events.SQSEvent](t, "sqs-ledger-fifo.json")
 	ev.Records = ev.Records[:2]
 	for i := range ev.Records {

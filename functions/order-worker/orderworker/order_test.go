@@ -1,6 +1,7 @@
 package orderworker_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,8 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/latchkit/latch/functions/order-worker/orderworker"
+	"github.com/latchkit/latch/pkg/function"
 	"github.com/latchkit/latch/pkg/retry"
 )
 
@@ -99,29 +102,27 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-func TestLoadEnv(t *testing.T) {
+// TestBuildNamesEveryProblem: a cold start with nothing set names every
+// required variable, and one malformed, in one error; with them set it
+// builds.
+func TestBuildNamesEveryProblem(t *testing.T) {
 	t.Parallel()
-	vars := map[string]string{
-		"IDEMPOTENCY_TABLE": "idem", "ORDERS_TABLE": "orders", "ORDERS_BUS": "bus",
-		"TRANSIENT_FAULT_PERCENT": "15", "RETRY_BASE_SECONDS": "1", "RETRY_MAX_SECONDS": "30",
-	}
-	e, err := orderworker.LoadEnv(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Faults.Percent != 15 || e.Backoff.Base != time.Second || e.Backoff.Max != 30*time.Second || e.OrdersTable != "orders" || e.Bus != "bus" {
-		t.Errorf("LoadEnv = %+v", e)
-	}
-	_, err = orderworker.LoadEnv(func(k string) string {
-		if k == "TRANSIENT_FAULT_PERCENT" {
+	opts := function.Options{AWS: &aws.Config{Region: "us-east-1"}, Getenv: func(k string) string {
+		if k == orderworker.EnvTransientFaultPercent {
 			return "101"
 		}
 		return ""
-	})
-	for _, want := range []string{"IDEMPOTENCY_TABLE is not set", "ORDERS_TABLE is not set", "ORDERS_BUS is not set", "TRANSIENT_FAULT_PERCENT"} {
+	}}
+	_, _, err := function.Prepare(context.Background(), opts, orderworker.Build)
+	for _, want := range []string{"LATCH_IDEMPOTENCY_TABLE is not set", "ORDERS_TABLE is not set", "ORDERS_BUS is not set", "TRANSIENT_FAULT_PERCENT"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("LoadEnv with nothing set: %v; want it to say %q", err, want)
+			t.Errorf("Build with nothing set: %v; want it to say %q", err, want)
 		}
+	}
+	vars := map[string]string{"LATCH_IDEMPOTENCY_TABLE": "idem", "ORDERS_TABLE": "orders", "ORDERS_BUS": "bus", "TRANSIENT_FAULT_PERCENT": "15"}
+	opts.Getenv = func(k string) string { return vars[k] }
+	if _, _, err := function.Prepare(context.Background(), opts, orderworker.Build); err != nil {
+		t.Errorf("Build with every variable set: %v", err)
 	}
 }
 

@@ -17,12 +17,13 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/latchkit/latch/functions/internal/env"
 	"github.com/latchkit/latch/functions/internal/functest"
 	"github.com/latchkit/latch/functions/order-worker/orderworker"
 	"github.com/latchkit/latch/internal/esm"
+	"github.com/latchkit/latch/pkg/function"
 	"github.com/latchkit/latch/pkg/handler"
 	"github.com/latchkit/latch/pkg/latchtest/emulator"
+	"github.com/latchkit/latch/pkg/retry"
 )
 
 // stack is what the function needs, created on the emulators the way
@@ -47,29 +48,21 @@ func newStack(t *testing.T) stack {
 	bus := e.Bus(t)
 	e.RuleToQueue(t, bus.Name, `{"source":["latch.orders"],"detail-type":["OrderAccepted"]}`, s.published.ARN, "")
 	s.vars = map[string]string{
-		env.IdempotencyTable:                 e.Table(t),
-		env.IdempotencyNamespace:             "order-worker",
+		function.EnvIdempotencyTable:         e.Table(t),
+		function.EnvIdempotencyNamespace:     "order-worker",
 		orderworker.EnvOrdersTable:           s.orders,
 		orderworker.EnvBus:                   bus.Name,
-		orderworker.EnvDeadLetterQueueURL:    s.queue.DLQ.URL,
+		function.EnvDLQURL:                   s.queue.DLQ.URL,
 		orderworker.EnvTransientFaultPercent: "0",
-		env.RetryBaseSeconds:                 "1",
-		env.RetryMaxSeconds:                  "10",
+		retry.EnvBaseSeconds:                 "1",
+		retry.EnvMaxSeconds:                  "10",
 	}
 	return s
 }
 
 func (s stack) handler(t *testing.T) (handler.Func[events.SQSEvent, events.SQSEventResponse], *functest.Log) {
 	t.Helper()
-	e, err := orderworker.LoadEnv(functest.Lookup(s.vars))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, log := functest.Telemetry(t)
-	h, err := orderworker.Handler(context.Background(), e, tel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, log := functest.Build(t, orderworker.Build, s.vars)
 	return h, log
 }
 

@@ -3,19 +3,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
 	"example.com/invoices"
-	"github.com/latchkit/latch/pkg/handler"
+	"github.com/latchkit/latch/pkg/function"
 )
 
-func main() {
-	h, err := invoices.ChargeFromEnv(context.Background())
-	if err != nil {
-		slog.Error("charge: cannot start", "error", err)
-		os.Exit(1)
-	}
-	handler.Start(h)
-}
+func main() { function.Main(invoices.BuildCharge) }

@@ -3,6 +3,10 @@
 // fails an event that asks it to. A record whose body is "die:PATH" kills
 // the process (SIGKILL) the first time it is seen. A scheduled event's line
 // carries the contents of $SETTINGS_FILE, a path relative to the task root.
+// "meet:N" waits until N such records are in the process at once (possible
+// only when it runs several invocations at once, as on Lambda Managed
+// Instances), and "overrun:PATH" sleeps past the function's timeout the
+// first time.
 package main
 
 import (
@@ -11,8 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -48,6 +55,25 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 					_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 				}
 			}
+			if n, ok := strings.CutPrefix(r.Body, "meet:"); ok {
+				want, _ := strconv.Atoi(n)
+				if err := meet(ctx, int32(want)); err != nil {
+					return nil, err
+				}
+				fmt.Println(string(must(json.Marshal(map[string]int{"met_in": os.Getpid()}))))
+				continue
+			}
+			if path, ok := strings.CutPrefix(r.Body, "overrun:"); ok {
+				if f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+					f.Close()
+					deadline, _ := ctx.Deadline()
+					time.Sleep(time.Until(deadline) + time.Second) // past the timeout, ignoring ctx
+					fmt.Println(string(must(json.Marshal(map[string]int{"overrun_done": os.Getpid()}))))
+					continue
+				}
+				fmt.Println(string(must(json.Marshal(map[string]int{"overrun_seen": os.Getpid()}))))
+				continue
+			}
 			if r.Body == "ddb-missing" {
 				// A 4xx answer from DynamoDB Local: the SDK's client, as
 				// users build it, logs a false checksum warning for it.
@@ -68,6 +94,23 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	line, _ := json.Marshal(map[string]json.RawMessage{"tick": raw, "settings": settings})
 	fmt.Println(string(line))
 	return nil, nil
+}
+
+// arrivals counts the meet records ever started; they meet in groups of N,
+// each waiting until its group is complete, so a group's members were all
+// in the process at once.
+var arrivals atomic.Int32
+
+func meet(ctx context.Context, n int32) error {
+	group := (arrivals.Add(1) - 1) / n
+	for arrivals.Load() < (group+1)*n {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("met %d invocations at once, want %d", arrivals.Load()-group*n, n)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // ddbMissing reads from a table that does not exist and returns the error.

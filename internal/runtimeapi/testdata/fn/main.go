@@ -9,6 +9,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,7 +17,8 @@ import (
 )
 
 type event struct {
-	// Action is one of: echo (default), error, panic, exit, sleep, big.
+	// Action is one of: echo (default), error, panic, exit, sleep, big,
+	// meet.
 	Action string `json:"action"`
 	Value  string `json:"value"`
 	// Code is the exit status for exit.
@@ -25,7 +27,16 @@ type event struct {
 	SleepMs int `json:"sleepMs"`
 	// Bytes is the size of big's response.
 	Bytes int `json:"bytes"`
+	// Meet is how many invocations meet must see in the handler at once
+	// (this one included) before it answers; it fails at its deadline.
+	Meet int32 `json:"meet"`
 }
+
+// arrivals counts the meet invocations ever started. They meet in groups
+// of Meet: each waits in the handler until its group is complete, so a
+// group's members were all in the handler at once, which happens only when
+// the runtime runs several invoke loops (AWS_LAMBDA_MAX_CONCURRENCY).
+var arrivals atomic.Int32
 
 type result struct {
 	Value         string            `json:"value"`
@@ -38,6 +49,7 @@ type result struct {
 	PID           int               `json:"pid"`
 	FunctionName  string            `json:"functionName"`
 	MemoryLimitMB int               `json:"memoryLimitMb"`
+	TenantID      string            `json:"tenantId,omitempty"`
 }
 
 // OrderError is a typed error: aws-lambda-go reports its type name.
@@ -47,6 +59,15 @@ func (e *OrderError) Error() string { return "order " + e.ID + " is invalid" }
 
 func handle(ctx context.Context, ev event) (result, error) {
 	switch ev.Action {
+	case "meet":
+		group := (arrivals.Add(1) - 1) / ev.Meet
+		for arrivals.Load() < (group+1)*ev.Meet {
+			select {
+			case <-ctx.Done():
+				return result{}, fmt.Errorf("met %d invocations at once, want %d", arrivals.Load()-group*ev.Meet, ev.Meet)
+			case <-time.After(time.Millisecond):
+			}
+		}
 	case "error":
 		return result{}, &OrderError{ID: ev.Value}
 	case "panic":
@@ -73,6 +94,7 @@ func handle(ctx context.Context, ev event) (result, error) {
 		PID:           os.Getpid(),
 		FunctionName:  lambdacontext.FunctionName,
 		MemoryLimitMB: lambdacontext.MemoryLimitInMB,
+		TenantID:      lc.TenantID,
 	}, nil
 }
 
