@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/latchkit/latch/internal/local"
 )
 
 // ErrNoEndpoint is the refusal of a command that would call AWS while no
@@ -50,6 +52,9 @@ func awsConfig(ctx context.Context, env *Env, allowAWS bool) (aws.Config, error)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
+	// Commands cancel calls of their own when they stop (Ctrl-C, the end
+	// of a demo phase); the SDK's warnings about those are noise.
+	local.QuietCancelled(&cfg)
 	return cfg, nil
 }
 

@@ -89,6 +89,9 @@ func runDemo(ctx context.Context, env *Env, tmpl, logPath string, faults, orders
 		return fmt.Errorf("load AWS config: %w", err)
 	}
 	sdkfix.Apply(&awsCfg)
+	// The demo's own clients (the watchers, the feed's poller) cancel
+	// calls as phases end; the SDK's warnings about those are noise.
+	local.QuietCancelled(&awsCfg)
 	// The paged feed feed-poller reads, served here before the stack starts
 	// so its address can be the template's FeedURL.
 	feed, err := demo.NewFeed(demo.FeedConfig{})

@@ -35,9 +35,11 @@ unless given --aws.`,
 				Long: `Lists the messages of a dead-letter queue, oldest failure first, with the
 reason latch recorded: the message's original id (the id in the queue it
 failed in, which the outcome logs show), the error, its class, the attempt,
-the source queue and the time. A message dead-lettered more than once (its
-process was killed between the DLQ send and the delete) is listed once,
-with its number of copies. Messages stay in the queue: each is received and made visible
+the source queue and the time. A message dead-lettered more than once is
+listed once, with its number of copies: a redelivered message (SQS
+delivers at least once) when its function has no SQSConfig.Idempotency,
+else only a process that died between the DLQ send and the claim's
+completion, or a send on the last attempt while the store was down. Messages stay in the queue: each is received and made visible
 again at once (SQS has no other way to read a message, so its receive count
 goes up by one). On a FIFO queue a message group shows at most its first ten
 messages.`,
@@ -63,7 +65,7 @@ messages.`,
 						printTable(env.Stdout, l.Messages)
 						fmt.Fprintf(env.Stdout, "%d message(s) in %s\n", len(l.Messages), url)
 						if l.Copies > 0 {
-							fmt.Fprintf(env.Stdout, "%d extra cop(ies) of listed messages (a process killed between its DLQ send and the delete); redrive moves each message once and deletes them\n", l.Copies)
+							fmt.Fprintf(env.Stdout, "%d extra cop(ies) of listed messages (dead-lettered more than once: see 'latch dlq ls --help'); redrive moves each message once and deletes them\n", l.Copies)
 						}
 						if l.Hidden > 0 {
 							fmt.Fprintf(env.Stderr, "latch: %d more message(s) are behind the listed ones in their FIFO groups\n", l.Hidden)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -110,5 +111,31 @@ func TestDeriveTemplate(t *testing.T) {
 	}
 	if _, err := deriveTemplate("testdata/none.yaml", dir); err == nil {
 		t.Error("a missing template is no error")
+	}
+}
+
+// TestMessagesSizesTheRun: -messages N plans N messages in make chaos's
+// proportions, with a deadline that grows with them; the zero value is
+// make chaos's run.
+func TestMessagesSizesTheRun(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		messages     int
+		want         int
+		wantDeadline time.Duration
+	}{
+		{messages: 0, want: 1015, wantDeadline: 10 * time.Minute},
+		{messages: 1015, want: 1015, wantDeadline: 10 * time.Minute},
+		{messages: 10000, want: 10000, wantDeadline: 100 * time.Minute},
+	} {
+		cfg := Config{Messages: tt.messages}
+		cfg.defaults()
+		msgs, valid := plan(cfg, "t")
+		if len(msgs) != tt.want || cfg.Deadline < tt.wantDeadline {
+			t.Errorf("-messages %d: %d messages, deadline %s; want %d, at least %s", tt.messages, len(msgs), cfg.Deadline, tt.want, tt.wantDeadline)
+		}
+		if len(valid) < tt.want/2 || cfg.Duplicates == 0 || cfg.PoisonPerKind == 0 {
+			t.Errorf("-messages %d: %d valid orders, %d duplicates, %d poison per kind: not make chaos's mix", tt.messages, len(valid), cfg.Duplicates, cfg.PoisonPerKind)
+		}
 	}
 }

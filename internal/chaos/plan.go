@@ -10,6 +10,12 @@ import (
 
 // Config sizes a chaos run. The zero value is `make chaos`'s.
 type Config struct {
+	// Messages, when set, sizes the run by its total number of messages:
+	// Orders, Duplicates and PoisonPerKind left at zero are then derived
+	// from it in make chaos's proportions (about 69% valid orders, 15%
+	// duplicates, 16% poison), so `-messages 10000` is a larger make
+	// chaos. Zero: the fields' own defaults.
+	Messages int
 	// Orders is the number of distinct valid orders; default 700.
 	Orders int
 	// Customers spreads them over this many customers (the ledger's FIFO
@@ -27,10 +33,11 @@ type Config struct {
 	// Outage is how long DynamoDB Local stays dead before its restart;
 	// default 3s.
 	Outage time.Duration
-	// Deadline bounds the whole run after the stack started; default 10
-	// minutes. A quiet two-core machine settles in about 2.5; the margin is
-	// for a loaded one (the run ends as soon as everything settled, so the
-	// bound costs nothing when it is not needed).
+	// Deadline bounds the whole run after the stack started: sending and
+	// settling. Default 10 minutes per 1,000 messages (at least 10). A
+	// quiet two-core machine settles make chaos's 1,015 in about 2.5; the
+	// margin is for a loaded one (the run ends as soon as everything
+	// settled, so the bound costs nothing when it is not needed).
 	Deadline time.Duration
 	// Seed makes the message stream and the fault schedule reproducible;
 	// default 1.
@@ -43,6 +50,13 @@ func (c *Config) defaults() {
 			*v = d
 		}
 	}
+	if c.Messages > 0 {
+		// make chaos's 1,015: 700 orders, 150 duplicates, 15 of each of
+		// the poison kinds.
+		def(&c.PoisonPerKind, max(1, c.Messages*15/1015))
+		def(&c.Duplicates, c.Messages*150/1015)
+		def(&c.Orders, max(1, c.Messages-c.Duplicates-c.PoisonPerKind*len(poisonKinds)))
+	}
 	def(&c.Orders, 700)
 	def(&c.Customers, 40)
 	def(&c.Duplicates, 150)
@@ -52,7 +66,8 @@ func (c *Config) defaults() {
 		c.Outage = 3 * time.Second
 	}
 	if c.Deadline == 0 {
-		c.Deadline = 10 * time.Minute
+		total := c.Orders + c.Duplicates + c.PoisonPerKind*len(poisonKinds)
+		c.Deadline = max(10*time.Minute, time.Duration(total)*10*time.Minute/1000)
 	}
 	if c.Seed == 0 {
 		c.Seed = 1

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -169,11 +170,20 @@ func Run(ctx context.Context, cfg Config, opt Options) (err error) {
 		defer wg.Done()
 		inject(ctx, cfg, emu, f, out)
 	}()
-	sentMsgs, err := send(ctx, t.sqs, t.names[OrdersQueue], msgs)
+	// The sender's own client leaves retries to the sender, which knows
+	// which entries a lost answer may have sent twice.
+	sender := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
+		o.DisableMessageChecksumValidation = true
+		o.Retryer = aws.NopRetryer{}
+	})
+	sendRes, err := send(ctx, sender, t.names[OrdersQueue], msgs, defaultSenderRetry)
 	if err != nil {
 		cancel()
 		wg.Wait()
 		return err
+	}
+	if sendRes.retries > 0 {
+		fmt.Fprintf(out, "chaos: sent, %d entries retried (%d poison bodies after a lost answer)\n", sendRes.retries, len(sendRes.resent))
 	}
 	wg.Wait()
 	if err := settle(ctx, t, len(valid), poison, out); err != nil {
@@ -181,7 +191,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (err error) {
 	}
 	took := time.Since(flow)
 
-	r, err := check(ctx, t, sentMsgs, valid)
+	r, err := check(ctx, t, sendRes.sent, valid, sendRes.resent)
 	if err != nil {
 		return err
 	}

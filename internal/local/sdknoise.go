@@ -2,9 +2,14 @@ package local
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go/logging"
 )
 
 // checksumNoise drops one known false alarm from the functions' output:
@@ -58,4 +63,51 @@ func (c *checksumNoise) Dropped() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.dropped
+}
+
+// cancelledNoise is the SDK logger of the runner's own clients. When the
+// runner cancels a call (a long-poll receive at Stop, a phase of the demo
+// that ends), a response whose body was still being read has its
+// connection closed under it, and aws-sdk-go-v2 (smithy-go's
+// CloseResponseBody) warns that it could not drain the body:
+//
+//	WARN failed to discard remaining HTTP response body, this may affect connection reuse: read tcp ...: use of closed network connection
+//
+// The warning is about connection reuse, and the connection is gone
+// because the caller wanted it gone, so for a cancelled call it says
+// nothing; for any other call it goes through, as does everything else.
+type cancelledNoise struct {
+	l   logging.Logger
+	ctx context.Context // the call's, once WithContext gave it
+}
+
+var (
+	_ logging.Logger        = cancelledNoise{}
+	_ logging.ContextLogger = cancelledNoise{}
+)
+
+// QuietCancelled makes cfg's SDK logger drop the body-drain warnings of
+// calls whose context was cancelled (see cancelledNoise). Start applies it
+// to the runner's configuration; commands apply it to their own.
+func QuietCancelled(cfg *aws.Config) {
+	if _, done := cfg.Logger.(cancelledNoise); done {
+		return
+	}
+	l := cfg.Logger
+	if l == nil {
+		l = logging.Nop{}
+	}
+	cfg.Logger = cancelledNoise{l: l}
+}
+
+func (c cancelledNoise) Logf(class logging.Classification, format string, v ...any) {
+	if c.ctx != nil && c.ctx.Err() != nil && class == logging.Warn &&
+		(strings.HasPrefix(format, "failed to discard remaining HTTP response body") || strings.HasPrefix(format, "failed to close HTTP response body")) {
+		return
+	}
+	c.l.Logf(class, format, v...)
+}
+
+func (c cancelledNoise) WithContext(ctx context.Context) logging.Logger {
+	return cancelledNoise{l: logging.WithContext(ctx, c.l), ctx: ctx}
 }

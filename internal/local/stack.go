@@ -116,6 +116,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		}
 		sdkfix.Apply(&awsCfg)
 	}
+	QuietCancelled(&awsCfg)
 	t, err := template.Load(cfg.Template)
 	if err != nil {
 		return nil, err

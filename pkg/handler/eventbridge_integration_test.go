@@ -37,7 +37,7 @@ func TestIntegrationEventBridgeThroughSQS(t *testing.T) {
 	guard, table := dynamoGuard(t, env)
 	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3, VisibilityTimeout: 30 * time.Second})
 	bus := env.Bus(t)
-	env.RuleToQueue(t, bus.Name, `{"source":["shop.orders"]}`, q, "")
+	env.RuleToQueue(t, bus.Name, `{"source":["shop.orders"]}`, q.URL, "")
 
 	var logs, emf syncBuffer
 	m, err := metrics.New(metrics.Config{Namespace: "latch-test", Service: "orders", Writer: &emf})

@@ -103,7 +103,7 @@ func TestIntegrationOneMBEventThroughBus(t *testing.T) {
 	q := env.Queue(t, emulator.QueueSpec{MaxReceiveCount: 3})
 	raiseMessageSize(t, env, q.URL, q.DLQ.URL)
 	bus := env.Bus(t)
-	env.RuleToQueue(t, bus.Name, `{"source":["shop.big"]}`, q, "")
+	env.RuleToQueue(t, bus.Name, `{"source":["shop.big"]}`, q.ARN, "")
 
 	const padLen = 1_000_000
 	put, err := producer.NewBus(env.EventBridge, producer.BusConfig[bigOrder]{

@@ -22,7 +22,7 @@ func TestBusPutsToARuleTarget(t *testing.T) {
 	env := emulator.New(t)
 	bus := env.Bus(t)
 	q := env.Queue(t, emulator.QueueSpec{})
-	env.RuleToQueue(t, bus.Name, `{"source":["latch.test"]}`, q, "")
+	env.RuleToQueue(t, bus.Name, `{"source":["latch.test"]}`, q.ARN, "")
 	b, err := producer.NewBus(env.EventBridge, producer.BusConfig[accepted]{
 		BusName: bus.Name, Source: "latch.test", DetailType: func(accepted) string { return "OrderAccepted" },
 	})

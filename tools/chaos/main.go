@@ -22,7 +22,8 @@ func main() {
 	var cfg chaos.Config
 	tmpl := flag.String("template", "infra/template.yaml", "the SAM template of the example stack")
 	work := flag.String("dir", "", "directory for the run's files (default: a new one under $TMPDIR, removed after a passing run)")
-	flag.IntVar(&cfg.Orders, "orders", 0, "distinct valid orders (0: 700)")
+	flag.IntVar(&cfg.Messages, "messages", 0, "total messages, in make chaos's proportions of orders, duplicates and poison (0: 1,015)")
+	flag.IntVar(&cfg.Orders, "orders", 0, "distinct valid orders (0: 700, or derived from -messages)")
 	flag.IntVar(&cfg.Kills, "kills", 0, "function processes to kill (0: 8)")
 	flag.Uint64Var(&cfg.Seed, "seed", 0, "seed of the message stream and the faults (0: 1)")
 	sam := flag.String("deployed", "", "run against the stack deployed with this sam executable to MiniStack (MiniStack's mappings, not latch's runner)")

@@ -46,7 +46,7 @@ func newStack(t *testing.T) stack {
 		published: e.Queue(t, emulator.QueueSpec{}),
 	}
 	bus := e.Bus(t)
-	e.RuleToQueue(t, bus.Name, `{"source":["latch.orders"],"detail-type":["OrderAccepted"]}`, s.published, "")
+	e.RuleToQueue(t, bus.Name, `{"source":["latch.orders"],"detail-type":["OrderAccepted"]}`, s.published.ARN, "")
 	s.vars = map[string]string{
 		function.EnvIdempotencyTable:         e.Table(t),
 		function.EnvIdempotencyNamespace:     "order-worker",

@@ -2,11 +2,14 @@ package emulator
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // Bus names a created event bus.
@@ -37,15 +40,20 @@ func (e *Env) Bus(t testing.TB) Bus {
 }
 
 // RuleToQueue creates a rule on bus with the event pattern and one SQS
-// target, the queue q, and returns the rule's name. For a FIFO queue, groupID
-// is the target's MessageGroupId; EventBridge rule targets take a literal
-// group id (unlike Pipes, they cannot read it from the event). The rule and
-// its target are removed at cleanup.
-func (e *Env) RuleToQueue(t testing.TB, bus, pattern string, q Queue, groupID string) string {
+// target, the queue (its ARN, URL or name: a Queue's, or one a template
+// created), and returns the rule's name. For a FIFO queue, groupID is the
+// target's MessageGroupId; EventBridge rule targets take a literal group id
+// (unlike Pipes, they cannot read it from the event). The rule and its
+// target are removed at cleanup.
+func (e *Env) RuleToQueue(t testing.TB, bus, pattern, queue, groupID string) string {
 	t.Helper()
 	name := UniqueName(t, "rule")
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
+	queueARN, err := e.queueARN(ctx, queue)
+	if err != nil {
+		t.Fatalf("emulator: rule target %s: %v", queue, err)
+	}
 	if _, err := e.EventBridge.PutRule(ctx, &eventbridge.PutRuleInput{
 		Name:         aws.String(name),
 		EventBusName: aws.String(bus),
@@ -54,7 +62,7 @@ func (e *Env) RuleToQueue(t testing.TB, bus, pattern string, q Queue, groupID st
 	}); err != nil {
 		t.Fatalf("emulator: put rule %s: %v", name, err)
 	}
-	target := types.Target{Id: aws.String("queue"), Arn: aws.String(q.ARN)}
+	target := types.Target{Id: aws.String("queue"), Arn: aws.String(queueARN)}
 	if groupID != "" {
 		target.SqsParameters = &types.SqsParameters{MessageGroupId: aws.String(groupID)}
 	}
@@ -79,4 +87,26 @@ func (e *Env) RuleToQueue(t testing.TB, bus, pattern string, q Queue, groupID st
 		}
 	})
 	return name
+}
+
+// queueARN resolves a queue's ARN, URL or name to its ARN.
+func (e *Env) queueARN(ctx context.Context, queue string) (string, error) {
+	if strings.HasPrefix(queue, "arn:") {
+		return queue, nil
+	}
+	url := queue
+	if !strings.Contains(queue, "://") {
+		out, err := e.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(queue)})
+		if err != nil {
+			return "", err
+		}
+		url = aws.ToString(out.QueueUrl)
+	}
+	out, err := e.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		return "", err
+	}
+	return out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
 }

@@ -96,7 +96,9 @@ func TestEventBridgeRuleDeliversToSQS(t *testing.T) {
 	env := emulator.New(t)
 	bus := env.Bus(t)
 	q := env.Queue(t, emulator.QueueSpec{})
-	env.RuleToQueue(t, bus.Name, `{"source":["latch.smoke"],"detail-type":["Ping"]}`, q, "")
+	// By name, as a queue a template created is known; the handler's and
+	// the producer's tests give a URL and ARNs.
+	env.RuleToQueue(t, bus.Name, `{"source":["latch.smoke"],"detail-type":["Ping"]}`, q.Name, "")
 	ctx := context.Background()
 
 	out, err := env.EventBridge.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
