@@ -353,7 +353,7 @@ func deriveTemplate(path, dir string) (string, error) {
 				return m
 			}
 			return m[:i] + "CodeUri: " + rel
-		}, 4},
+		}, 5}, // order-worker, ledger, daily-report, feed-poller, customer-totals
 	} {
 		if n := len(rep.re.FindAllString(s, -1)); n != rep.want {
 			return "", fmt.Errorf("chaos: %s: %d matches of %s, want %d: update internal/chaos", path, n, rep.re, rep.want)
