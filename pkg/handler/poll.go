@@ -39,8 +39,11 @@ type PollConfig[T any] struct {
 	// Idempotency runs Handle once per item. Default nil: every fetch of a
 	// page runs its items again. Requires Key.
 	Idempotency *idempotency.Guard
-	// Key derives an item's idempotency key (its id in the feed).
-	Key func(T) idempotency.Key
+	// Key derives an item's idempotency key (its id in the feed), in the
+	// shape of every key function of this package: an error fails the
+	// item, classified as the error says (retry.Permanent skips it and
+	// the feed moves on; any other error stops the poll at it).
+	Key func(T) (idempotency.Key, error)
 	// Margin is how long before the invocation's deadline the poll stops
 	// taking new items, commits and releases. Default 5s: one page's
 	// handling plus a commit must fit in it.
@@ -307,9 +310,11 @@ func (p *Poller[T]) handle(ctx context.Context, items []T, stopAt time.Time) (do
 func (p *Poller[T]) item(ctx context.Context, i int, item T) (Report, error) {
 	d := Delivery{Source: PollSource, ID: p.cfg.Name + "#" + strconv.Itoa(i), Attempt: 1}
 	var key idempotency.Key
+	var keyErr error
 	if p.cfg.Key != nil {
-		key = p.cfg.Key(item)
-		d.ID = key.ID
+		if key, keyErr = p.cfg.Key(item); keyErr == nil {
+			d.ID = key.ID
+		}
 	}
 	if inv, ok := InvocationFromContext(ctx); ok {
 		d.CorrelationID = inv.RequestID
@@ -321,9 +326,12 @@ func (p *Poller[T]) item(ctx context.Context, i int, item T) (Report, error) {
 	handle := func(ctx context.Context) error {
 		return p.protect(ctx, "Handle", func() error { return p.cfg.Handle(ctx, item) })
 	}
-	if p.cfg.Idempotency == nil {
+	switch {
+	case keyErr != nil:
+		err = fmt.Errorf("handler: poll %s: item %d: key: %w", p.cfg.Name, i, keyErr)
+	case p.cfg.Idempotency == nil:
 		err = handle(ctx)
-	} else {
+	default:
 		var r idempotency.Result[struct{}]
 		r, err = idempotency.Do(ctx, p.cfg.Idempotency, key, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, handle(ctx)

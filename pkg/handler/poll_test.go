@@ -118,7 +118,7 @@ func newPollGuard(t *testing.T) *idempotency.Guard {
 // quiet discards the outcome lines of tests that do not read them.
 var quiet = slog.New(slog.DiscardHandler)
 
-func itemKey(s string) idempotency.Key { return idempotency.Key{ID: s} }
+func itemKey(s string) (idempotency.Key, error) { return idempotency.Key{ID: s}, nil }
 
 func TestPollReadsTheFeedAcrossTicks(t *testing.T) {
 	t.Parallel()
@@ -525,6 +525,53 @@ func BenchmarkPollTick(b *testing.B) {
 				if _, err := p.Poll(ctx); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// A key function's error fails its item as the error is classified: a
+// permanent one skips the item (reported, never handled) and the feed moves
+// on; a retryable one stops the poll at the item, which the next poll
+// retries.
+func TestPollKeyError(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		keyErr    error
+		wantErr   bool
+		wantItems int
+	}{
+		{name: "permanent", keyErr: retry.Permanent(errors.New("item has no id")), wantItems: 4},
+		{name: "retryable", keyErr: errors.New("id service down"), wantErr: true, wantItems: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var eff itemEffects
+			p, err := handler.NewPoller[string](&feed{items: 5, size: 5}, handler.PollConfig[string]{
+				Logger:      quiet,
+				Checkpoints: checkpoint.NewMemoryStore(checkpoint.MemoryConfig{}), Name: "feed",
+				Idempotency: newPollGuard(t),
+				Key: func(s string) (idempotency.Key, error) {
+					if strings.HasSuffix(s, "1") {
+						return idempotency.Key{}, tt.keyErr
+					}
+					return idempotency.Key{ID: s}, nil
+				},
+				Handle: func(_ context.Context, s string) error { eff.add(s); return nil },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.Poll(context.Background())
+			if (err != nil) != tt.wantErr || tt.wantErr && !strings.Contains(err.Error(), "key: id service down") {
+				t.Fatalf("Poll = %v, want an error: %v", err, tt.wantErr)
+			}
+			eff.mu.Lock()
+			n := len(eff.n)
+			eff.mu.Unlock()
+			if n != tt.wantItems {
+				t.Errorf("%d items handled, want %d", n, tt.wantItems)
 			}
 		})
 	}

@@ -82,7 +82,7 @@ func NewPoller(cfg Config) (*handler.Poller[Item], error) {
 }
 
 // Key is an item's idempotency key: its id in the feed.
-func Key(it Item) idempotency.Key { return idempotency.Key{ID: it.ID} }
+func Key(it Item) (idempotency.Key, error) { return idempotency.Key{ID: it.ID}, nil }
 
 // handle is the item's effect: a counter in the feed table. The counter is
 // deliberately not idempotent on its own (ADD), so the demo's check that
