@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/latchkit/latch/functions/customer-totals/customertotals"
 	"github.com/latchkit/latch/functions/daily-report/dailyreport"
 	"github.com/latchkit/latch/functions/feed-poller/feedpoller"
 	"github.com/latchkit/latch/functions/ledger/ledger"
@@ -47,10 +48,11 @@ func TestFunctionEnvironment(t *testing.T) {
 		}})
 	}
 	loaders := map[string]func(func(string) string) error{
-		"OrderWorkerFunction": prepare(orderworker.Build),
-		"LedgerFunction":      prepare(ledger.Build),
-		"DailyReportFunction": prepare(dailyreport.Build),
-		"FeedPollerFunction":  prepare(feedpoller.Build),
+		"OrderWorkerFunction":    prepare(orderworker.Build),
+		"LedgerFunction":         prepare(ledger.Build),
+		"DailyReportFunction":    prepare(dailyreport.Build),
+		"FeedPollerFunction":     prepare(feedpoller.Build),
+		"CustomerTotalsFunction": prepare(customertotals.Build),
 	}
 	for _, fn := range tpl.Functions() {
 		load, ok := loaders[fn.LogicalID]

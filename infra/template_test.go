@@ -175,6 +175,26 @@ func deadLetterQueues(tpl *template.Template) map[string]string {
 			dlqs[id] = "on-failure destination of " + c.LogicalID
 		}
 	}
+	for _, fn := range tpl.Functions() {
+		// A stream mapping's on-failure destination, and latch's failure
+		// queue (package function's LATCH_FAILURE_QUEUE_URL), hold what
+		// failed for good, as a dead-letter queue does.
+		events, _ := template.AsMap(prop(fn, "Events"))
+		for name, ev := range events {
+			m, _ := template.AsMap(ev)
+			props, _ := template.AsMap(m["Properties"])
+			dc, _ := template.AsMap(props["DestinationConfig"])
+			of, _ := template.AsMap(dc["OnFailure"])
+			if id, ok := arnOf(of["Destination"]); ok {
+				dlqs[id] = "on-failure destination of " + fn.LogicalID + "'s " + name + " mapping"
+			}
+		}
+		if in, ok := prop(fn, "Environment", "Variables", "LATCH_FAILURE_QUEUE_URL").(*template.Intrinsic); ok && in.Name == "Ref" {
+			if id, ok := in.Arg.(string); ok {
+				dlqs[id] = "failure queue of " + fn.LogicalID
+			}
+		}
+	}
 	return dlqs
 }
 
@@ -741,6 +761,7 @@ func TestResolvesLocally(t *testing.T) {
 	for _, id := range ids {
 		r.Set(id, template.Physical{Ref: "ref-" + id, Attrs: map[string]string{
 			"Arn": "arn-" + id, "QueueName": "name-" + id, "QueueUrl": "url-" + id, "Name": "name-" + id,
+			"StreamArn": "stream-" + id, // a table with a stream: provision reads LatestStreamArn
 		}})
 	}
 	sort.Strings(ids)
