@@ -420,7 +420,8 @@ func TestProvisionInfraTemplate(t *testing.T) {
 		created = append(created, r.LogicalID)
 	}
 	want := []string{"IdempotencyTable", "OrdersTable", "LedgerTable", "ReportsTable", "FeedTable", "OrdersDLQ", "OrdersQueue",
-		"LedgerDLQ", "LedgerQueue", "ReportFailureQueue", "FeedPollerFailureQueue", "OrdersBus", "DailyReportSchedule", "FeedPollerSchedule"}
+		"LedgerDLQ", "LedgerQueue", "ReportFailureQueue", "FeedPollerFailureQueue", "OrdersBus", "DailyReportSchedule", "FeedPollerSchedule",
+		"TotalsTable", "TotalsFailureQueue", "TotalsStreamFailures"}
 	if diff := cmp.Diff(want, created, cmpSorted()); diff != "" {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}
