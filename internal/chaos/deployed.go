@@ -10,11 +10,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -105,47 +103,17 @@ func RunDeployed(ctx context.Context, cfg Config, opt DeployedOptions) (err erro
 	if len(st.Procs) > 0 {
 		emulatorPID = st.Procs[0].PID
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.Deadline)
-	defer cancel()
-	runID := fmt.Sprintf("x%d", time.Now().Unix()%100000)
-	msgs, valid := plan(cfg, runID)
-	poison := 0
-	for _, m := range msgs {
-		if m.poison {
-			poison++
-		}
-	}
-	fmt.Fprintf(out, "chaos: %s deployed in %s; sending %d messages: %d valid orders, %d duplicates, %d poison of %d kinds\n",
-		d.StackName, d.Took["create"].Round(time.Second), len(msgs), len(valid), cfg.Duplicates, poison, len(poisonKinds))
-	flow := time.Now()
-	f := &faultLog{byFn: map[string]int{}}
-	var wg sync.WaitGroup
-	wg.Go(func() { injectDeployed(ctx, cfg, emulatorPID, t.names, f, out) })
-	// As in Run: the sender's client leaves retries to the sender, which
-	// knows which entries a lost answer may have sent twice.
-	sender := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
-		o.DisableMessageChecksumValidation = true
-		o.Retryer = aws.NopRetryer{}
-	})
-	sendRes, err := send(ctx, sender, t.names[OrdersQueue], msgs, defaultSenderRetry)
-	if err != nil {
-		cancel()
-		wg.Wait()
-		return err
-	}
-	wg.Wait()
-	if err := settle(ctx, t, len(valid), poison, out); err != nil {
-		return err
-	}
-	took := time.Since(flow)
-	r, err := check(ctx, t, sendRes.sent, valid, sendRes.resent)
+	fl, f, err := runFlow(ctx, cfg, t, awsCfg, "chaos: "+d.StackName+" deployed in "+d.Took["create"].Round(time.Second).String()+"; sending", func(ctx context.Context, f *faultLog) {
+		injectDeployed(ctx, cfg, emulatorPID, t.names, f, out)
+	}, out)
 	if err != nil {
 		return err
 	}
+	r := fl.report
 	died := failedBatches(filepath.Join(st.Dir, "ministack.log"))
 	r.add("faults injected", f.kills == cfg.Kills && died > 0,
 		"%d function processes of MiniStack killed (%s), %d batches failed under its mappings (its log)", f.kills, f.summary(), died)
-	fmt.Fprintf(out, "\nchaos: %d messages settled in %s under MiniStack's mappings (run %s)\n\n", len(msgs), took.Round(100*time.Millisecond), time.Since(started).Round(time.Second))
+	fmt.Fprintf(out, "\nchaos: %d messages settled in %s under MiniStack's mappings (run %s)\n\n", fl.sent, fl.took.Round(100*time.Millisecond), time.Since(started).Round(time.Second))
 	r.print(out)
 	if n := r.violations(); n > 0 {
 		return fmt.Errorf("chaos: %d invariant(s) violated (log: %s)", n, logFile.Name())

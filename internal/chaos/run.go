@@ -148,6 +148,37 @@ func Run(ctx context.Context, cfg Config, opt Options) (err error) {
 		}
 	}
 
+	fl, f, err := runFlow(ctx, cfg, t, awsCfg, "chaos: sending", func(ctx context.Context, f *faultLog) {
+		inject(ctx, cfg, emu, f, out)
+	}, out)
+	if err != nil {
+		return err
+	}
+	r := fl.report
+	r.add("faults injected", f.kills == cfg.Kills && died.n.Load() > 0 && f.restarts == 1,
+		"%d function processes killed (%s), %d batches died under them; DynamoDB Local killed and restarted %d time(s), outage %s",
+		f.kills, f.summary(), died.n.Load(), f.restarts, f.outage.Round(10*time.Millisecond))
+	fmt.Fprintf(out, "\nchaos: %d messages settled in %s (run %s)\n\n", fl.sent, fl.took.Round(100*time.Millisecond), time.Since(started).Round(time.Second))
+	r.print(out)
+	if n := r.violations(); n > 0 {
+		return fmt.Errorf("chaos: %d invariant(s) violated (log: %s)", n, logPath)
+	}
+	return nil
+}
+
+// flowResult is what a run's message flow came to.
+type flowResult struct {
+	sent   int           // messages sent
+	took   time.Duration // from the first send until every queue settled
+	report report        // the invariants read from the tables and queues
+}
+
+// runFlow is the message flow Run and RunDeployed share, under
+// cfg.Deadline: plan the messages, send them through a sender that retries
+// per entry while inject runs beside it, wait until the tables and queues
+// settle, and check the invariants. header starts the line announcing the
+// sends.
+func runFlow(ctx context.Context, cfg Config, t *target, awsCfg aws.Config, header string, inject func(context.Context, *faultLog), out io.Writer) (flowResult, *faultLog, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Deadline)
 	defer cancel()
 	runID := fmt.Sprintf("x%d", time.Now().Unix()%100000)
@@ -158,18 +189,14 @@ func Run(ctx context.Context, cfg Config, opt Options) (err error) {
 			poison++
 		}
 	}
-	fmt.Fprintf(out, "chaos: sending %d messages: %d valid orders, %d duplicates, %d poison of %d kinds\n",
-		len(msgs), len(valid), cfg.Duplicates, poison, len(poisonKinds))
+	fmt.Fprintf(out, "%s %d messages: %d valid orders, %d duplicates, %d poison of %d kinds\n",
+		header, len(msgs), len(valid), cfg.Duplicates, poison, len(poisonKinds))
 	flow := time.Now()
 
 	// The faults run beside the sends and the processing.
-	f := &faultLog{}
+	f := &faultLog{byFn: map[string]int{}}
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		inject(ctx, cfg, emu, f, out)
-	}()
+	wg.Go(func() { inject(ctx, f) })
 	// The sender's own client leaves retries to the sender, which knows
 	// which entries a lost answer may have sent twice.
 	sender := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
@@ -180,30 +207,18 @@ func Run(ctx context.Context, cfg Config, opt Options) (err error) {
 	if err != nil {
 		cancel()
 		wg.Wait()
-		return err
+		return flowResult{}, f, err
 	}
 	if sendRes.retries > 0 {
 		fmt.Fprintf(out, "chaos: sent, %d entries retried (%d poison bodies after a lost answer)\n", sendRes.retries, len(sendRes.resent))
 	}
 	wg.Wait()
 	if err := settle(ctx, t, len(valid), poison, out); err != nil {
-		return err
+		return flowResult{}, f, err
 	}
 	took := time.Since(flow)
-
 	r, err := check(ctx, t, sendRes.sent, valid, sendRes.resent)
-	if err != nil {
-		return err
-	}
-	r.add("faults injected", f.kills == cfg.Kills && died.n.Load() > 0 && f.restarts == 1,
-		"%d function processes killed (%s), %d batches died under them; DynamoDB Local killed and restarted %d time(s), outage %s",
-		f.kills, f.summary(), died.n.Load(), f.restarts, f.outage.Round(10*time.Millisecond))
-	fmt.Fprintf(out, "\nchaos: %d messages settled in %s (run %s)\n\n", len(msgs), took.Round(100*time.Millisecond), time.Since(started).Round(time.Second))
-	r.print(out)
-	if n := r.violations(); n > 0 {
-		return fmt.Errorf("chaos: %d invariant(s) violated (log: %s)", n, logPath)
-	}
-	return nil
+	return flowResult{sent: len(msgs), took: took, report: r}, f, err
 }
 
 // faultLog is what inject did.
